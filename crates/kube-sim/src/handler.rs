@@ -1,0 +1,295 @@
+//! One entry point for every request: log it, apply injected faults,
+//! authenticate and authorise, then dispatch by route and verb.
+
+use crate::discovery::{self, Aggregated};
+use crate::route::{self, ResourcePath, Route};
+use crate::server::{parse_query, Query, Shared};
+use crate::status::ApiError;
+use crate::{openapi, reads, watch, writes};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// What every verb handler knows about the request.
+pub struct Ctx {
+    pub user: String,
+    pub user_agent: String,
+    pub query: Query,
+    pub content_type: String,
+    pub accept: String,
+}
+
+impl Ctx {
+    pub fn dry_run(&self) -> bool {
+        self.query.get("dryRun").is_some_and(|v| v == "All")
+    }
+
+    /// The field manager: explicit, else derived from the user agent the way
+    /// the apiserver does (`kubectl/v1.32.0 (...)` → `kubectl`).
+    pub fn field_manager(&self) -> String {
+        if let Some(m) = self.query.get("fieldManager") {
+            return m.clone();
+        }
+        let agent = self.user_agent.split('/').next().unwrap_or("").trim();
+        if agent.is_empty() {
+            "unknown".into()
+        } else {
+            agent.chars().take(128).collect()
+        }
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(shared)
+}
+
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(&ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                "request body too large",
+            ))
+        }
+    };
+    let path = parts.uri.path().to_string();
+    let query_string = parts.uri.query().unwrap_or("").to_string();
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let content_type = header(header::CONTENT_TYPE);
+    shared
+        .log
+        .record(&parts.method, &path, &query_string, &content_type, &body);
+
+    if let Some(fault) = shared.faults.take_matching(&parts.method, &path) {
+        if let Some(latency) = fault.latency {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some(err) = fault.error {
+            return error(&err);
+        }
+    }
+
+    let user = match shared.auth.authenticate(&parts.headers) {
+        Ok(user) => user,
+        Err(e) => return error(&e),
+    };
+    let ctx = Ctx {
+        user,
+        user_agent: header(header::USER_AGENT),
+        query: parse_query(Some(&query_string)),
+        content_type,
+        accept: header(header::ACCEPT),
+    };
+    match dispatch(&shared, &parts.method, &path, &ctx, body).await {
+        Ok(resp) => resp,
+        Err(e) => error(&e),
+    }
+}
+
+async fn dispatch(
+    shared: &Arc<Shared>,
+    method: &Method,
+    path: &str,
+    ctx: &Ctx,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let route = route::parse(path);
+    if !matches!(route, Route::Resource(_)) && method != Method::GET {
+        return Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource"
+        )));
+    }
+    match route {
+        Route::Version => Ok(ok_json(&version(shared.settings.kube_minor))),
+        Route::Health => Ok(Response::builder()
+            .status(200)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("ok"))
+            .unwrap_or_default()),
+        Route::LegacyRoot => {
+            let state = shared.lock();
+            Ok(match Aggregated::negotiate(&ctx.accept) {
+                Some(flavour) => with_content_type(
+                    &discovery::aggregated(&state.registry, true, flavour),
+                    &flavour.content_type(),
+                ),
+                None => ok_json(&discovery::legacy_root(&shared.server_url)),
+            })
+        }
+        Route::GroupsRoot => {
+            let state = shared.lock();
+            Ok(match Aggregated::negotiate(&ctx.accept) {
+                Some(flavour) => with_content_type(
+                    &discovery::aggregated(&state.registry, false, flavour),
+                    &flavour.content_type(),
+                ),
+                None => ok_json(&discovery::group_list(&state.registry)),
+            })
+        }
+        Route::Group(g) => discovery::group(&shared.lock().registry, &g)
+            .map(|v| ok_json(&v))
+            .ok_or_else(|| not_found_path(path)),
+        Route::GroupVersion { group, version } => {
+            discovery::resource_list(&shared.lock().registry, &group, &version)
+                .map(|v| ok_json(&v))
+                .ok_or_else(|| not_found_path(path))
+        }
+        Route::OpenApiV2 => Err(not_found_path(path)),
+        Route::OpenApiV3Root => Ok(ok_json(&openapi::root(&shared.lock().registry))),
+        Route::OpenApiV3(key) => openapi::document(&shared.lock().registry, &key)
+            .map(|v| ok_json(&v))
+            .ok_or_else(|| not_found_path(path)),
+        Route::NotFound => Err(not_found_path(path)),
+        Route::Resource(rp) => resource(shared, method, &rp, ctx, body).await,
+    }
+}
+
+async fn resource(
+    shared: &Arc<Shared>,
+    method: &Method,
+    rp: &ResourcePath,
+    ctx: &Ctx,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let rt = shared
+        .lock()
+        .registry
+        .find(&rp.group, &rp.version, &rp.plural)
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
+            .with_details(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}))
+        })?;
+    if rp.namespace.is_some() && !rt.namespaced {
+        return Err(not_found_path(&format!(
+            "{}/namespaces",
+            rt.group_version_path()
+        )));
+    }
+    let watching = ctx
+        .query
+        .get("watch")
+        .is_some_and(|w| w == "true" || w == "1");
+    let verb = match (method.as_str(), rp.name.is_some()) {
+        ("GET", true) => "get",
+        ("GET", false) if watching => "watch",
+        ("GET", false) => "list",
+        ("POST", false) => "create",
+        ("PUT", true) => "update",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => {
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ))
+        }
+    };
+    let namespace = rp.namespace.as_deref().unwrap_or("");
+    shared
+        .auth
+        .authorize(&ctx.user, verb, &rt.group, &rt.plural, namespace)?;
+    match verb {
+        "get" => reads::get(shared, &rt, rp, ctx).map(|v| ok_json(&v)),
+        "list" => reads::list(shared, &rt, rp, ctx).map(|bytes| {
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(bytes))
+                .unwrap_or_default()
+        }),
+        "watch" => watch::watch(shared, rt, rp, ctx),
+        "create" => writes::create(shared, &rt, rp, ctx, &body)
+            .map(|v| json_response(StatusCode::CREATED, &v)),
+        "update" => writes::update(shared, &rt, rp, ctx, &body).map(|v| ok_json(&v)),
+        "patch" => writes::patch(shared, &rt, rp, ctx, &body).map(|(created, v)| {
+            json_response(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &v,
+            )
+        }),
+        "delete" => {
+            writes::delete(shared, &rt, rp, ctx, &body).map(|(status, v)| json_response(status, &v))
+        }
+        _ => writes::delete_collection(shared, &rt, rp, ctx).map(|v| ok_json(&v)),
+    }
+}
+
+fn version(minor: u32) -> Value {
+    json!({
+        "major": "1",
+        "minor": minor.to_string(),
+        "gitVersion": format!("v1.{minor}.0"),
+        "gitCommit": "kube-sim",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "go1.23.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    })
+}
+
+fn not_found_path(_path: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+}
+
+pub fn json_response(status: StatusCode, v: &Value) -> Response {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap_or_default()
+}
+
+fn ok_json(v: &Value) -> Response {
+    json_response(StatusCode::OK, v)
+}
+
+fn with_content_type(v: &Value, content_type: &str) -> Response {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    Response::builder()
+        .status(200)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap_or_default()
+}
+
+pub fn error(e: &ApiError) -> Response {
+    let mut resp = json_response(
+        StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &e.to_status(),
+    );
+    if let Some(secs) = e.retry_after {
+        if let Ok(v) = secs.to_string().parse() {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,305 @@
+//! The commits that touched a path, exactly as `git log -- PATH` lists them.
+//!
+//! This mirrors git's `revision.c` for a plain `git log -- PATH`: commits are
+//! popped from a queue ordered by committer date (ties in insertion order),
+//! and each popped commit is simplified before its parents are queued
+//! (`try_to_simplify_commit`): if the path is identical in some parent (the
+//! first such parent), only that parent is followed and the commit is
+//! TREESAME, so it is not listed; a root commit is TREESAME when it lacks the
+//! path. A merge that differs from every parent is listed and all its parents
+//! are followed. With `first_parent`, only the first parent is compared and
+//! followed, like `git log --first-parent -- PATH`. A naive first-parent diff
+//! disagrees with git on merge-heavy repositories, hence this care.
+//!
+//! The walker is an iterator, so the first page arrives after walking only as
+//! far as it needs. Per-commit results are kept in a memo so a later walk from
+//! a newer head (see `history_cache`) only opens trees of new commits.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+
+use git2::{Oid, Repository};
+use serde::Serialize;
+
+use super::path::{components, entry_at, same_at};
+use super::GitError;
+
+/// One commit of a path's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Full 40-hex commit id.
+    pub sha: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// Author time, unix seconds.
+    pub time: i64,
+    /// Author time zone offset, minutes east of UTC.
+    pub offset_minutes: i32,
+    /// First paragraph of the message, lines joined (git's `%s`).
+    pub subject: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct HistoryOptions {
+    /// Follow only first parents (`git log --first-parent -- PATH`).
+    pub first_parent: bool,
+}
+
+/// What git decides about one commit for one path: the parents the walk
+/// continues to, and whether the commit is listed.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    date: i64,
+    parents: Box<[Oid]>,
+    entry: Option<Box<HistoryEntry>>,
+}
+
+pub(crate) type Memo = HashMap<Oid, Node>;
+
+#[derive(PartialEq, Eq)]
+struct Queued {
+    date: i64,
+    seq: u64,
+    oid: Oid,
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Newest first; among equal dates, first inserted first (git's
+        // commit_list_insert_by_date inserts after equal dates).
+        self.date
+            .cmp(&other.date)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A previous complete walk that a new walk may reuse once its queue holds
+/// nothing but the previous head.
+pub(crate) struct Splice {
+    pub old_head: Oid,
+    pub old_entries: Arc<[HistoryEntry]>,
+}
+
+/// Streams the history of a path from a head commit, newest first.
+pub struct HistoryWalker<'r> {
+    repo: &'r Repository,
+    comps: Vec<String>,
+    first_parent: bool,
+    queue: BinaryHeap<Queued>,
+    seq: u64,
+    seen: HashSet<Oid>,
+    base: Option<Arc<Memo>>,
+    memo: Memo,
+    splice: Option<Splice>,
+    splice_blocked: bool,
+    spliced: Option<(Arc<[HistoryEntry]>, usize)>,
+    done: bool,
+    failed: bool,
+}
+
+impl<'r> HistoryWalker<'r> {
+    /// Starts a walk from `head` over the commits touching `path` (a
+    /// repository-relative path; `""` means the whole tree).
+    pub fn new(
+        repo: &'r Repository,
+        path: &str,
+        head: Oid,
+        opts: HistoryOptions,
+    ) -> Result<Self, GitError> {
+        Self::with_memo(repo, path, head, opts, None, None)
+    }
+
+    pub(crate) fn with_memo(
+        repo: &'r Repository,
+        path: &str,
+        head: Oid,
+        opts: HistoryOptions,
+        base: Option<Arc<Memo>>,
+        splice: Option<Splice>,
+    ) -> Result<Self, GitError> {
+        let mut walker = HistoryWalker {
+            repo,
+            comps: components(path)?,
+            first_parent: opts.first_parent,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            seen: HashSet::new(),
+            base,
+            memo: Memo::new(),
+            splice,
+            splice_blocked: false,
+            spliced: None,
+            done: false,
+            failed: false,
+        };
+        walker.enqueue(head)?;
+        Ok(walker)
+    }
+
+    /// Collects the next `n` entries (fewer at the end of history).
+    pub fn page(&mut self, n: usize) -> Result<Vec<HistoryEntry>, GitError> {
+        self.by_ref().take(n).collect()
+    }
+
+    /// The memo this walk started from and the one it computed itself.
+    pub(crate) fn take_memos(&mut self) -> (Option<Arc<Memo>>, Memo) {
+        (self.base.take(), std::mem::take(&mut self.memo))
+    }
+
+    /// True once the whole history was walked without an error.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.done && !self.failed
+    }
+
+    fn lookup(&self, oid: &Oid) -> Option<&Node> {
+        self.memo
+            .get(oid)
+            .or_else(|| self.base.as_ref().and_then(|b| b.get(oid)))
+    }
+
+    fn enqueue(&mut self, oid: Oid) -> Result<(), GitError> {
+        if !self.seen.insert(oid) {
+            return Ok(());
+        }
+        let date = match self.lookup(&oid) {
+            Some(node) => node.date,
+            None => self.repo.find_commit(oid)?.time().seconds(),
+        };
+        self.seq += 1;
+        self.queue.push(Queued {
+            date,
+            seq: self.seq,
+            oid,
+        });
+        Ok(())
+    }
+
+    /// git's try_to_simplify_commit plus the listing decision.
+    fn simplify(&self, oid: Oid) -> Result<Node, GitError> {
+        let commit = self.repo.find_commit(oid)?;
+        let tree = commit.tree_id();
+        let parents: Vec<Oid> = commit.parent_ids().collect();
+        let mut kept = parents.clone();
+        let mut treesame = false;
+        if parents.is_empty() {
+            treesame = entry_at(self.repo, tree, &self.comps)?.is_none();
+        } else {
+            for (n, parent) in parents.iter().enumerate() {
+                if n == 1 && self.first_parent {
+                    break;
+                }
+                let parent_tree = self.repo.find_commit(*parent)?.tree_id();
+                if same_at(self.repo, Some(parent_tree), Some(tree), &self.comps)? {
+                    kept = vec![*parent];
+                    treesame = true;
+                    break;
+                }
+            }
+            if self.first_parent {
+                kept.truncate(1);
+            }
+        }
+        let entry = if treesame {
+            None
+        } else {
+            Some(Box::new(entry_of(&commit)))
+        };
+        Ok(Node {
+            date: commit.time().seconds(),
+            parents: kept.into_boxed_slice(),
+            entry,
+        })
+    }
+
+    fn step(&mut self) -> Result<Option<HistoryEntry>, GitError> {
+        if let Some((entries, pos)) = &mut self.spliced {
+            let next = entries.get(*pos).cloned();
+            *pos += 1;
+            if next.is_none() {
+                self.done = true;
+            }
+            return Ok(next);
+        }
+        loop {
+            if let Some(splice) = &self.splice {
+                let only_old_head = self.queue.len() == 1
+                    && self.queue.peek().map(|q| q.oid) == Some(splice.old_head);
+                if only_old_head && !self.splice_blocked {
+                    // The rest of this walk is exactly the previous walk.
+                    self.queue.clear();
+                    self.spliced = Some((Arc::clone(&splice.old_entries), 0));
+                    return self.step();
+                }
+            }
+            let Some(Queued { oid, .. }) = self.queue.pop() else {
+                self.done = true;
+                return Ok(None);
+            };
+            let (parents, entry) = match self.lookup(&oid) {
+                Some(node) => {
+                    let out = (node.parents.clone(), node.entry.as_deref().cloned());
+                    // A commit the previous walk knew, reached before the old
+                    // head: splicing could then skip or repeat commits.
+                    self.splice_blocked = true;
+                    out
+                }
+                None => {
+                    let node = self.simplify(oid)?;
+                    let out = (node.parents.clone(), node.entry.as_deref().cloned());
+                    self.memo.insert(oid, node);
+                    out
+                }
+            };
+            for parent in parents.iter() {
+                self.enqueue(*parent)?;
+            }
+            if let Some(entry) = entry {
+                return Ok(Some(entry));
+            }
+        }
+    }
+}
+
+impl Iterator for HistoryWalker<'_> {
+    type Item = Result<HistoryEntry, GitError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(entry)) => Some(Ok(entry)),
+            Ok(None) => None,
+            Err(err) => {
+                self.done = true;
+                self.failed = true;
+                self.queue.clear();
+                self.spliced = None;
+                Some(Err(err))
+            }
+        }
+    }
+}
+
+pub(crate) fn entry_of(commit: &git2::Commit<'_>) -> HistoryEntry {
+    let author = commit.author();
+    let when = author.when();
+    HistoryEntry {
+        sha: commit.id().to_string(),
+        author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        time: when.seconds(),
+        offset_minutes: when.offset_minutes(),
+        subject: commit
+            .summary_bytes()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default(),
+    }
+}

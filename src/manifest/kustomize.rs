@@ -1,0 +1,104 @@
+//! Kustomize roots are rendered by the user's `kubectl kustomize` (the same
+//! renderer `kubectl apply -k` uses), on the commit's tree exported to a
+//! temporary folder so the work tree is never touched, and the output goes
+//! through the same loader as plain files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use git2::{Oid, Repository};
+
+use super::loader::Loader;
+use super::{LoadedManifests, ManifestError, ManifestErrors};
+use crate::git::{self, ReadLimits};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KustomizeError {
+    #[error("kubectl was not found on PATH; it is needed to render the kustomization in {dir}")]
+    KubectlNotFound { dir: PathBuf },
+    #[error("`kubectl kustomize {dir}` failed ({status}): {stderr}")]
+    Failed {
+        dir: PathBuf,
+        status: String,
+        stderr: String,
+    },
+    #[error("cannot run kubectl for {dir}: {source}")]
+    Io {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`kubectl kustomize {dir}` printed output that is not UTF-8")]
+    NotUtf8 { dir: PathBuf },
+}
+
+/// Runs `kubectl kustomize DIR` and returns the rendered YAML.
+pub fn render_kustomize(dir: &Path) -> Result<String, KustomizeError> {
+    let output = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => KustomizeError::KubectlNotFound {
+                dir: dir.to_path_buf(),
+            },
+            _ => KustomizeError::Io {
+                dir: dir.to_path_buf(),
+                source,
+            },
+        })?;
+    if !output.status.success() {
+        return Err(KustomizeError::Failed {
+            dir: dir.to_path_buf(),
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    String::from_utf8(output.stdout).map_err(|_| KustomizeError::NotUtf8 {
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// Everything an app's path holds at `commit`: plain manifests, plus each
+/// kustomize root rendered from the exported tree (the whole tree, since
+/// overlays reach `../base`). Any error anywhere fails the whole app.
+pub fn load_at_commit(
+    repo: &Repository,
+    commit: Oid,
+    app_path: &str,
+    limits: ReadLimits,
+) -> Result<LoadedManifests, ManifestErrors> {
+    let source_error = |file: &str, message: String| ManifestErrors {
+        errors: vec![ManifestError::Source {
+            file: file.to_string(),
+            message,
+        }],
+    };
+    let files = git::files_at(repo, commit, app_path, limits)
+        .map_err(|e| source_error(app_path, e.to_string()))?;
+    let mut loader = Loader::new();
+    loader.add_files(&files);
+    let roots = loader.kustomize_roots().to_vec();
+    if roots.is_empty() {
+        return loader.finish();
+    }
+    let tmp = tempfile::tempdir()
+        .map_err(|e| source_error(app_path, format!("cannot create a temporary folder: {e}")))?;
+    let summary = git::export_tree(repo, commit, "", tmp.path(), limits)
+        .map_err(|e| source_error(app_path, e.to_string()))?;
+    for (path, reason) in &summary.skipped {
+        loader.warn(format!("{path}: not exported for kustomize ({reason})"));
+    }
+    for root in &roots {
+        match render_kustomize(&tmp.path().join(root)) {
+            Ok(text) => loader.add_rendered(&text, root),
+            Err(err) => loader.push_error(ManifestError::Source {
+                file: root.clone(),
+                message: err
+                    .to_string()
+                    .replace(&tmp.path().display().to_string(), "<export>"),
+            }),
+        }
+    }
+    loader.finish()
+}

@@ -1,0 +1,412 @@
+//! The loading rules, applied file by file and document by document into one
+//! accumulator, so duplicates are found across plain files and rendered
+//! kustomize output alike and every error of the app is reported together.
+
+use std::collections::HashMap;
+
+use serde_yaml::Value;
+
+use super::yaml::{is_sops, parse_documents, to_json};
+use super::{
+    LoadedManifests, ManifestError, ManifestErrors, ManifestObject, ObjectIdentity, Skipped,
+    SopsSkipped, SourceRef,
+};
+use crate::git::{symlink_target_in_repo, FileContent, TreeFile};
+
+const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+const CHART_NAMES: &[&str] = &["Chart.yaml", "Chart.yml"];
+const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
+
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn is_under(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Keeps the outermost directories only.
+fn outermost(mut dirs: Vec<String>) -> Vec<String> {
+    dirs.sort();
+    dirs.dedup();
+    let mut out: Vec<String> = Vec::new();
+    for dir in dirs {
+        if !out.iter().any(|o| is_under(&dir, o)) {
+            out.push(dir);
+        }
+    }
+    out
+}
+
+fn manifest_extension(path: &str) -> Option<bool> {
+    let lower = base_name(path).to_ascii_lowercase();
+    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        Some(false)
+    } else if lower.ends_with(".json") {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Collects objects, skips, warnings and errors for one app.
+#[derive(Default)]
+pub struct Loader {
+    out: LoadedManifests,
+    errors: Vec<ManifestError>,
+    seen: HashMap<ObjectIdentity, SourceRef>,
+}
+
+/// Loads the manifests among `files` (as listed by `git::files_at`).
+pub fn load_files(files: &[TreeFile]) -> Result<LoadedManifests, ManifestErrors> {
+    let mut loader = Loader::new();
+    loader.add_files(files);
+    loader.finish()
+}
+
+/// Loads rendered output (e.g. of `kubectl kustomize`), recording `source`
+/// (the kustomization directory) as the file of every object.
+pub fn load_rendered(text: &str, source: &str) -> Result<LoadedManifests, ManifestErrors> {
+    let mut loader = Loader::new();
+    loader.add_rendered(text, source);
+    loader.finish()
+}
+
+impl Loader {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn finish(self) -> Result<LoadedManifests, ManifestErrors> {
+        if self.errors.is_empty() {
+            Ok(self.out)
+        } else {
+            Err(ManifestErrors {
+                errors: self.errors,
+            })
+        }
+    }
+
+    /// Kustomize roots found so far (outermost, repository-relative).
+    pub fn kustomize_roots(&self) -> &[String] {
+        &self.out.kustomize_roots
+    }
+
+    pub fn warn(&mut self, warning: String) {
+        self.out.warnings.push(warning);
+    }
+
+    /// Records an error found outside the loader (a failed render, say).
+    pub fn push_error(&mut self, error: ManifestError) {
+        self.errors.push(error);
+    }
+
+    pub fn add_files(&mut self, files: &[TreeFile]) {
+        let mut sorted: Vec<&TreeFile> = files.iter().collect();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        let data_named = |names: &[&str]| -> Vec<String> {
+            sorted
+                .iter()
+                .filter(|f| names.contains(&base_name(&f.path)))
+                .map(|f| dir_of(&f.path).to_string())
+                .collect()
+        };
+        let roots = outermost(data_named(KUSTOMIZATION_NAMES));
+        let charts: Vec<String> = outermost(data_named(CHART_NAMES))
+            .into_iter()
+            .filter(|c| !roots.iter().any(|r| is_under(c, r) || c == r))
+            .collect();
+        for chart in &charts {
+            let file = CHART_NAMES
+                .iter()
+                .map(|n| {
+                    if chart.is_empty() {
+                        n.to_string()
+                    } else {
+                        format!("{chart}/{n}")
+                    }
+                })
+                .find(|p| sorted.iter().any(|f| &f.path == p))
+                .unwrap_or_else(|| chart.clone());
+            self.skip(
+                &file,
+                1,
+                "Helm chart: not rendered by gitops-tui, its files are not loaded",
+            );
+            self.out.warnings.push(format!(
+                "{file}: Helm chart skipped (gitops-tui does not render Helm)"
+            ));
+        }
+        for file in sorted {
+            let inside = |dirs: &[String]| {
+                let dir = dir_of(&file.path);
+                dirs.iter().any(|d| d == dir || is_under(&file.path, d))
+            };
+            if let FileContent::Symlink { target } = &file.content {
+                if symlink_target_in_repo(&file.path, target).is_none() {
+                    self.errors.push(ManifestError::SymlinkEscapes {
+                        file: file.path.clone(),
+                        target: target.clone(),
+                    });
+                    continue;
+                }
+            }
+            if inside(&roots) || inside(&charts) {
+                continue;
+            }
+            let Some(json) = manifest_extension(&file.path) else {
+                continue;
+            };
+            match &file.content {
+                FileContent::Data(bytes) => self.add_bytes(&file.path, bytes, json),
+                FileContent::Symlink { target } => {
+                    self.skip(
+                        &file.path,
+                        1,
+                        &format!("symlink to {target:?}: not followed"),
+                    );
+                }
+                FileContent::TooLarge { size, limit } => {
+                    self.skip(
+                        &file.path,
+                        1,
+                        &format!("{size} bytes, over the {limit}-byte limit"),
+                    );
+                    self.out
+                        .warnings
+                        .push(format!("{}: too large to load ({size} bytes)", file.path));
+                    self.out.incomplete = true;
+                }
+                FileContent::Missing { oid } => {
+                    self.skip(
+                        &file.path,
+                        1,
+                        &format!("object {oid} is missing (partial clone?)"),
+                    );
+                    self.out.warnings.push(format!(
+                        "{}: content missing from the repository",
+                        file.path
+                    ));
+                    self.out.incomplete = true;
+                }
+                FileContent::Submodule { .. } => {}
+            }
+        }
+        self.out.kustomize_roots.extend(roots);
+    }
+
+    pub fn add_rendered(&mut self, text: &str, source: &str) {
+        self.add_yaml(source, text, false);
+    }
+
+    fn skip(&mut self, file: &str, line: usize, reason: &str) {
+        self.out.skipped.push(Skipped {
+            file: file.to_string(),
+            line,
+            reason: reason.to_string(),
+        });
+    }
+
+    fn add_bytes(&mut self, file: &str, bytes: &[u8], json: bool) {
+        let unreadable = |reason: &str| ManifestError::Unreadable {
+            file: file.to_string(),
+            reason: reason.to_string(),
+        };
+        if bytes.starts_with(b"\0GITCRYPT") {
+            self.errors
+                .push(unreadable("git-crypt encrypted (binary) content"));
+            return;
+        }
+        if bytes.iter().take(8000).any(|b| *b == 0) {
+            self.errors.push(unreadable("binary content"));
+            return;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            self.errors.push(unreadable("not valid UTF-8"));
+            return;
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if json {
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => self.add_json_doc(file, 1, 0, value),
+                Err(err) => self.errors.push(ManifestError::InvalidYaml {
+                    file: file.to_string(),
+                    line: err.line(),
+                    column: err.column(),
+                    message: format!("invalid JSON: {err}"),
+                }),
+            }
+        } else {
+            self.add_yaml(file, text, true);
+        }
+    }
+
+    fn add_yaml(&mut self, file: &str, text: &str, may_be_template: bool) {
+        let docs = parse_documents(text);
+        let templated = may_be_template && text.contains("{{");
+        if templated {
+            let broken = docs.iter().any(|d| match &d.value {
+                Err(_) => true,
+                Ok(v) => to_json(v).is_err(),
+            });
+            if broken {
+                self.skip(file, 1, "Helm template ({{ }}): not YAML until rendered");
+                return;
+            }
+        }
+        for (index, doc) in docs.into_iter().enumerate() {
+            match doc.value {
+                Ok(value) => self.add_yaml_doc(file, doc.line, index, value),
+                Err(err) => self.errors.push(ManifestError::InvalidYaml {
+                    file: file.to_string(),
+                    line: err.line,
+                    column: err.column,
+                    message: err.message,
+                }),
+            }
+        }
+    }
+
+    fn add_yaml_doc(&mut self, file: &str, line: usize, doc_index: usize, mut value: Value) {
+        if value.is_null() {
+            return;
+        }
+        if let Err(err) = value.apply_merge() {
+            self.errors.push(ManifestError::InvalidYaml {
+                file: file.to_string(),
+                line,
+                column: 0,
+                message: format!("merge key: {err}"),
+            });
+            return;
+        }
+        let source = SourceRef {
+            file: file.to_string(),
+            line,
+            doc_index,
+        };
+        if value.is_mapping() && is_sops(&value) {
+            let identity = to_json(&value).map(|j| ObjectIdentity::of(&j)).ok();
+            let what = match &identity {
+                Some(id) if !id.kind.is_empty() => {
+                    self.out.sops_skipped.push(SopsSkipped {
+                        identity: id.clone(),
+                        source: source.clone(),
+                    });
+                    format!("{id}")
+                }
+                _ => "document".to_string(),
+            };
+            self.skip(file, line, "SOPS-encrypted: never applied, never pruned");
+            self.out.warnings.push(format!(
+                "{source}: SOPS-encrypted {what} skipped (gitops-tui cannot decrypt it)"
+            ));
+            return;
+        }
+        match to_json(&value) {
+            Ok(json) => self.add_json_doc(file, line, doc_index, json),
+            Err(message) => self.errors.push(ManifestError::InvalidObject {
+                file: file.to_string(),
+                line,
+                message,
+            }),
+        }
+    }
+
+    fn add_json_doc(
+        &mut self,
+        file: &str,
+        line: usize,
+        doc_index: usize,
+        value: serde_json::Value,
+    ) {
+        let source = SourceRef {
+            file: file.to_string(),
+            line,
+            doc_index,
+        };
+        if value.is_null() {
+            return;
+        }
+        let Some(map) = value.as_object() else {
+            self.skip(file, line, "not a mapping: not a Kubernetes object");
+            return;
+        };
+        let invalid = |message: String| ManifestError::InvalidObject {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let api_version = map.get("apiVersion");
+        let kind = map.get("kind");
+        match (api_version, kind) {
+            (None, None) => {
+                self.skip(file, line, "no apiVersion or kind: not a Kubernetes object");
+                return;
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                let (present, missing) = if kind.is_none() {
+                    ("apiVersion", "kind")
+                } else {
+                    ("kind", "apiVersion")
+                };
+                self.errors.push(ManifestError::PartialTypeMeta {
+                    file: file.to_string(),
+                    line,
+                    present,
+                    missing,
+                });
+                return;
+            }
+            (Some(a), Some(k)) => {
+                let ok = a.as_str().is_some_and(|s| !s.is_empty())
+                    && k.as_str().is_some_and(|s| !s.is_empty());
+                if !ok {
+                    self.errors.push(invalid(
+                        "apiVersion and kind must be non-empty strings".into(),
+                    ));
+                    return;
+                }
+            }
+        }
+        let identity = ObjectIdentity::of(&value);
+        if identity.group == KUSTOMIZE_GROUP {
+            self.skip(file, line, "kustomize configuration, not a cluster object");
+            return;
+        }
+        if identity.group.is_empty() && identity.kind.ends_with("List") {
+            if let Some(items) = map.get("items").and_then(|i| i.as_array()) {
+                for item in items.clone() {
+                    self.add_json_doc(file, line, doc_index, item);
+                }
+                return;
+            }
+        }
+        if identity.name.is_empty() {
+            self.errors
+                .push(invalid(format!("{} has no metadata.name", identity.kind)));
+            return;
+        }
+        if let Some(first) = self.seen.get(&identity) {
+            self.errors.push(ManifestError::Duplicate {
+                file: file.to_string(),
+                line,
+                identity,
+                first: first.clone(),
+            });
+            return;
+        }
+        self.seen.insert(identity, source.clone());
+        self.out.objects.push(ManifestObject {
+            object: value,
+            source,
+        });
+    }
+}

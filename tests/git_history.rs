@@ -477,3 +477,44 @@ fn current_files(repo: &Repository, commit: Oid) -> Files {
         })
         .collect()
 }
+
+/// Timings on a big repository: `GITOPS_BENCH_REPO=/path GITOPS_BENCH_PATH=apps/x
+/// cargo test --test git_history bench -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_against_git_log() {
+    let Ok(repo_path) = std::env::var("GITOPS_BENCH_REPO") else {
+        return;
+    };
+    let path = std::env::var("GITOPS_BENCH_PATH").unwrap_or_else(|_| "apps".into());
+    let repo = git::open(Path::new(&repo_path)).unwrap();
+    let head = git::resolve(&repo, "HEAD").unwrap();
+    let t = std::time::Instant::now();
+    let expected = git_log(Path::new(&repo_path), "HEAD", &path, false);
+    let git_time = t.elapsed();
+    let t = std::time::Instant::now();
+    let mut walker = HistoryWalker::new(&repo, &path, head, HistoryOptions::default()).unwrap();
+    let page = walker.page(50).unwrap();
+    let first_page = t.elapsed();
+    let rest: Vec<_> = walker.collect::<Result<_, _>>().unwrap();
+    let full = t.elapsed();
+    let got: Vec<String> = page
+        .iter()
+        .chain(rest.iter())
+        .map(|e| e.sha.clone())
+        .collect();
+    assert_eq!(got, expected);
+    let cache = HistoryCache::default();
+    cache
+        .history(&repo, &path, head, HistoryOptions::default())
+        .unwrap();
+    let t = std::time::Instant::now();
+    cache
+        .history(&repo, &path, head, HistoryOptions::default())
+        .unwrap();
+    let cached = t.elapsed();
+    eprintln!(
+        "{path}: {} commits; git log {git_time:?}; ours first 50 {first_page:?}, all {full:?}; cached {cached:?}",
+        got.len()
+    );
+}

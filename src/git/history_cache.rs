@@ -203,6 +203,9 @@ impl CachedHistoryWalk<'_, '_> {
 
     /// Walks the rest and returns the whole history (also cached).
     pub fn finish(mut self) -> Result<Arc<[HistoryEntry]>, GitError> {
+        if let State::Ready { entries, .. } = &self.state {
+            return Ok(Arc::clone(entries));
+        }
         for item in self.by_ref() {
             item?;
         }

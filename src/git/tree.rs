@@ -202,7 +202,7 @@ pub fn export_tree(
             file.path.clone()
         } else {
             match file.path.strip_prefix(&prefix) {
-                Some(rest) if rest.is_empty() => file
+                Some("") => file
                     .path
                     .rsplit('/')
                     .next()

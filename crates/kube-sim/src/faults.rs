@@ -26,8 +26,16 @@ impl Fault {
     /// Answer matching requests with `code` (500, 429, 503, ...).
     pub fn status(code: u16) -> Self {
         let reason = match code {
+            400 => "BadRequest",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "NotFound",
+            409 => "Conflict",
+            410 => "Expired",
+            422 => "Invalid",
             429 => "TooManyRequests",
             503 => "ServiceUnavailable",
+            504 => "Timeout",
             _ => "InternalError",
         };
         Fault {
@@ -90,6 +98,11 @@ impl Faults {
 
     pub fn clear(&self) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The armed faults, in matching order.
+    pub fn list(&self) -> Vec<Fault> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The first armed fault for this request, counting it down.

@@ -71,6 +71,24 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .to_string()
     };
     let content_type = header(header::CONTENT_TYPE);
+    if let Some(route) = path.strip_prefix(crate::admin::PREFIX) {
+        // The admin API: not logged, never faulted, admin only.
+        return match shared.auth.authenticate(&parts.headers) {
+            Ok(user) if user == crate::auth::ADMIN => crate::admin::handle(
+                &shared,
+                &parts.method,
+                route,
+                &query_string,
+                &body,
+            ),
+            Ok(user) => error(&ApiError::new(
+                403,
+                "Forbidden",
+                format!("User \"{user}\" cannot use the kube-sim admin API"),
+            )),
+            Err(e) => error(&e),
+        };
+    }
     shared
         .log
         .record(&parts.method, &path, &query_string, &content_type, &body);
@@ -110,9 +128,9 @@ async fn dispatch(
 ) -> Result<Response, ApiError> {
     let route = route::parse(path);
     if !matches!(route, Route::Resource(_)) && method != Method::GET {
-        return Err(ApiError::method_not_allowed(format!(
-            "the server does not allow this method on the requested resource"
-        )));
+        return Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        ));
     }
     match route {
         Route::Version => Ok(ok_json(&version(shared.settings.kube_minor))),
@@ -149,7 +167,7 @@ async fn dispatch(
                 .map(|v| ok_json(&v))
                 .ok_or_else(|| not_found_path(path))
         }
-        Route::OpenApiV2 => Err(not_found_path(path)),
+        Route::OpenApiV2 => Ok(openapi_v2(&ctx.accept, shared.settings.kube_minor)),
         Route::OpenApiV3Root => Ok(ok_json(&openapi::root(&shared.lock().registry))),
         Route::OpenApiV3(key) => openapi::document(&shared.lock().registry, &key)
             .map(|v| ok_json(&v))
@@ -249,6 +267,30 @@ fn version(minor: u32) -> Value {
         "compiler": "gc",
         "platform": "linux/amd64",
     })
+}
+
+/// `/openapi/v2`: kubectl up to 1.29 downloads it (as protobuf) before every
+/// apply and fails when it is missing. An empty document is a valid protobuf
+/// `openapi_v2.Document`; with no schema in it kubectl validates on the server
+/// (`fieldValidation`, found in OpenAPI v3) and computes strategic merge
+/// patches from its compiled-in types, as it does for kinds v2 lacks.
+fn openapi_v2(accept: &str, minor: u32) -> Response {
+    if accept.contains("protobuf") {
+        return Response::builder()
+            .status(200)
+            .header(
+                header::CONTENT_TYPE,
+                "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+            )
+            .body(Body::empty())
+            .unwrap_or_default();
+    }
+    ok_json(&json!({
+        "swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": format!("v1.{minor}.0")},
+        "paths": {},
+        "definitions": {},
+    }))
 }
 
 fn not_found_path(_path: &str) -> ApiError {

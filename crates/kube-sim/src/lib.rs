@@ -15,6 +15,11 @@
 //! # Ok(()) }
 //! ```
 
+// Status errors carry their details by value: they are built on the cold
+// path of a test server, where boxing would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod admin;
 pub mod auth;
 mod controllers;
 mod crds;
@@ -251,9 +256,7 @@ impl KubeSim {
     /// Forget the watch history: resuming from an older version gets 410,
     /// and outstanding continue tokens expire.
     pub fn compact(&self) {
-        let mut state = self.shared.lock();
-        state.store.compact();
-        state.snapshots.clear();
+        self.shared.compact();
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {

@@ -61,5 +61,9 @@ pub fn restore(shared: &Shared, dir: &Path) -> std::io::Result<bool> {
         }
         state.store.restore(&(group, resource), obj);
     }
+    // The last version may belong to a deletion; never hand it out again.
+    if let Some(rv) = doc.get("resourceVersion").and_then(Value::as_u64) {
+        state.store.restore_version(rv);
+    }
     Ok(true)
 }

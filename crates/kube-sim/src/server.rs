@@ -71,6 +71,14 @@ impl Shared {
     pub fn drop_watches(&self) {
         self.watch_generation.send_modify(|g| *g += 1);
     }
+
+    /// Forget the watch history: resuming from an older version gets 410,
+    /// and outstanding continue tokens expire.
+    pub fn compact(&self) {
+        let mut state = self.lock();
+        state.store.compact();
+        state.snapshots.clear();
+    }
 }
 
 /// Serve `router` on `listener` until `shutdown` turns true.

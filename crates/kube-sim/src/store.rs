@@ -76,6 +76,9 @@ pub struct TooOld {
     pub oldest: u64,
 }
 
+/// The cached events after a version, and a receiver for what follows.
+pub type WatchStart = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
+
 type Objects = BTreeMap<(String, String), Arc<Value>>;
 
 pub struct Store {
@@ -216,6 +219,13 @@ impl Store {
             .insert(key, Arc::new(object));
     }
 
+    /// After a restore: versions handed out by the earlier run (including
+    /// deletions, whose objects are gone) are never handed out again.
+    pub fn restore_version(&mut self, rv: u64) {
+        self.rv = self.rv.max(rv);
+        self.compacted = self.rv;
+    }
+
     /// Drop a whole resource's objects (its CRD was deleted), announcing each.
     pub fn remove_all(&mut self, resource: &GroupResource) {
         let keys: Vec<(String, String)> = self
@@ -245,7 +255,7 @@ impl Store {
     pub fn watch_from(
         &self,
         rv: u64,
-    ) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), TooOld> {
+    ) -> Result<WatchStart, TooOld> {
         if rv < self.compacted {
             return Err(TooOld {
                 requested: rv,

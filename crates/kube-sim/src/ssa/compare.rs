@@ -14,7 +14,17 @@ use std::collections::BTreeSet;
 
 impl Walker<'_> {
     pub(super) fn compare(&mut self, old: &Value, new: &Value, cmp: &mut Comparison) {
-        match (self.kind(old), self.kind(new)) {
+        let (mut old_kind, mut new_kind) = (self.kind(old), self.kind(new));
+        // SMD treats an empty map as a leaf only when both sides are empty:
+        // `data: {}` gaining a key adds that key, it does not modify `.data`.
+        let empty_map = |v: &Value| v.as_object().is_some_and(Map::is_empty);
+        if old_kind == Kind::Leaf && new_kind == Kind::Map && empty_map(old) {
+            old_kind = Kind::Map;
+        }
+        if new_kind == Kind::Leaf && old_kind == Kind::Map && empty_map(new) {
+            new_kind = Kind::Map;
+        }
+        match (old_kind, new_kind) {
             (Kind::Leaf, Kind::Leaf) => {
                 if old != new {
                     cmp.modified.insert(&self.path);
@@ -210,6 +220,19 @@ mod tests {
             json!({"f:data": {".": {}, "f:a": {}, "f:c": {}},
                    "f:metadata": {"f:labels": {".": {}, "f:x": {}}}})
         );
+    }
+
+    #[test]
+    fn an_empty_map_gaining_a_key_adds_only_the_key() {
+        let cm = Schema::builtin("", "ConfigMap");
+        let old = json!({"metadata": {"name": "c"}, "data": {}});
+        let new = json!({"metadata": {"name": "c"}, "data": {"k": "v"}});
+        let cmp = Comparison::between(Some(&old), &new, &cm, FieldScope::Main);
+        assert!(cmp.modified.path_strings().is_empty());
+        assert_eq!(cmp.added.path_strings(), vec![".data.k"]);
+        let back = Comparison::between(Some(&new), &old, &cm, FieldScope::Main);
+        assert!(back.modified.path_strings().is_empty());
+        assert_eq!(back.removed.path_strings(), vec![".data.k"]);
     }
 
     #[test]

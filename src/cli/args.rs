@@ -1,0 +1,108 @@
+//! Command-line arguments (clap). Global options work before or after the
+//! subcommand.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gitops-tui",
+    version,
+    about = "Observe and steer GitOps sync state on Kubernetes",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Config file (default: ~/.config/gitops-tui/config.toml).
+    #[arg(long, global = true, env = "GITOPS_TUI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// kubeconfig file (default: KUBECONFIG or ~/.kube/config).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Use this kubeconfig context for every app.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// Refuse every change; make no mutating request (dry-runs included).
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    #[value(alias = "table")]
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sync and health of apps (all when none named).
+    Status { apps: Vec<String> },
+    /// Drift between Git and the cluster; exit 0 in sync, 1 drift, 2 error.
+    Diff {
+        app: String,
+        /// Compare with this revision instead of the app's target.
+        #[arg(long)]
+        revision: Option<String>,
+    },
+    /// Apply the app's manifests (two stages, dry-run first).
+    Sync {
+        app: String,
+        #[arg(long)]
+        revision: Option<String>,
+        /// Delete this app's objects that Git no longer has.
+        #[arg(long)]
+        prune: bool,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Take fields owned by other Apply managers.
+        #[arg(long)]
+        force_conflicts: bool,
+        /// Wait until the app is Healthy.
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits (e.g. 90s, 5m).
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Stop auto-sync and self-heal for an app.
+    Suspend { app: String },
+    /// Restart auto-sync and self-heal (clears a rollback pin and syncs the head).
+    Resume { app: String },
+    /// Commits touching the app's path, the deployed one marked, and sync records.
+    History { app: String },
+    /// Apply an earlier commit and pause the app there.
+    Rollback {
+        app: String,
+        /// The commit (sha, tag, branch, HEAD~2) to roll back to.
+        #[arg(
+            long,
+            conflicts_with = "previous",
+            required_unless_present = "previous"
+        )]
+        to: Option<String>,
+        /// The revision deployed before the current one.
+        #[arg(long)]
+        previous: bool,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+}

@@ -1,0 +1,250 @@
+//! The headless verbs: each runs the engine and prints text, JSON or YAML,
+//! and returns the process exit code.
+
+use super::args::{Command, GlobalArgs, Output};
+use super::render;
+use crate::engine::{Engine, EngineError, RollbackTarget, SyncOptions};
+use crate::model::{ResourceStatus, SyncStatus};
+use serde::Serialize;
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+
+/// Exit codes: 0 fine, 1 drift or a failed operation, 2 error.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_DRIFT: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String) {
+    let out = match output {
+        Output::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
+        Output::Yaml => serde_yaml::to_string(value).unwrap_or_default(),
+        Output::Text => text(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+}
+
+fn fail(e: &EngineError) -> i32 {
+    eprintln!("error: {e}");
+    EXIT_ERROR
+}
+
+pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 {
+    let output = global.output;
+    match command {
+        Command::Status { apps } => status(engine, output, apps).await,
+        Command::Diff { app, revision } => {
+            match engine.status_at(&app, revision.as_deref()).await {
+                Ok(s) if s.sync == SyncStatus::Unknown => {
+                    eprintln!("error: app {app}: {}", s.message);
+                    EXIT_ERROR
+                }
+                Ok(s) => {
+                    let resources: Vec<_> = s
+                    .resources
+                    .iter()
+                    .map(|r| {
+                        let version = r.api_version.rsplit('/').next().unwrap_or("").to_string();
+                        json!({"group": r.key.group, "version": version, "kind": r.key.kind, "namespace": r.key.namespace,
+                               "name": r.key.name, "status": r.status, "diff": r.diff})
+                    })
+                    .collect();
+                    let doc = json!({"app": s.name, "sync": s.sync, "revision": s.target_revision, "resources": resources});
+                    print(output, &doc, || render::diff_text(&s));
+                    if s.sync == SyncStatus::Synced {
+                        EXIT_OK
+                    } else {
+                        EXIT_DRIFT
+                    }
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Sync {
+            app,
+            revision,
+            prune,
+            dry_run,
+            force_conflicts,
+            wait,
+            timeout,
+        } => {
+            let opts = SyncOptions {
+                revision,
+                prune,
+                dry_run,
+                force_conflicts,
+                wait: wait.then_some(timeout),
+            };
+            match engine.sync(&app, &opts).await {
+                Ok(report) => {
+                    print(output, &report, || render::sync_text(&report));
+                    if report.succeeded {
+                        EXIT_OK
+                    } else {
+                        EXIT_DRIFT
+                    }
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Suspend { app } => match engine.suspend(&app).await {
+            Ok(_) => {
+                print(output, &json!({"app": app, "suspended": true}), || {
+                    format!("app {app} suspended: auto-sync and self-heal stopped\n")
+                });
+                EXIT_OK
+            }
+            Err(e) => fail(&e),
+        },
+        Command::Resume { app } => match engine.resume(&app).await {
+            Ok(report) => {
+                let synced = report.as_ref().map(|r| r.succeeded);
+                print(
+                    output,
+                    &json!({"app": app, "suspended": false, "sync": report}),
+                    || match &report {
+                        Some(r) => format!(
+                            "app {app} resumed; the rollback pin is cleared\n{}",
+                            render::sync_text(r)
+                        ),
+                        None => format!("app {app} resumed: auto-sync and self-heal restarted\n"),
+                    },
+                );
+                if synced == Some(false) {
+                    EXIT_DRIFT
+                } else {
+                    EXIT_OK
+                }
+            }
+            Err(e) => fail(&e),
+        },
+        Command::History { app } => match engine.history(&app).await {
+            Ok(h) => {
+                print(output, &h, || render::history_text(&h));
+                EXIT_OK
+            }
+            Err(e) => fail(&e),
+        },
+        Command::Rollback {
+            app,
+            to,
+            previous,
+            dry_run,
+            yes,
+        } => rollback(engine, output, &app, to, previous, dry_run, yes).await,
+        Command::Completions { .. } => EXIT_OK,
+    }
+}
+
+async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
+    let names: Vec<String> = if apps.is_empty() {
+        engine.config.apps.iter().map(|a| a.name.clone()).collect()
+    } else {
+        apps
+    };
+    let mut statuses = Vec::new();
+    for name in &names {
+        match engine.status(name).await {
+            Ok(s) => statuses.push(s),
+            Err(EngineError::UnknownApp(n)) => {
+                eprintln!("error: no app named {n:?} in the config");
+                return EXIT_ERROR;
+            }
+            Err(e) => match engine.app(name) {
+                Ok(app) => statuses.push(crate::engine::AppStatus::unknown(app, e.to_string())),
+                Err(e) => return fail(&e),
+            },
+        }
+    }
+    print(output, &json!({"apps": statuses}), || {
+        render::status_table(&statuses)
+    });
+    EXIT_OK
+}
+
+async fn rollback(
+    engine: &Engine,
+    output: Output,
+    app: &str,
+    to: Option<String>,
+    previous: bool,
+    dry_run: bool,
+    yes: bool,
+) -> i32 {
+    if engine.readonly() && !dry_run {
+        return fail(&EngineError::Readonly("rollback".into()));
+    }
+    let target = match (to, previous) {
+        (Some(rev), _) => RollbackTarget::Revision(rev),
+        (None, _) => RollbackTarget::Previous,
+    };
+    let revision = match engine.rollback_revision(app, &target).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let preview = match engine.status_at(app, Some(&revision)).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    if dry_run || output == Output::Text {
+        let changes = preview
+            .resources
+            .iter()
+            .filter(|r| r.status != ResourceStatus::Synced)
+            .count();
+        if output == Output::Text {
+            println!(
+                "Rollback of {app} to {} changes {changes} object(s):",
+                &revision[..revision.len().min(12)]
+            );
+            print!("{}", render::diff_text(&preview));
+        }
+        if dry_run {
+            if output != Output::Text {
+                let resources: Vec<_> = preview
+                    .resources
+                    .iter()
+                    .map(|r| json!({"resource": r.key, "status": r.status, "diff": r.diff}))
+                    .collect();
+                print(
+                    output,
+                    &json!({"app": app, "revision": revision, "dry_run": true, "resources": resources}),
+                    String::new,
+                );
+            }
+            return EXIT_OK;
+        }
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: rollback of {app} needs confirmation: pass --yes (or --dry-run to preview)"
+            );
+            return EXIT_ERROR;
+        }
+        eprint!(
+            "Roll {app} back to {} and pause it there? [y/N] ",
+            &revision[..revision.len().min(12)]
+        );
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("rollback cancelled");
+            return EXIT_DRIFT;
+        }
+    }
+    match engine.rollback(app, &revision, false).await {
+        Ok(report) => {
+            print(output, &report, || {
+                format!("{}app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref\n", render::sync_text(&report), report.revision)
+            });
+            if report.succeeded {
+                EXIT_OK
+            } else {
+                EXIT_DRIFT
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}

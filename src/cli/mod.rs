@@ -1,0 +1,5 @@
+//! The command line: arguments, the headless verbs and their output.
+
+pub mod args;
+pub mod commands;
+mod render;

@@ -1,0 +1,136 @@
+//! Plain-text output of the headless verbs.
+
+use crate::engine::{AppStatus, HistoryReport, SyncReport};
+use crate::model::ResourceStatus;
+
+fn short(sha: &Option<String>) -> String {
+    sha.as_deref()
+        .map(|s| s.get(..7).unwrap_or(s).to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn status_table(apps: &[AppStatus]) -> String {
+    let mut rows = vec![vec![
+        "APP".to_string(),
+        "SYNC".into(),
+        "HEALTH".into(),
+        "STATE".into(),
+        "DEPLOYED".into(),
+        "HEAD".into(),
+        "MODIFIED".into(),
+        "MISSING".into(),
+        "EXTRA".into(),
+        "MESSAGE".into(),
+    ]];
+    for a in apps {
+        let state = match (&a.paused_revision, a.suspended) {
+            (Some(p), _) => format!("paused@{}", p.get(..7).unwrap_or(p)),
+            (None, true) => "suspended".into(),
+            (None, false) => "-".into(),
+        };
+        rows.push(vec![
+            a.name.clone(),
+            a.sync.to_string(),
+            a.health.to_string(),
+            state,
+            short(&a.deployed_revision),
+            short(&a.head_revision),
+            a.counts.out_of_sync.to_string(),
+            a.counts.missing.to_string(),
+            a.counts.extra.to_string(),
+            a.message.lines().next().unwrap_or("").to_string(),
+        ]);
+    }
+    table(&rows)
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| format!("{cell:<w$}", w = widths[i]))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn diff_text(s: &AppStatus) -> String {
+    let mut out = String::new();
+    for r in s
+        .resources
+        .iter()
+        .filter(|r| r.status != ResourceStatus::Synced)
+    {
+        out.push_str(&format!("=== {} ({})\n", r.key, r.status));
+        out.push_str(&r.diff);
+        if !r.diff.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    if out.is_empty() {
+        out = format!(
+            "app {} is in sync with {}\n",
+            s.name,
+            short(&s.target_revision)
+        );
+    }
+    out
+}
+
+pub fn sync_text(r: &SyncReport) -> String {
+    let mut out = String::new();
+    for res in &r.resources {
+        if res.message.is_empty() {
+            out.push_str(&format!("{} {}\n", res.key, res.action));
+        } else {
+            out.push_str(&format!("{} {}: {}\n", res.key, res.action, res.message));
+        }
+    }
+    let verdict = match (r.succeeded, r.dry_run) {
+        (true, true) => "dry run",
+        (true, false) => "synced",
+        (false, _) => "sync FAILED",
+    };
+    out.push_str(&format!(
+        "app {} {verdict} at {}: {}\n",
+        r.app,
+        r.revision.get(..12).unwrap_or(&r.revision),
+        r.message
+    ));
+    out
+}
+
+pub fn history_text(h: &HistoryReport) -> String {
+    let mut out = String::new();
+    for c in &h.commits {
+        let mark = if c.deployed { "*" } else { " " };
+        out.push_str(&format!(
+            "{mark} {}  {}  {:<20}  {}\n",
+            &c.sha[..c.sha.len().min(12)],
+            c.time,
+            c.author,
+            c.subject
+        ));
+    }
+    if !h.syncs.is_empty() {
+        out.push_str("\nSyncs:\n");
+        for s in h.syncs.iter().rev() {
+            out.push_str(&format!(
+                "  {}  {}  {:<12}  {}\n",
+                s.time,
+                &s.revision[..s.revision.len().min(12)],
+                s.who,
+                s.result
+            ));
+        }
+    }
+    out
+}

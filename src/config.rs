@@ -1,0 +1,352 @@
+//! The TOML config: which apps exist (a Git path mapped to a cluster and
+//! namespace) and how they sync. `config.example.toml` documents every key.
+//!
+//! Unknown keys are errors (a typo must not silently disable `prune`), and
+//! every error names the file and the key or app.
+
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_RECORD_NAMESPACE: &str = "gitops-tui";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: app {app:?}: {message}")]
+    App {
+        path: PathBuf,
+        app: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Namespace holding one record ConfigMap per app.
+    #[serde(default = "default_record_namespace")]
+    pub record_namespace: String,
+    #[serde(default)]
+    pub agent: AgentConfig,
+    #[serde(default)]
+    pub ui: UiConfig,
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+    /// Folder the config was read from: relative repo paths start here.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+fn default_record_namespace() -> String {
+    DEFAULT_RECORD_NAMESPACE.to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// How often the agent re-reads refs and drift, e.g. "30s", "2m".
+    #[serde(default = "default_interval", with = "humantime_serde")]
+    pub interval: Duration,
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(30)
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            interval: default_interval(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// "dark" (default), "light" or "plain".
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// Key remapping: action name → key, e.g. `sync = "S"`.
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    pub name: String,
+    /// A local path (relative to the config's folder) or a remote URL.
+    pub repo: String,
+    /// Branch, tag or commit; default: a local repo's HEAD, a remote's default branch.
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+    /// Folder inside the repository ("" or "." for the root).
+    #[serde(default)]
+    pub path: String,
+    /// Namespace for namespaced objects that name none.
+    pub namespace: String,
+    /// kubeconfig context; default: the current one.
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub auto_sync: bool,
+    #[serde(default)]
+    pub self_heal: bool,
+    #[serde(default)]
+    pub prune: bool,
+    #[serde(default)]
+    pub create_namespace: bool,
+    #[serde(default)]
+    pub ignore_differences: Vec<IgnoreDifference>,
+}
+
+/// Argo CD's ignoreDifferences: fields of matching objects that are never drift.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreDifference {
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub json_pointers: Vec<String>,
+    #[serde(default)]
+    pub managed_fields_managers: Vec<String>,
+}
+
+impl AppConfig {
+    pub fn is_remote(&self) -> bool {
+        is_remote_url(&self.repo)
+    }
+
+    /// The repository's local path (for local repos), resolved against the config's folder.
+    pub fn local_repo_path(&self, base_dir: &Path) -> PathBuf {
+        let p = Path::new(&self.repo);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base_dir.join(p)
+        }
+    }
+
+    /// The app path inside the repository, without leading/trailing slashes.
+    pub fn repo_path(&self) -> &str {
+        let p = self.path.trim_matches('/');
+        if p == "." {
+            ""
+        } else {
+            p
+        }
+    }
+}
+
+pub fn is_remote_url(repo: &str) -> bool {
+    repo.contains("://") || (repo.contains('@') && repo.contains(':'))
+}
+
+/// Where the config lives when `--config` is not given
+/// (`~/.config/gitops-tui/config.toml` on Linux).
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("dev", "gitops-tui", "gitops-tui")
+        .map(|d| d.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// Read and check a config file. A missing default config is an empty
+    /// config; a missing explicit one is an error.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                return Ok(Config {
+                    record_namespace: default_record_namespace(),
+                    base_dir: PathBuf::from("."),
+                    ..Default::default()
+                })
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let mut config = Config::parse(&text, path)?;
+        config.base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: describe_toml_error(text, &e),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let app_error = |app: &str, message: String| ConfigError::App {
+            path: path.to_path_buf(),
+            app: app.to_string(),
+            message,
+        };
+        let mut seen = BTreeSet::new();
+        for app in &self.apps {
+            if !is_dns_label(&app.name) {
+                return Err(app_error(
+                    &app.name,
+                    "name must be a DNS label (lowercase letters, digits and '-', at most 63)"
+                        .into(),
+                ));
+            }
+            if !seen.insert(app.name.as_str()) {
+                return Err(app_error(
+                    &app.name,
+                    "the name is used by more than one app".into(),
+                ));
+            }
+            if app.namespace.is_empty() {
+                return Err(app_error(&app.name, "namespace must not be empty".into()));
+            }
+            if app.repo.is_empty() {
+                return Err(app_error(&app.name, "repo must not be empty".into()));
+            }
+            if app.path.split('/').any(|seg| seg == "..") {
+                return Err(app_error(
+                    &app.name,
+                    format!("path {:?} must stay inside the repository", app.path),
+                ));
+            }
+        }
+        if !is_dns_label(&self.record_namespace) {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: "record_namespace must be a DNS label".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn app(&self, name: &str) -> Option<&AppConfig> {
+        self.apps.iter().find(|a| a.name == name)
+    }
+}
+
+/// toml's message plus the line it points at.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/gt/config.toml"))
+    }
+
+    #[test]
+    fn empty_config_is_valid() {
+        let c = parse("").expect("empty is fine");
+        assert!(c.apps.is_empty());
+        assert_eq!(c.record_namespace, "gitops-tui");
+    }
+
+    #[test]
+    fn apps_parse_with_defaults() {
+        let c = parse(
+            r#"
+[[apps]]
+name = "shop"
+repo = "../repo"
+path = "apps/shop/"
+namespace = "shop"
+prune = true
+[[apps.ignore_differences]]
+group = "apps"
+kind = "Deployment"
+json_pointers = ["/spec/replicas"]
+"#,
+        )
+        .expect("valid");
+        let app = c.app("shop").expect("app");
+        assert!(app.prune && !app.auto_sync);
+        assert_eq!(app.repo_path(), "apps/shop");
+        assert_eq!(app.git_ref, None);
+        assert_eq!(
+            app.ignore_differences[0].json_pointers,
+            vec!["/spec/replicas"]
+        );
+        assert_eq!(
+            app.local_repo_path(Path::new("/etc/gt")),
+            Path::new("/etc/gt/../repo")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let e = parse("[[apps]]\nname = \"a\"\nrepo = \"r\"\nnamespace = \"n\"\nprnue = true\n")
+            .expect_err("typo");
+        let msg = e.to_string();
+        assert!(msg.contains("prnue") && msg.contains("line 5"), "{msg}");
+        assert!(msg.contains("/etc/gt/config.toml"), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_and_bad_names_are_errors_naming_the_app() {
+        let dup = "[[apps]]\nname=\"a\"\nrepo=\"r\"\nnamespace=\"n\"\n[[apps]]\nname=\"a\"\nrepo=\"r\"\nnamespace=\"n\"\n";
+        let msg = parse(dup).expect_err("duplicate").to_string();
+        assert!(
+            msg.contains("app \"a\"") && msg.contains("more than one"),
+            "{msg}"
+        );
+        let bad = "[[apps]]\nname=\"Shop_1\"\nrepo=\"r\"\nnamespace=\"n\"\n";
+        assert!(parse(bad)
+            .expect_err("bad name")
+            .to_string()
+            .contains("DNS label"));
+    }
+
+    #[test]
+    fn remote_urls_are_recognised() {
+        assert!(is_remote_url("https://example.com/r.git"));
+        assert!(is_remote_url("git@example.com:org/r.git"));
+        assert!(!is_remote_url("../local/repo"));
+    }
+}

@@ -1,0 +1,143 @@
+//! What Git says an app should be at a revision, resolved against the
+//! cluster's kinds.
+
+use super::{blocking, Engine, EngineError};
+use crate::cluster::{Cluster, ClusterError};
+use crate::config::AppConfig;
+use crate::model::ResourceKey;
+use crate::source;
+use crate::sync::desired::{self, Desired};
+
+pub struct DesiredState {
+    /// The commit these objects come from.
+    pub revision: String,
+    /// The app's ref head now.
+    pub head: String,
+    pub objects: Vec<Desired>,
+    pub warnings: Vec<String>,
+    /// SOPS-encrypted objects: never applied, never pruned.
+    pub sops: Vec<ResourceKey>,
+    /// Some file could not be read: do not prune on this basis.
+    pub incomplete: bool,
+}
+
+impl Engine {
+    /// Resolve the app's head, and `revision` (or the head) to a commit.
+    pub(super) async fn revisions(
+        &self,
+        app: &AppConfig,
+        revision: Option<&str>,
+    ) -> Result<(String, String), EngineError> {
+        let app = app.clone();
+        let base = self.config.base_dir.clone();
+        let revision = revision.map(str::to_string);
+        blocking(move || {
+            source::fetch(&app, &base)?;
+            let repo = source::open(&app, &base)?;
+            let head = source::head(&app, &repo)?;
+            let target = match revision {
+                Some(r) => source::resolve(&app, &repo, &r)?,
+                None => head,
+            };
+            Ok::<_, EngineError>((head.to_string(), target.to_string()))
+        })
+        .await?
+    }
+
+    /// The objects of `revision` (default: the head), prepared for `cluster`.
+    pub(super) async fn desired(
+        &self,
+        app: &AppConfig,
+        cluster: &Cluster,
+        revision: Option<&str>,
+    ) -> Result<DesiredState, EngineError> {
+        let (head, target) = self.revisions(app, revision).await?;
+        let app_owned = app.clone();
+        let base = self.config.base_dir.clone();
+        let target_for_load = target.clone();
+        let loaded = blocking(move || {
+            let repo = source::open(&app_owned, &base)?;
+            let oid = source::resolve(&app_owned, &repo, &target_for_load)?;
+            source::manifests(&app_owned, &repo, oid)
+        })
+        .await??;
+        let mut objects = Vec::with_capacity(loaded.objects.len());
+        for m in &loaded.objects {
+            let api_version = m
+                .object
+                .get("apiVersion")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let kind_name = m.object.get("kind").and_then(|v| v.as_str()).unwrap_or("");
+            let kind = match self
+                .kinds
+                .resolve(&cluster.client, &cluster.url, api_version, kind_name)
+                .await
+            {
+                Ok(k) => Some(k),
+                Err(ClusterError::UnknownKind { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            objects.push(desired::prepare(m, kind, &app.name, &app.namespace));
+        }
+        let sops = loaded
+            .sops_skipped
+            .iter()
+            .map(|s| ResourceKey {
+                group: s.identity.group.clone(),
+                kind: s.identity.kind.clone(),
+                namespace: s
+                    .identity
+                    .namespace
+                    .clone()
+                    .or_else(|| Some(app.namespace.clone())),
+                name: s.identity.name.clone(),
+            })
+            .collect();
+        Ok(DesiredState {
+            revision: target,
+            head,
+            objects,
+            warnings: loaded.warnings.clone(),
+            sops,
+            incomplete: loaded.incomplete,
+        })
+    }
+
+    /// Resolve kinds that were unknown (their CRDs were just applied).
+    pub(super) async fn resolve_pending(
+        &self,
+        cluster: &Cluster,
+        objects: &mut [Desired],
+        app: &AppConfig,
+    ) -> Result<(), EngineError> {
+        if objects.iter().all(|d| d.kind.is_some()) {
+            return Ok(());
+        }
+        self.kinds.clear().await;
+        for d in objects.iter_mut().filter(|d| d.kind.is_none()) {
+            match self
+                .kinds
+                .resolve(&cluster.client, &cluster.url, &d.api_version, &d.key.kind)
+                .await
+            {
+                Ok(k) => {
+                    if !k.namespaced {
+                        if let Some(m) =
+                            d.object.get_mut("metadata").and_then(|m| m.as_object_mut())
+                        {
+                            m.remove("namespace");
+                        }
+                        d.key.namespace = None;
+                    } else if d.key.namespace.is_none() {
+                        d.key.namespace = Some(app.namespace.clone());
+                    }
+                    d.kind = Some(k);
+                }
+                Err(ClusterError::UnknownKind { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}

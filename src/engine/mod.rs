@@ -1,0 +1,100 @@
+//! The engine: everything the CLI and the TUI do to an app goes through here
+//! (status and drift, sync, suspend/resume, history, rollback), so the two
+//! always agree.
+
+mod desired_state;
+mod lifecycle;
+mod status;
+mod sync;
+
+pub use lifecycle::{HistoryReport, RollbackTarget};
+pub use status::{AppStatus, Counts, ResourceState};
+pub use sync::{ResourceResult, SyncOptions, SyncReport};
+
+use crate::cluster::Cluster;
+use crate::cluster::{ClusterConnector, ClusterError, KindResolver, KubeOptions};
+use crate::config::{AppConfig, Config};
+use crate::source::SourceError;
+use crate::sync::record::RecordStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no app named {0:?} in the config")]
+    UnknownApp(String),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{0} is refused under --readonly")]
+    Readonly(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Engine {
+    pub config: Config,
+    connector: ClusterConnector,
+    kinds: KindResolver,
+    readonly: bool,
+}
+
+impl Engine {
+    pub fn new(config: Config, kube: KubeOptions, readonly: bool) -> Self {
+        Engine {
+            config,
+            connector: ClusterConnector::new(kube),
+            kinds: KindResolver::default(),
+            readonly,
+        }
+    }
+
+    pub fn readonly(&self) -> bool {
+        self.readonly
+    }
+
+    pub fn app(&self, name: &str) -> Result<&AppConfig, EngineError> {
+        self.config
+            .app(name)
+            .ok_or_else(|| EngineError::UnknownApp(name.to_string()))
+    }
+
+    async fn cluster(&self, app: &AppConfig) -> Result<Cluster, EngineError> {
+        Ok(self.connector.cluster(app.context.as_deref()).await?)
+    }
+
+    fn records(&self, cluster: &Cluster) -> RecordStore {
+        RecordStore::new(
+            cluster.client.clone(),
+            &cluster.url,
+            &self.config.record_namespace,
+        )
+    }
+
+    fn refuse_if_readonly(&self, what: &str) -> Result<(), EngineError> {
+        if self.readonly {
+            Err(EngineError::Readonly(what.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Run blocking Git work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, EngineError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| EngineError::Other(format!("background task failed: {e}")))
+}
+
+/// Who is syncing: the kubeconfig's user name where known, else the local user.
+fn who() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

@@ -1,0 +1,381 @@
+//! Status and drift of an app, computed at call time from Git and the
+//! cluster (never from a cached record).
+//!
+//! Drift is found by server-side dry-run apply compared with live (as
+//! `kubectl diff --server-side` and Flux do), or, under `--readonly` or when
+//! the dry-run is refused, by the local normaliser.
+
+use super::desired_state::DesiredState;
+use super::{Engine, EngineError};
+use crate::cluster::{self, ApplyMode, Cluster, Kind, FIELD_MANAGER, TRACKING_LABEL};
+use crate::config::AppConfig;
+use crate::drift::{self, IgnoreRule, ResourceDrift};
+use crate::health;
+use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
+use crate::sync::desired::{key_of, Desired};
+use crate::sync::record::AppRecord;
+use futures::{stream, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many requests run at once against one cluster.
+pub(super) const PARALLEL_REQUESTS: usize = 16;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub synced: usize,
+    pub out_of_sync: usize,
+    pub missing: usize,
+    pub extra: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceState {
+    #[serde(flatten)]
+    pub key: ResourceKey,
+    pub api_version: String,
+    pub status: ResourceStatus,
+    pub health: Health,
+    pub health_reason: String,
+    pub diff: String,
+    #[serde(skip)]
+    pub live: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppStatus {
+    pub name: String,
+    pub source: String,
+    pub sync: SyncStatus,
+    pub health: Health,
+    pub suspended: bool,
+    pub paused_revision: Option<String>,
+    pub deployed_revision: Option<String>,
+    pub head_revision: Option<String>,
+    /// The revision compared with the cluster (the pin when paused, else the head).
+    pub target_revision: Option<String>,
+    pub counts: Counts,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    pub resources: Vec<ResourceState>,
+}
+
+pub(super) fn source_of(app: &AppConfig) -> String {
+    let path = if app.repo_path().is_empty() {
+        "."
+    } else {
+        app.repo_path()
+    };
+    match &app.git_ref {
+        Some(r) => format!("{}@{r}:{path}", app.repo),
+        None => format!("{}:{path}", app.repo),
+    }
+}
+
+pub(super) fn ignore_rules(app: &AppConfig) -> Vec<IgnoreRule> {
+    app.ignore_differences
+        .iter()
+        .map(|d| IgnoreRule {
+            group: d.group.clone(),
+            kind: d.kind.clone(),
+            name: d.name.clone(),
+            namespace: d.namespace.clone(),
+            json_pointers: d.json_pointers.clone(),
+            managed_fields_managers: d.managed_fields_managers.clone(),
+        })
+        .collect()
+}
+
+impl AppStatus {
+    /// A status that could not be computed, with the reason.
+    pub fn unknown(app: &AppConfig, message: String) -> Self {
+        AppStatus {
+            name: app.name.clone(),
+            source: source_of(app),
+            sync: SyncStatus::Unknown,
+            health: Health::Unknown,
+            suspended: false,
+            paused_revision: None,
+            deployed_revision: None,
+            head_revision: None,
+            target_revision: None,
+            counts: Counts::default(),
+            message,
+            warnings: vec![],
+            resources: vec![],
+        }
+    }
+}
+
+impl Engine {
+    pub async fn status(&self, name: &str) -> Result<AppStatus, EngineError> {
+        self.status_at(name, None).await
+    }
+
+    /// Status compared with `revision` (default: the pin when paused, else the head).
+    pub async fn status_at(
+        &self,
+        name: &str,
+        revision: Option<&str>,
+    ) -> Result<AppStatus, EngineError> {
+        let app = self.app(name)?.clone();
+        let cluster = self.cluster(&app).await?;
+        let record = self.records(&cluster).read(&app.name).await?;
+        let target = revision
+            .map(str::to_string)
+            .or_else(|| record.paused_revision.clone());
+        let desired = match self.desired(&app, &cluster, target.as_deref()).await {
+            Ok(d) => d,
+            Err(EngineError::Source(e)) => {
+                let mut s = AppStatus::unknown(&app, e.to_string());
+                fill_record(&mut s, &record);
+                return Ok(s);
+            }
+            Err(e) => return Err(e),
+        };
+        let resources = self.compare(&app, &cluster, &desired, &record).await?;
+        Ok(summarize(&app, &record, &desired, resources))
+    }
+
+    /// Per-resource drift of `desired` against the cluster, plus Extra objects.
+    pub(super) async fn compare(
+        &self,
+        app: &AppConfig,
+        cluster: &Cluster,
+        desired: &DesiredState,
+        record: &AppRecord,
+    ) -> Result<Vec<ResourceState>, EngineError> {
+        let rules = ignore_rules(app);
+        let use_dry_run = !self.readonly;
+        let compared: Vec<Result<ResourceState, EngineError>> =
+            stream::iter(desired.objects.iter())
+                .map(|d| compare_one(cluster, d, &rules, use_dry_run))
+                .buffered(PARALLEL_REQUESTS)
+                .collect()
+                .await;
+        let mut out = compared.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let wanted: BTreeSet<ResourceKey> = desired.objects.iter().map(|d| d.key.clone()).collect();
+        for (key, live) in self.extras(app, cluster, desired, record, &wanted).await? {
+            let (h, reason) = health::health(&live);
+            let api_version = live
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            out.push(ResourceState {
+                key,
+                api_version,
+                status: ResourceStatus::Extra,
+                health: h,
+                health_reason: reason,
+                diff: drift::extra(&live).diff,
+                live: Some(live),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Objects of this app that Git no longer has: labelled for the app or in
+    /// the last sync's inventory, minus what is desired and SOPS-skipped.
+    pub(super) async fn extras(
+        &self,
+        app: &AppConfig,
+        cluster: &Cluster,
+        desired: &DesiredState,
+        record: &AppRecord,
+        wanted: &BTreeSet<ResourceKey>,
+    ) -> Result<BTreeMap<ResourceKey, Value>, EngineError> {
+        let mut kinds: BTreeMap<(String, String), Kind> = BTreeMap::new();
+        for d in &desired.objects {
+            if let Some(k) = &d.kind {
+                kinds.insert((d.api_version.clone(), d.key.kind.clone()), k.clone());
+            }
+        }
+        for entry in &record.inventory {
+            let id = (entry.api_version.clone(), entry.kind.clone());
+            if kinds.contains_key(&id) {
+                continue;
+            }
+            match self
+                .kinds
+                .resolve(
+                    &cluster.client,
+                    &cluster.url,
+                    &entry.api_version,
+                    &entry.kind,
+                )
+                .await
+            {
+                Ok(k) => {
+                    kinds.insert(id, k);
+                }
+                Err(cluster::ClusterError::UnknownKind { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let skip: BTreeSet<&ResourceKey> = desired.sops.iter().collect();
+        let mut found = BTreeMap::new();
+        for kind in kinds.values() {
+            for live in cluster::list_labelled(
+                &cluster.client,
+                &cluster.url,
+                kind,
+                TRACKING_LABEL,
+                &app.name,
+            )
+            .await?
+            {
+                let key = key_of(&live);
+                if !wanted.contains(&key) && !skip.contains(&key) {
+                    found.insert(key, live);
+                }
+            }
+        }
+        for entry in &record.inventory {
+            let key = entry.key();
+            if wanted.contains(&key) || skip.contains(&key) || found.contains_key(&key) {
+                continue;
+            }
+            let Some(kind) = kinds.get(&(entry.api_version.clone(), entry.kind.clone())) else {
+                continue;
+            };
+            if let Some(live) = cluster::get(
+                &cluster.client,
+                &cluster.url,
+                kind,
+                entry.namespace.as_deref(),
+                &entry.name,
+            )
+            .await?
+            {
+                found.insert(key, live);
+            }
+        }
+        Ok(found)
+    }
+}
+
+async fn compare_one(
+    cluster: &Cluster,
+    d: &Desired,
+    rules: &[IgnoreRule],
+    use_dry_run: bool,
+) -> Result<ResourceState, EngineError> {
+    let missing = |reason: &str| ResourceState {
+        key: d.key.clone(),
+        api_version: d.api_version.clone(),
+        status: ResourceStatus::Missing,
+        health: Health::Missing,
+        health_reason: reason.to_string(),
+        diff: drift::missing(&d.object).diff,
+        live: None,
+    };
+    let Some(kind) = &d.kind else {
+        return Ok(missing("its kind is not served yet"));
+    };
+    let live = cluster::get(
+        &cluster.client,
+        &cluster.url,
+        kind,
+        d.key.namespace.as_deref(),
+        &d.key.name,
+    )
+    .await?;
+    let Some(live) = live else {
+        return Ok(missing("not in the cluster"));
+    };
+    let drift = if use_dry_run {
+        match cluster::apply(
+            &cluster.client,
+            &cluster.url,
+            kind,
+            &d.object,
+            ApplyMode::DryRun,
+            true,
+        )
+        .await
+        {
+            Ok(result) => drift::compare_dry_run(&d.object, &live, &result, rules),
+            // Refused (RBAC, validation): fall back to the local normaliser.
+            Err(_) => drift::compare_local(&d.object, &live, FIELD_MANAGER, rules),
+        }
+    } else {
+        drift::compare_local(&d.object, &live, FIELD_MANAGER, rules)
+    };
+    Ok(state_of(d, live, drift))
+}
+
+fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> ResourceState {
+    let (h, reason) = health::health(&live);
+    ResourceState {
+        key: d.key.clone(),
+        api_version: d.api_version.clone(),
+        status: drift.status,
+        health: h,
+        health_reason: reason,
+        diff: drift.diff,
+        live: Some(live),
+    }
+}
+
+fn fill_record(s: &mut AppStatus, record: &AppRecord) {
+    s.suspended = record.suspended;
+    s.paused_revision = record.paused_revision.clone();
+    s.deployed_revision = record.deployed_revision.clone();
+}
+
+pub(super) fn summarize(
+    app: &AppConfig,
+    record: &AppRecord,
+    desired: &DesiredState,
+    resources: Vec<ResourceState>,
+) -> AppStatus {
+    let mut counts = Counts::default();
+    for r in &resources {
+        match r.status {
+            ResourceStatus::Synced => counts.synced += 1,
+            ResourceStatus::OutOfSync => counts.out_of_sync += 1,
+            ResourceStatus::Missing => counts.missing += 1,
+            ResourceStatus::Extra => counts.extra += 1,
+        }
+    }
+    let in_sync = counts.out_of_sync == 0 && counts.missing == 0 && counts.extra == 0;
+    let health = health::app_health(
+        resources
+            .iter()
+            .filter(|r| r.status != ResourceStatus::Extra)
+            .map(|r| r.health),
+    );
+    let message = if in_sync {
+        format!("{} resources in sync", counts.synced)
+    } else {
+        format!(
+            "{} out of sync, {} missing, {} extra",
+            counts.out_of_sync, counts.missing, counts.extra
+        )
+    };
+    let mut s = AppStatus {
+        name: app.name.clone(),
+        source: source_of(app),
+        sync: if in_sync {
+            SyncStatus::Synced
+        } else {
+            SyncStatus::OutOfSync
+        },
+        health,
+        suspended: false,
+        paused_revision: None,
+        deployed_revision: None,
+        head_revision: Some(desired.head.clone()),
+        target_revision: Some(desired.revision.clone()),
+        counts,
+        message,
+        warnings: desired.warnings.clone(),
+        resources,
+    };
+    fill_record(&mut s, record);
+    s
+}

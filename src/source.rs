@@ -1,0 +1,119 @@
+//! Where an app's manifests come from: its repository (read in place when
+//! local, mirrored under the cache directory when remote) at a revision.
+//!
+//! Remote repositories are fetched with the user's own `git` binary, so
+//! their credential helpers, ssh config and proxies just work, exactly as
+//! `git fetch` does in a terminal. Everything here blocks: async callers use
+//! `spawn_blocking`.
+
+use crate::config::AppConfig;
+use crate::git::{self, GitError, Oid, Repository};
+use crate::manifest::{self, LoadedManifests, ManifestErrors};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("app {app}: {source}")]
+    Git { app: String, source: GitError },
+    #[error("app {app}: fetching {url} failed: {message}")]
+    Fetch {
+        app: String,
+        url: String,
+        message: String,
+    },
+    #[error("app {app}: invalid manifests:\n{errors}")]
+    Invalid { app: String, errors: ManifestErrors },
+}
+
+/// The folder holding the repository for `app`.
+pub fn repo_dir(app: &AppConfig, base_dir: &Path) -> PathBuf {
+    if app.is_remote() {
+        mirror_dir(&app.repo)
+    } else {
+        app.local_repo_path(base_dir)
+    }
+}
+
+fn mirror_dir(url: &str) -> PathBuf {
+    let safe: String = url
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cache = directories::ProjectDirs::from("dev", "gitops-tui", "gitops-tui")
+        .map(|d| d.cache_dir().to_path_buf())
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("repos").join(safe)
+}
+
+/// Bring a remote app's mirror up to date (no-op for local repositories).
+pub fn fetch(app: &AppConfig, base_dir: &Path) -> Result<(), SourceError> {
+    if !app.is_remote() {
+        return Ok(());
+    }
+    let dir = repo_dir(app, base_dir);
+    let fail = |message: String| SourceError::Fetch {
+        app: app.name.clone(),
+        url: app.repo.clone(),
+        message,
+    };
+    let output = if dir.join("HEAD").exists() {
+        Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["fetch", "--prune", "--quiet", "origin"])
+            .output()
+    } else {
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        }
+        Command::new("git")
+            .args(["clone", "--mirror", "--quiet", &app.repo])
+            .arg(&dir)
+            .output()
+    };
+    match output {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(fail(String::from_utf8_lossy(&o.stderr).trim().to_string())),
+        Err(e) => Err(fail(format!("cannot run git: {e}"))),
+    }
+}
+
+pub fn open(app: &AppConfig, base_dir: &Path) -> Result<Repository, SourceError> {
+    git::open(&repo_dir(app, base_dir)).map_err(|source| SourceError::Git {
+        app: app.name.clone(),
+        source,
+    })
+}
+
+/// The commit the app's ref points at now (HEAD when no ref is set).
+pub fn head(app: &AppConfig, repo: &Repository) -> Result<Oid, SourceError> {
+    resolve(app, repo, app.git_ref.as_deref().unwrap_or("HEAD"))
+}
+
+pub fn resolve(app: &AppConfig, repo: &Repository, rev: &str) -> Result<Oid, SourceError> {
+    git::resolve(repo, rev).map_err(|source| SourceError::Git {
+        app: app.name.clone(),
+        source,
+    })
+}
+
+/// The app's objects at `commit`, or every error found (file and line).
+pub fn manifests(
+    app: &AppConfig,
+    repo: &Repository,
+    commit: Oid,
+) -> Result<LoadedManifests, SourceError> {
+    manifest::load_at_commit(repo, commit, app.repo_path(), git::ReadLimits::default()).map_err(
+        |errors| SourceError::Invalid {
+            app: app.name.clone(),
+            errors,
+        },
+    )
+}

@@ -1,0 +1,288 @@
+//! The app record: one ConfigMap per app in the record namespace
+//! (`gitops-tui` by default, never the app's own namespace), holding whether
+//! the app is suspended or paused by a rollback, what was deployed, the
+//! inventory of the last sync (so kinds dropped from Git are still pruned) and
+//! the last 50 sync records.
+//!
+//! Keeping it in the cluster means it survives restarts, teammates and the
+//! agent see the same state, and every running gitops-tui learns of a change
+//! through its watch. It stays well under the 1 MiB object limit: history is
+//! bounded and each entry lists at most a few changed objects.
+
+use crate::cluster::{ClusterError, FIELD_MANAGER};
+use crate::model::ResourceKey;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const HISTORY_LIMIT: usize = 50;
+const RECORD_LABEL: &str = "gitops-tui.dev/record";
+/// Names the app a record belongs to (not the tracking label: a record is not part of its app).
+const RECORD_OF_LABEL: &str = "gitops-tui.dev/record-of";
+
+/// An object this app applied, with what is needed to delete it later.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct InventoryEntry {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl InventoryEntry {
+    pub fn key(&self) -> ResourceKey {
+        let group = self
+            .api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default();
+        ResourceKey {
+            group,
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    pub revision: String,
+    /// RFC 3339.
+    pub time: String,
+    pub who: String,
+    /// `Succeeded`, or `Failed: <reason>`.
+    pub result: String,
+    #[serde(default)]
+    pub applied: usize,
+    #[serde(default)]
+    pub pruned: usize,
+    /// A few of the objects that changed, for the history view.
+    #[serde(default)]
+    pub changed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppRecord {
+    pub suspended: bool,
+    pub paused_revision: Option<String>,
+    pub deployed_revision: Option<String>,
+    pub inventory: Vec<InventoryEntry>,
+    pub history: Vec<SyncRecord>,
+    /// The resourceVersion read, for optimistic concurrency on write.
+    pub resource_version: Option<String>,
+}
+
+impl AppRecord {
+    pub fn push_history(&mut self, record: SyncRecord) {
+        self.history.push(record);
+        let excess = self.history.len().saturating_sub(HISTORY_LIMIT);
+        self.history.drain(..excess);
+    }
+
+    fn from_config_map(cm: &ConfigMap) -> Self {
+        let data = cm.data.clone().unwrap_or_default();
+        let text = |k: &str| data.get(k).filter(|v| !v.is_empty()).cloned();
+        AppRecord {
+            suspended: data.get("suspended").is_some_and(|v| v == "true"),
+            paused_revision: text("pausedRevision"),
+            deployed_revision: text("deployedRevision"),
+            inventory: text("inventory")
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default(),
+            history: text("history")
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default(),
+            resource_version: cm.metadata.resource_version.clone(),
+        }
+    }
+
+    fn to_data(&self) -> BTreeMap<String, String> {
+        let mut data = BTreeMap::new();
+        data.insert("suspended".into(), self.suspended.to_string());
+        data.insert(
+            "pausedRevision".into(),
+            self.paused_revision.clone().unwrap_or_default(),
+        );
+        data.insert(
+            "deployedRevision".into(),
+            self.deployed_revision.clone().unwrap_or_default(),
+        );
+        data.insert(
+            "inventory".into(),
+            serde_json::to_string(&self.inventory).unwrap_or_else(|_| "[]".into()),
+        );
+        data.insert(
+            "history".into(),
+            serde_json::to_string(&self.history).unwrap_or_else(|_| "[]".into()),
+        );
+        data
+    }
+}
+
+pub fn record_name(app: &str) -> String {
+    format!("app-{app}")
+}
+
+/// Reads and writes app records in one namespace of one cluster.
+pub struct RecordStore {
+    client: kube::Client,
+    url: String,
+    namespace: String,
+}
+
+impl RecordStore {
+    pub fn new(client: kube::Client, url: &str, namespace: &str) -> Self {
+        RecordStore {
+            client,
+            url: url.to_string(),
+            namespace: namespace.to_string(),
+        }
+    }
+
+    fn api(&self) -> Api<ConfigMap> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    fn err(&self, app: &str, e: kube::Error) -> ClusterError {
+        ClusterError::from_kube(
+            &format!(
+                "record of app {app} (ConfigMap {}/{})",
+                self.namespace,
+                record_name(app)
+            ),
+            &self.url,
+            e,
+        )
+    }
+
+    /// The record, or an empty one when the app was never synced.
+    pub async fn read(&self, app: &str) -> Result<AppRecord, ClusterError> {
+        match self.api().get_opt(&record_name(app)).await {
+            Ok(Some(cm)) => Ok(AppRecord::from_config_map(&cm)),
+            Ok(None) => Ok(AppRecord::default()),
+            Err(e) => Err(self.err(app, e)),
+        }
+    }
+
+    /// Read, change and write back, retrying when someone else wrote in
+    /// between (the resourceVersion precondition makes that a 409).
+    pub async fn update(
+        &self,
+        app: &str,
+        change: impl Fn(&mut AppRecord),
+    ) -> Result<AppRecord, ClusterError> {
+        for _ in 0..5 {
+            let mut record = self.read(app).await?;
+            change(&mut record);
+            match self.write(app, &record).await {
+                Ok(written) => return Ok(written),
+                Err(e) if e.code() == Some(409) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ClusterError::Other(format!(
+            "record of app {app}: too many concurrent updates"
+        )))
+    }
+
+    async fn write(&self, app: &str, record: &AppRecord) -> Result<AppRecord, ClusterError> {
+        let mut labels = BTreeMap::new();
+        labels.insert(RECORD_LABEL.to_string(), "true".to_string());
+        labels.insert(RECORD_OF_LABEL.to_string(), app.to_string());
+        let cm = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(record_name(app)),
+                namespace: Some(self.namespace.clone()),
+                labels: Some(labels),
+                resource_version: record.resource_version.clone(),
+                ..Default::default()
+            },
+            data: Some(record.to_data()),
+            ..Default::default()
+        };
+        let written = match &record.resource_version {
+            Some(_) => {
+                self.api()
+                    .replace(&record_name(app), &PostParams::default(), &cm)
+                    .await
+            }
+            None => {
+                self.ensure_namespace(app).await?;
+                self.api().create(&PostParams::default(), &cm).await
+            }
+        };
+        let written = written.map_err(|e| self.err(app, e))?;
+        Ok(AppRecord::from_config_map(&written))
+    }
+
+    async fn ensure_namespace(&self, app: &str) -> Result<(), ClusterError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}});
+        api.patch(
+            &self.namespace,
+            &PatchParams::apply(FIELD_MANAGER),
+            &Patch::Apply(&ns),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| self.err(app, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips_through_config_map_data() {
+        let mut r = AppRecord {
+            suspended: true,
+            paused_revision: Some("a".repeat(40)),
+            deployed_revision: None,
+            inventory: vec![InventoryEntry {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: Some("d".into()),
+                name: "web".into(),
+            }],
+            history: vec![],
+            resource_version: None,
+        };
+        r.push_history(SyncRecord {
+            revision: "b".repeat(40),
+            time: "t".into(),
+            who: "me".into(),
+            result: "Succeeded".into(),
+            applied: 1,
+            pruned: 0,
+            changed: vec![],
+        });
+        let cm = ConfigMap {
+            data: Some(r.to_data()),
+            ..Default::default()
+        };
+        assert_eq!(AppRecord::from_config_map(&cm), r);
+        assert_eq!(r.inventory[0].key().group, "apps");
+    }
+
+    #[test]
+    fn history_is_bounded() {
+        let mut r = AppRecord::default();
+        for i in 0..(HISTORY_LIMIT + 7) {
+            r.push_history(SyncRecord {
+                revision: i.to_string(),
+                time: String::new(),
+                who: String::new(),
+                result: String::new(),
+                applied: 0,
+                pruned: 0,
+                changed: vec![],
+            });
+        }
+        assert_eq!(r.history.len(), HISTORY_LIMIT);
+        assert_eq!(r.history[0].revision, "7");
+    }
+}

@@ -1,0 +1,336 @@
+//! Suspend, resume, history, rollback, readonly, several apps and several
+//! clusters, against kube-sim and real Git repositories.
+
+mod common;
+
+use common::*;
+use gitops_tui::engine::{RollbackTarget, SyncOptions};
+use gitops_tui::model::SyncStatus;
+use std::time::Duration;
+
+fn cm(color: &str) -> String {
+    CONFIGMAP.replace("blue", color)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suspend_is_seen_by_a_second_process_and_resume_clears_it() {
+    let f = Fixture::new(APP).await;
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
+    let first = f.engine();
+    first.suspend("shop").await.expect("suspend");
+    // A second engine (another process, a teammate) reads the record from the cluster.
+    let status = f.engine().status("shop").await.expect("status");
+    assert!(status.suspended);
+    let out = f.cli(&["status", "shop", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["apps"][0]["suspended"], true);
+    assert_eq!(out.status.code(), Some(0));
+    // A manual sync of a suspended app is allowed, and it stays suspended.
+    assert!(
+        first
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    assert!(f.engine().status("shop").await.expect("status").suspended);
+    first.resume("shop").await.expect("resume");
+    assert!(!f.engine().status("shop").await.expect("status").suspended);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
+    let f = Fixture::new(APP).await;
+    let first = f.commit(&[("apps/shop/config.yaml", Some(&cm("red")))], "red");
+    let engine = f.engine();
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    f.commit(&[("apps/shop/config.yaml", Some(&cm("green")))], "green");
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    let head = f.commit(&[("apps/shop/config.yaml", Some(&cm("blue")))], "blue");
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+
+    let target = engine
+        .rollback_revision("shop", &RollbackTarget::Revision("HEAD~2".into()))
+        .await
+        .expect("resolves");
+    assert_eq!(target, first);
+    let preview = engine
+        .rollback("shop", &target, true)
+        .await
+        .expect("dry run");
+    assert!(
+        preview
+            .resources
+            .iter()
+            .any(|r| r.action == "would be configured"),
+        "{preview:?}"
+    );
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "blue"
+    );
+
+    let report = engine
+        .rollback("shop", &target, false)
+        .await
+        .expect("rollback");
+    assert!(report.succeeded);
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "red"
+    );
+    let status = engine.status("shop").await.expect("status");
+    assert_eq!(status.paused_revision.as_deref(), Some(first.as_str()));
+    // Paused: compared with the pin, so it is in sync although the head differs.
+    assert_eq!(status.sync, SyncStatus::Synced);
+    // A sync of a paused app applies the pin.
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "red"
+    );
+
+    engine.resume("shop").await.expect("resume");
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "blue"
+    );
+    let status = engine.status("shop").await.expect("status");
+    assert_eq!(status.paused_revision, None);
+    assert_eq!(status.deployed_revision.as_deref(), Some(head.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_previous_goes_to_the_revision_deployed_before() {
+    let f = Fixture::new(APP).await;
+    let engine = f.engine();
+    let first = f.commit(&[("apps/shop/config.yaml", Some(&cm("red")))], "red");
+    engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync");
+    f.commit(&[("apps/shop/config.yaml", Some(&cm("green")))], "green");
+    engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync");
+    assert_eq!(
+        engine
+            .rollback_revision("shop", &RollbackTarget::Previous)
+            .await
+            .expect("previous"),
+        first
+    );
+    let out = f.cli(&["rollback", "shop", "--previous", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "red"
+    );
+    // Without --yes and without a terminal, nothing happens.
+    let out = f.cli(&["rollback", "shop", "--to", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_lists_exactly_what_git_log_lists_and_marks_the_deployed_commit() {
+    let f = Fixture::new(APP).await;
+    f.commit(&[("apps/shop/config.yaml", Some(&cm("red")))], "red");
+    f.commit(&[("README", Some("not the app"))], "unrelated");
+    git(&f.repo, &["checkout", "-q", "-b", "feature"]);
+    f.commit(
+        &[("apps/shop/config.yaml", Some(&cm("green")))],
+        "green on a branch",
+    );
+    git(&f.repo, &["checkout", "-q", "main"]);
+    f.commit(
+        &[(
+            "apps/shop/extra.yaml",
+            Some(&CONFIGMAP.replace("settings", "extra")),
+        )],
+        "extra",
+    );
+    git(
+        &f.repo,
+        &["merge", "-q", "--no-ff", "-m", "merge feature", "feature"],
+    );
+    let engine = f.engine();
+    engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync");
+    let history = engine.history("shop").await.expect("history");
+    let expected: Vec<String> = git(&f.repo, &["log", "--format=%H", "--", "apps/shop"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let ours: Vec<String> = history.commits.iter().map(|c| c.sha.clone()).collect();
+    assert_eq!(ours, expected);
+    assert_eq!(history.commits.iter().filter(|c| c.deployed).count(), 1);
+    assert_eq!(history.syncs.len(), 1);
+    assert_eq!(history.syncs[0].result, "Succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readonly_refuses_changes_and_sends_no_mutating_request() {
+    let f = Fixture::new(APP).await;
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
+    f.sim.clear_requests();
+    let out = f.cli(&["--readonly", "sync", "shop"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--readonly"));
+    let out = f.cli(&["diff", "shop", "--readonly"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mutating: Vec<_> = f
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_mutating())
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_apps_in_two_namespaces_and_one_on_a_second_cluster() {
+    let config = format!(
+        "{APP}\n[[apps]]\nname = \"blog\"\nrepo = \"repo\"\npath = \"apps/blog\"\nnamespace = \"blog\"\ncreate_namespace = true\n\n[[apps]]\nname = \"edge\"\nrepo = \"repo\"\npath = \"apps/blog\"\nnamespace = \"edge\"\ncreate_namespace = true\ncontext = \"second\"\n"
+    );
+    let f = Fixture::new(&config).await;
+    let second = kube_sim::KubeSim::start(kube_sim::Options {
+        context_name: "second".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("second cluster");
+    merge_kubeconfig(&f.kubeconfig, second.kubeconfig());
+    f.commit(
+        &[
+            ("apps/shop/config.yaml", Some(CONFIGMAP)),
+            ("apps/blog/config.yaml", Some(&cm("pink"))),
+        ],
+        "two apps",
+    );
+    let engine = f.engine();
+    for app in ["shop", "blog", "edge"] {
+        assert!(
+            engine
+                .sync(app, &SyncOptions::default())
+                .await
+                .expect("sync")
+                .succeeded,
+            "{app}"
+        );
+    }
+    assert!(f.exists("v1", "ConfigMap", "shop", "settings"));
+    assert!(f.exists("v1", "ConfigMap", "blog", "settings"));
+    assert!(
+        !f.exists("v1", "ConfigMap", "edge", "settings"),
+        "edge goes to the second cluster"
+    );
+    assert!(second.get("v1", "ConfigMap", "edge", "settings").is_some());
+    // Pruning one app leaves the other's objects alone.
+    // (A path that disappears from Git is an error, not "delete everything".)
+    f.commit(
+        &[
+            ("apps/shop/config.yaml", None),
+            ("apps/shop/README.md", Some("empty for now")),
+        ],
+        "shop empties",
+    );
+    engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync");
+    assert!(!f.exists("v1", "ConfigMap", "shop", "settings"));
+    assert!(f.exists("v1", "ConfigMap", "blog", "settings"));
+    let _ = tokio::time::timeout(Duration::from_secs(5), second.stop()).await;
+}
+
+/// Add the second simulator's cluster, user and context to `path`.
+fn merge_kubeconfig(path: &std::path::Path, other: &str) {
+    let mut base: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).expect("read")).expect("yaml");
+    let other: serde_yaml::Value = serde_yaml::from_str(other).expect("yaml");
+    for list in ["clusters", "users", "contexts"] {
+        let extra = other[list].as_sequence().cloned().unwrap_or_default();
+        if let Some(seq) = base[list].as_sequence_mut() {
+            seq.extend(extra);
+        }
+    }
+    std::fs::write(path, serde_yaml::to_string(&base).expect("yaml")).expect("write");
+}

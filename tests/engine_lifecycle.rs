@@ -334,3 +334,35 @@ fn merge_kubeconfig(path: &std::path::Path, other: &str) {
     }
     std::fs::write(path, serde_yaml::to_string(&base).expect("yaml")).expect("write");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_cluster_fails_fast_naming_its_url() {
+    let f = Fixture::new(APP).await;
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
+    // Point the kubeconfig at a port nobody listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let text = std::fs::read_to_string(&f.kubeconfig).expect("read");
+    let url = f.sim.url().to_string();
+    let dead = format!("http://127.0.0.1:{port}");
+    std::fs::write(&f.kubeconfig, text.replace(&url, &dead)).expect("write");
+    let started = std::time::Instant::now();
+    let out = f.cli(&["diff", "shop"]);
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    // status still reports (Unknown, with the reason) and exits 0.
+    let out = f.cli(&["status", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["apps"][0]["sync"], "Unknown");
+    assert!(
+        doc["apps"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&port.to_string()),
+        "{doc}"
+    );
+}

@@ -103,6 +103,12 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Run the reconciliation loop: auto-sync apps whose ref moved, self-heal drift.
+    Agent {
+        /// One pass, then exit (1 if any sync failed).
+        #[arg(long)]
+        once: bool,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }

@@ -3,7 +3,7 @@
 
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
-use crate::engine::{Engine, EngineError, RollbackTarget, SyncOptions};
+use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions};
 use crate::model::{ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
@@ -133,7 +133,58 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             dry_run,
             yes,
         } => rollback(engine, output, &app, to, previous, dry_run, yes).await,
+        Command::Agent { once } => agent(engine, output, once).await,
         Command::Completions { .. } => EXIT_OK,
+    }
+}
+
+async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
+    if engine.readonly() {
+        return fail(&EngineError::Readonly("the agent".into()));
+    }
+    let mut backoff = Backoff::default();
+    let interval = engine.config.agent.interval;
+    loop {
+        let actions = engine.agent_pass(&mut backoff).await;
+        for a in &actions {
+            match output {
+                Output::Text => println!(
+                    "{} {} {}: {}",
+                    humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+                    a.app,
+                    a.action,
+                    a.detail
+                ),
+                _ => println!("{}", serde_json::to_string(a).unwrap_or_default()),
+            }
+        }
+        if once {
+            return if actions.iter().any(|a| a.action == "failed") {
+                EXIT_DRIFT
+            } else {
+                EXIT_OK
+            };
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown_signal() => return EXIT_OK,
+        }
+    }
+}
+
+/// SIGINT or SIGTERM (what a Deployment's pod gets on shutdown).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

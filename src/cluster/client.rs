@@ -66,6 +66,14 @@ impl ClusterConnector {
     }
 
     pub async fn cluster(&self, app_context: Option<&str>) -> Result<Cluster, ClusterError> {
+        // Inside a pod (the agent's Deployment) there is no kubeconfig: use
+        // the service account, unless a kubeconfig or context was asked for.
+        if self.options.kubeconfig.is_none()
+            && self.kubeconfig().is_err()
+            && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+        {
+            return self.in_cluster().await;
+        }
         let context = self.effective_context(app_context)?;
         let mut clients = self.clients.lock().await;
         if let Some(c) = clients.get(&context) {
@@ -91,6 +99,28 @@ impl ClusterConnector {
             url,
         };
         clients.insert(context, cluster.clone());
+        Ok(cluster)
+    }
+
+    async fn in_cluster(&self) -> Result<Cluster, ClusterError> {
+        const CONTEXT: &str = "in-cluster";
+        let mut clients = self.clients.lock().await;
+        if let Some(c) = clients.get(CONTEXT) {
+            return Ok(c.clone());
+        }
+        let err =
+            |e: &dyn std::fmt::Display| ClusterError::Kubeconfig(format!("in-cluster config: {e}"));
+        let mut config = kube::Config::incluster().map_err(|e| err(&e))?;
+        config.connect_timeout = Some(CONNECT_TIMEOUT);
+        config.read_timeout = Some(READ_TIMEOUT);
+        let url = config.cluster_url.to_string();
+        let client = kube::Client::try_from(config).map_err(|e| err(&e))?;
+        let cluster = Cluster {
+            client,
+            context: CONTEXT.into(),
+            url,
+        };
+        clients.insert(CONTEXT.into(), cluster.clone());
         Ok(cluster)
     }
 }

@@ -2,11 +2,13 @@
 //! (status and drift, sync, suspend/resume, history, rollback), so the two
 //! always agree.
 
+mod agent;
 mod desired_state;
 mod lifecycle;
 mod status;
 mod sync;
 
+pub use agent::{AgentAction, Backoff};
 pub use lifecycle::{HistoryReport, RollbackTarget};
 pub use status::{AppStatus, Counts, ResourceState};
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
@@ -25,6 +27,12 @@ pub enum EngineError {
     Cluster(#[from] ClusterError),
     #[error(transparent)]
     Source(#[from] SourceError),
+    #[error("app {app} is busy: {holder} is operating on it (until {until})")]
+    Busy {
+        app: String,
+        holder: String,
+        until: String,
+    },
     #[error("{0} is refused under --readonly")]
     Readonly(String),
     #[error("{0}")]

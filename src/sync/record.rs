@@ -71,8 +71,25 @@ pub struct AppRecord {
     pub deployed_revision: Option<String>,
     pub inventory: Vec<InventoryEntry>,
     pub history: Vec<SyncRecord>,
+    /// Who is operating on the app now: the record is the lease, so no two
+    /// agents (or an agent and a person) run two operations on one app at once.
+    pub lease: Option<Lease>,
     /// The resourceVersion read, for optimistic concurrency on write.
     pub resource_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub holder: String,
+    /// Unix seconds after which the lease is free again (a crashed holder
+    /// does not block the app forever).
+    pub expires: u64,
+}
+
+impl Lease {
+    pub fn is_live(&self, now: u64) -> bool {
+        self.expires > now
+    }
 }
 
 impl AppRecord {
@@ -95,6 +112,7 @@ impl AppRecord {
             history: text("history")
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default(),
+            lease: text("lease").and_then(|t| serde_json::from_str(&t).ok()),
             resource_version: cm.metadata.resource_version.clone(),
         }
     }
@@ -102,6 +120,12 @@ impl AppRecord {
     fn to_data(&self) -> BTreeMap<String, String> {
         let mut data = BTreeMap::new();
         data.insert("suspended".into(), self.suspended.to_string());
+        if let Some(lease) = &self.lease {
+            data.insert(
+                "lease".into(),
+                serde_json::to_string(lease).unwrap_or_default(),
+            );
+        }
         data.insert(
             "pausedRevision".into(),
             self.paused_revision.clone().unwrap_or_default(),
@@ -249,6 +273,10 @@ mod tests {
                 name: "web".into(),
             }],
             history: vec![],
+            lease: Some(Lease {
+                holder: "agent-1".into(),
+                expires: 99,
+            }),
             resource_version: None,
         };
         r.push_history(SyncRecord {

@@ -25,6 +25,10 @@ use std::time::{Duration, Instant};
 const WATCHERS: usize = 20;
 const WRITERS: usize = 4;
 
+fn watcher_count() -> usize {
+    env_or("KUBE_SIM_BENCH_WATCHERS", WATCHERS)
+}
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -107,6 +111,32 @@ async fn main() {
         objects as f64 / seed_time.as_secs_f64()
     );
 
+    if std::env::var("KUBE_SIM_BENCH_ONLY").as_deref() != Ok("watch") {
+        lists(&client, objects, runs).await;
+    }
+    if std::env::var("KUBE_SIM_BENCH_ONLY").as_deref() == Ok("list") {
+        sim.stop().await;
+        return;
+    }
+
+    let mut rates = Vec::new();
+    let mut write_rates = Vec::new();
+    for run in 0..3 {
+        let (events, writes) = watch_fan_out(&sim, &client, objects, watch_secs, run).await;
+        rates.push(events);
+        write_rates.push(writes);
+    }
+    println!(
+        "watch fan-out, {} watchers, {WRITERS} HTTP writers: median {:.0} events/s delivered in total ({:.0} writes/s); runs {:?}",
+        watcher_count(),
+        median(rates.clone()),
+        median(write_rates),
+        rates.iter().map(|r| r.round()).collect::<Vec<_>>()
+    );
+    sim.stop().await;
+}
+
+async fn lists(client: &kube::Client, objects: usize, runs: usize) {
     let list_uri = "/api/v1/namespaces/default/configmaps";
     // Warm up.
     let body = get_bytes(&client, list_uri).await;
@@ -185,21 +215,6 @@ async fn main() {
         "paged list, limit=500, kube-rs typed: median {:.0} ms",
         median(typed_paged)
     );
-
-    let mut rates = Vec::new();
-    let mut write_rates = Vec::new();
-    for run in 0..3 {
-        let (events, writes) = watch_fan_out(&sim, &client, objects, watch_secs, run).await;
-        rates.push(events);
-        write_rates.push(writes);
-    }
-    println!(
-        "watch fan-out, {WATCHERS} watchers, {WRITERS} HTTP writers: median {:.0} events/s delivered in total ({:.0} writes/s); runs {:?}",
-        median(rates.clone()),
-        median(write_rates),
-        rates.iter().map(|r| r.round()).collect::<Vec<_>>()
-    );
-    sim.stop().await;
 }
 
 /// Writers PATCH as fast as they can for `secs`; returns (events delivered
@@ -214,7 +229,7 @@ async fn watch_fan_out(
     let rv = sim.resource_version();
     let delivered = Arc::new(AtomicU64::new(0));
     let mut watchers = Vec::new();
-    for _ in 0..WATCHERS {
+    for _ in 0..watcher_count() {
         let client = client.clone();
         let delivered = delivered.clone();
         let uri = format!(
@@ -270,7 +285,7 @@ async fn watch_fan_out(
         w.await.expect("writer");
     }
     let total_writes = writes.load(Ordering::Relaxed);
-    let expected = total_writes * WATCHERS as u64;
+    let expected = total_writes * watcher_count() as u64;
     let deadline = Instant::now() + Duration::from_secs(10);
     while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -102,6 +102,33 @@ impl Auth {
             Err(ApiError::forbidden(user, verb, group, resource, namespace))
         }
     }
+
+    /// [`Auth::authorize`] for a request that may name an object and a
+    /// subresource: the 403 names them as the apiserver's does
+    /// (`configmaps "x" is forbidden: ...`), which kubectl prints verbatim.
+    #[allow(clippy::too_many_arguments)]
+    pub fn authorize_object(
+        &self,
+        user: &str,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: Option<&str>,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        self.authorize(user, verb, group, resource, namespace)
+            .map_err(|e| {
+                if e.code != 403 {
+                    return e;
+                }
+                let resource = match subresource {
+                    Some(sub) => format!("{resource}/{sub}"),
+                    None => resource.to_string(),
+                };
+                ApiError::forbidden_object(user, verb, group, &resource, namespace, name)
+            })
+    }
 }
 
 #[cfg(test)]

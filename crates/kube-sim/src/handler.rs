@@ -222,9 +222,15 @@ async fn resource(
         }
     };
     let namespace = rp.namespace.as_deref().unwrap_or("");
-    shared
-        .auth
-        .authorize(&ctx.user, verb, &rt.group, &rt.plural, namespace)?;
+    shared.auth.authorize_object(
+        &ctx.user,
+        verb,
+        &rt.group,
+        &rt.plural,
+        rp.subresource.as_deref(),
+        namespace,
+        rp.name.as_deref().unwrap_or(""),
+    )?;
     match verb {
         "get" => reads::get(shared, &rt, rp, ctx).map(|v| ok_json(&v)),
         "list" => reads::list(shared, &rt, rp, ctx).map(|bytes| {

@@ -116,22 +116,47 @@ impl ApiError {
     }
 
     pub fn forbidden(user: &str, verb: &str, group: &str, resource: &str, namespace: &str) -> Self {
+        ApiError::forbidden_object(user, verb, group, resource, namespace, "")
+    }
+
+    /// The apiserver's 403: `configmaps "x" is forbidden: User "u" cannot
+    /// patch resource "configmaps" in API group "" in the namespace "default"`
+    /// (the group-qualified resource, and the name when the request has one;
+    /// `resource` may carry a subresource, `deployments/scale`).
+    pub fn forbidden_object(
+        user: &str,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Self {
         let scope = if namespace.is_empty() {
             "at the cluster scope".to_string()
         } else {
             format!("in the namespace \"{namespace}\"")
         };
-        let api_group = if group.is_empty() {
-            "\"\"".to_string()
+        let plural = resource.split('/').next().unwrap_or(resource);
+        let qualified = if group.is_empty() {
+            plural.to_string()
         } else {
-            format!("\"{group}\"")
+            format!("{plural}.{group}")
         };
+        let subject = if name.is_empty() {
+            qualified
+        } else {
+            format!("{qualified} \"{name}\"")
+        };
+        let mut details = json!({"group": group, "kind": plural});
+        if !name.is_empty() {
+            details["name"] = json!(name);
+        }
         ApiError::new(
             403,
             "Forbidden",
-            format!("{resource} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group {api_group} {scope}"),
+            format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"),
         )
-        .with_details(json!({"group": group, "kind": resource}))
+        .with_details(details)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

@@ -19,6 +19,7 @@ use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::Response;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -31,6 +32,11 @@ struct WatchSpec {
     filter: Filter,
     bookmarks: bool,
     timeout: Option<Duration>,
+    /// `kubectl get -w` asks for `as=Table`: each event carries a one-row Table.
+    table: bool,
+    /// Column definitions go with the first Table event only, as the
+    /// apiserver sends them; kubectl reuses them for the rest.
+    headers_sent: AtomicBool,
 }
 
 pub fn watch(
@@ -53,6 +59,8 @@ pub fn watch(
             .parse::<u64>()
             .ok()
             .map(Duration::from_secs),
+        table: crate::reads::wants_table(&ctx.accept),
+        headers_sent: AtomicBool::new(false),
     };
 
     let (tx, rx) = mpsc::channel::<Bytes>(256);
@@ -141,7 +149,7 @@ async fn run(
         } => {
             for obj in &objects {
                 if tx
-                    .send(encode_event("ADDED", &at_version(obj, &spec.rt)))
+                    .send(event_line(&spec, "ADDED", &at_version(obj, &spec.rt)))
                     .await
                     .is_err()
                 {
@@ -253,9 +261,31 @@ fn render(spec: &WatchSpec, event: &Event) -> Option<Bytes> {
         _ => return None,
     };
     let presented = at_version(&event.object, &spec.rt);
-    if kind == event.kind && matches!(presented, std::borrow::Cow::Borrowed(_)) {
+    if !spec.table && kind == event.kind && matches!(presented, std::borrow::Cow::Borrowed(_)) {
         Some(event.line())
     } else {
-        Some(encode_event(kind.as_str(), &presented))
+        Some(event_line(spec, kind.as_str(), &presented))
     }
+}
+
+/// One event line. For a Table watch the object is a one-row `Table` whose
+/// column definitions are sent with the first event only (the apiserver sets
+/// `NoHeaders` after it; kubectl reuses the last columns it saw).
+fn event_line(spec: &WatchSpec, kind: &str, object: &Value) -> Bytes {
+    if !spec.table {
+        return encode_event(kind, object);
+    }
+    let rv = object
+        .pointer("/metadata/resourceVersion")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut table = crate::table::table(
+        &spec.rt,
+        &[Arc::new(object.clone())],
+        json!({"resourceVersion": rv}),
+    );
+    if spec.headers_sent.swap(true, Ordering::Relaxed) {
+        table["columnDefinitions"] = Value::Null;
+    }
+    encode_event(kind, &table)
 }

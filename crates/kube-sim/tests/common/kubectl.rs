@@ -2,7 +2,6 @@
 //! kubeconfig and a fresh discovery cache in a tempdir, and the real `kubectl`
 //! run as a child process.
 
-
 use kube_sim::{KubeSim, Options};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

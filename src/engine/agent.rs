@@ -1,0 +1,153 @@
+//! The agent: auto-sync apps whose ref moved, re-apply drift where
+//! self-heal is on, back off on failure, and never touch a suspended or
+//! paused app. It runs headless as `gitops-tui agent` and inside the TUI.
+
+use super::sync::SyncOptions;
+use super::{Engine, EngineError};
+use crate::model::SyncStatus;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentAction {
+    pub app: String,
+    /// `synced` (the ref moved), `healed` (drift re-applied), `failed`, `skipped`.
+    pub action: String,
+    pub detail: String,
+}
+
+/// Failures per app and when to try again: 30 s, 1 m, 2 m, ... at most 10 m.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    failures: HashMap<String, (u32, Instant)>,
+}
+
+impl Backoff {
+    const BASE: Duration = Duration::from_secs(30);
+    const MAX: Duration = Duration::from_secs(600);
+
+    fn ready(&self, app: &str, now: Instant) -> bool {
+        self.failures.get(app).is_none_or(|(_, next)| now >= *next)
+    }
+
+    fn failed(&mut self, app: &str, now: Instant) -> Duration {
+        let n = self.failures.get(app).map_or(0, |(n, _)| *n);
+        let delay = Self::BASE.saturating_mul(1u32 << n.min(5)).min(Self::MAX);
+        self.failures.insert(app.to_string(), (n + 1, now + delay));
+        delay
+    }
+
+    fn succeeded(&mut self, app: &str) {
+        self.failures.remove(app);
+    }
+}
+
+impl Engine {
+    /// One pass over every app with `auto_sync` or `self_heal`.
+    pub async fn agent_pass(&self, backoff: &mut Backoff) -> Vec<AgentAction> {
+        let mut actions = Vec::new();
+        let apps: Vec<_> = self
+            .config
+            .apps
+            .iter()
+            .filter(|a| a.auto_sync || a.self_heal)
+            .cloned()
+            .collect();
+        for app in apps {
+            let now = Instant::now();
+            if !backoff.ready(&app.name, now) {
+                continue;
+            }
+            let action = |action: &str, detail: String| AgentAction {
+                app: app.name.clone(),
+                action: action.into(),
+                detail,
+            };
+            let status = match self.status(&app.name).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let delay = backoff.failed(&app.name, now);
+                    actions.push(action(
+                        "failed",
+                        format!("{e}; next try in {}", humantime::format_duration(delay)),
+                    ));
+                    continue;
+                }
+            };
+            if status.suspended || status.paused_revision.is_some() {
+                continue;
+            }
+            let moved = app.auto_sync
+                && status.head_revision.is_some()
+                && status.head_revision != status.deployed_revision;
+            let drifted = app.self_heal && status.sync == SyncStatus::OutOfSync;
+            if !moved && !drifted {
+                backoff.succeeded(&app.name);
+                continue;
+            }
+            let opts = SyncOptions {
+                prune: app.prune,
+                ..Default::default()
+            };
+            match self.sync(&app.name, &opts).await {
+                Ok(report) if report.succeeded => {
+                    backoff.succeeded(&app.name);
+                    let word = if moved { "synced" } else { "healed" };
+                    actions.push(action(
+                        word,
+                        format!(
+                            "{} at {}",
+                            report.message,
+                            &report.revision[..report.revision.len().min(12)]
+                        ),
+                    ));
+                }
+                Ok(report) => {
+                    let delay = backoff.failed(&app.name, now);
+                    actions.push(action(
+                        "failed",
+                        format!(
+                            "{}; next try in {}",
+                            report.message,
+                            humantime::format_duration(delay)
+                        ),
+                    ));
+                }
+                Err(EngineError::Busy { holder, .. }) => {
+                    actions.push(action("skipped", format!("{holder} is operating on it")))
+                }
+                Err(e) => {
+                    let delay = backoff.failed(&app.name, now);
+                    actions.push(action(
+                        "failed",
+                        format!("{e}; next try in {}", humantime::format_duration(delay)),
+                    ));
+                }
+            }
+        }
+        actions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_minutes_and_resets() {
+        let mut b = Backoff::default();
+        let t = Instant::now();
+        assert!(b.ready("a", t));
+        assert_eq!(b.failed("a", t), Duration::from_secs(30));
+        assert!(!b.ready("a", t));
+        assert!(b.ready("a", t + Duration::from_secs(31)));
+        assert_eq!(b.failed("a", t), Duration::from_secs(60));
+        for _ in 0..10 {
+            b.failed("a", t);
+        }
+        assert_eq!(b.failed("a", t), Duration::from_secs(600));
+        b.succeeded("a");
+        assert!(b.ready("a", t));
+    }
+}

@@ -31,6 +31,9 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> i32 {
+    if let Some(Command::Demo { no_ui, dir }) = &cli.command {
+        return demo(*no_ui, dir.clone()).await;
+    }
     let (path, explicit) = match &cli.global.config {
         Some(p) => (p.clone(), true),
         None => match config::default_path() {
@@ -60,4 +63,24 @@ async fn run(cli: Cli) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+async fn demo(no_ui: bool, dir: Option<std::path::PathBuf>) -> i32 {
+    if !no_ui {
+        eprintln!(
+            "The terminal UI is not built yet: running the demo world headless (as --no-ui)."
+        );
+    }
+    eprintln!("building the demo world (cluster, repository, five apps)...");
+    let demo = match gitops_tui::demo::start(dir).await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    print!("{}", demo.instructions());
+    commands::shutdown_signal().await;
+    demo.stop().await;
+    0
 }

@@ -468,3 +468,74 @@ async fn a_conflict_with_another_apply_manager_is_reported_unless_forced() {
         "blue"
     );
 }
+
+/// Regression: a sync without prune used to forget objects whose kind left
+/// Git, so they stopped showing as Extra and a later prune missed them.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
+    let f = Fixture::new(&APP.replace("prune = true", "prune = false")).await;
+    f.commit(
+        &[
+            ("apps/shop/deploy.yaml", Some(DEPLOYMENT)),
+            ("apps/shop/config.yaml", Some(CONFIGMAP)),
+        ],
+        "both",
+    );
+    let engine = f.engine();
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    f.commit(&[("apps/shop/config.yaml", None)], "no more configmaps");
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    assert!(
+        f.exists("v1", "ConfigMap", "shop", "settings"),
+        "prune is off"
+    );
+    let status = engine.status("shop").await.expect("status");
+    assert_eq!(
+        status.counts.extra,
+        1,
+        "{:?}",
+        status
+            .resources
+            .iter()
+            .map(|r| (&r.key, r.status))
+            .collect::<Vec<_>>()
+    );
+    // Still remembered on the next sync, and pruned when asked.
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    let report = engine
+        .sync(
+            "shop",
+            &SyncOptions {
+                prune: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("sync");
+    assert!(
+        report
+            .resources
+            .iter()
+            .any(|r| r.action == "pruned" && r.key.kind == "ConfigMap"),
+        "{report:?}"
+    );
+    assert!(!f.exists("v1", "ConfigMap", "shop", "settings"));
+}

@@ -109,6 +109,15 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// The whole product on one machine: an embedded cluster, a demo repository and five apps.
+    Demo {
+        /// Build the world without the terminal UI and keep it running until Ctrl-C.
+        #[arg(long)]
+        no_ui: bool,
+        /// Keep the world's files (repo, kubeconfig, config.toml) in this folder.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }

@@ -134,7 +134,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             yes,
         } => rollback(engine, output, &app, to, previous, dry_run, yes).await,
         Command::Agent { once } => agent(engine, output, once).await,
-        Command::Completions { .. } => EXIT_OK,
+        Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
     }
 }
 
@@ -173,7 +173,7 @@ async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
 }
 
 /// SIGINT or SIGTERM (what a Deployment's pod gets on shutdown).
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

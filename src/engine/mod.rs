@@ -96,11 +96,31 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| EngineError::Other(format!("background task failed: {e}")))
 }
 
-/// Who is syncing: the kubeconfig's user name where known, else the local user.
+/// Who is syncing: the local user (USER, LOGNAME, else the passwd entry of
+/// this process's uid).
 fn who() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    if let Some(u) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+    {
+        return u;
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("Uid:")
+                    .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+            })
+        });
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    uid.and_then(|uid| {
+        passwd
+            .lines()
+            .find(|l| l.split(':').nth(2) == Some(uid.as_str()))
+            .and_then(|l| l.split(':').next().map(str::to_string))
+    })
+    .unwrap_or_else(|| "unknown".into())
 }
 
 fn now_rfc3339() -> String {

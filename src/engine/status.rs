@@ -350,7 +350,11 @@ pub(super) fn summarize(
             .map(|r| r.health),
     );
     let message = if in_sync {
-        format!("{} resources in sync", counts.synced)
+        format!(
+            "{} resource{} in sync",
+            counts.synced,
+            if counts.synced == 1 { "" } else { "s" }
+        )
     } else {
         format!(
             "{} out of sync, {} missing, {} extra",

@@ -20,7 +20,7 @@ use crate::sync::record::{InventoryEntry, Lease, SyncRecord};
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Default)]
@@ -244,13 +244,22 @@ impl Engine {
             .extend(apply_all(&cluster, ok, opts.dry_run).await);
         let apply_failed = report.resources.iter().any(|r| r.action == "failed");
 
-        if (app.prune || opts.prune) && !apply_failed {
-            if desired.incomplete {
+        // What Git no longer has: pruned when asked to, else kept in the
+        // inventory so it stays visible as Extra (even when its kind is gone from Git).
+        let wanted: BTreeSet<ResourceKey> = desired.objects.iter().map(|d| d.key.clone()).collect();
+        let extras = self
+            .extras(&app, &cluster, &desired, &record, &wanted)
+            .await?;
+        let mut kept: Vec<InventoryEntry> = Vec::new();
+        if (app.prune || opts.prune) && !apply_failed && !desired.incomplete {
+            let (pruned, remaining) = self.prune(&app, &cluster, extras, opts.dry_run).await?;
+            report.resources.extend(pruned);
+            kept = remaining;
+        } else {
+            if (app.prune || opts.prune) && desired.incomplete {
                 report.message = "some manifests could not be read: pruning skipped".into();
-            } else {
-                let pruned = self.prune(&app, &cluster, &desired, opts.dry_run).await?;
-                report.resources.extend(pruned);
             }
+            kept.extend(extras.iter().map(|(key, live)| inventory_entry(key, live)));
         }
         report.succeeded = !report.resources.iter().any(|r| r.action == "failed");
         if report.message.is_empty() {
@@ -258,7 +267,9 @@ impl Engine {
         }
         if !opts.dry_run {
             let inventory = if report.succeeded {
-                Some(inventory_of(&desired))
+                let mut inv = inventory_of(&desired);
+                inv.extend(kept);
+                Some(inv)
             } else {
                 None
             };
@@ -290,16 +301,16 @@ impl Engine {
         })
     }
 
+    /// Delete the extras that carry this app's label; the rest (and any
+    /// whose delete failed) are returned to stay in the inventory.
     async fn prune(
         &self,
         app: &AppConfig,
         cluster: &Cluster,
-        desired: &DesiredState,
+        extras: BTreeMap<ResourceKey, Value>,
         dry_run: bool,
-    ) -> Result<Vec<ResourceResult>, EngineError> {
-        let record = self.records(cluster).read(&app.name).await?;
-        let wanted: BTreeSet<ResourceKey> = desired.objects.iter().map(|d| d.key.clone()).collect();
-        let extras = self.extras(app, cluster, desired, &record, &wanted).await?;
+    ) -> Result<(Vec<ResourceResult>, Vec<InventoryEntry>), EngineError> {
+        let mut remaining = Vec::new();
         let mut out = Vec::new();
         for (key, live) in extras {
             // Only what carries this app's label: never another app's object,
@@ -312,6 +323,7 @@ impl Engine {
                 .and_then(Value::as_str)
                 == Some(app.name.as_str());
             if !ours {
+                remaining.push(inventory_entry(&key, &live));
                 continue;
             }
             let api_version = live.get("apiVersion").and_then(Value::as_str).unwrap_or("");
@@ -331,20 +343,23 @@ impl Engine {
                 )
                 .await
             };
-            out.push(match result {
-                Ok(()) => ResourceResult {
+            match result {
+                Ok(()) => out.push(ResourceResult {
                     key,
                     action: action("pruned", dry_run),
                     message: String::new(),
-                },
-                Err(e) => ResourceResult {
-                    key,
-                    action: "failed".into(),
-                    message: e.to_string(),
-                },
-            });
+                }),
+                Err(e) => {
+                    remaining.push(inventory_entry(&key, &live));
+                    out.push(ResourceResult {
+                        key,
+                        action: "failed".into(),
+                        message: e.to_string(),
+                    });
+                }
+            }
         }
-        Ok(out)
+        Ok((out, remaining))
     }
 
     async fn record_result(
@@ -424,6 +439,19 @@ impl Engine {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+    }
+}
+
+fn inventory_entry(key: &ResourceKey, live: &Value) -> InventoryEntry {
+    InventoryEntry {
+        api_version: live
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        kind: key.kind.clone(),
+        namespace: key.namespace.clone(),
+        name: key.name.clone(),
     }
 }
 

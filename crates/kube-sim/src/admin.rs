@@ -146,11 +146,13 @@ fn dispatch(
                 "objects": state.store.count(),
             }))
         }
-        (_, "faults" | "compact" | "drop-watches" | "requests" | "users" | "rbac" | "seed" | "state") => {
-            Err(ApiError::method_not_allowed(format!(
-                "{method} is not supported on {PREFIX}{route}"
-            )))
-        }
+        (
+            _,
+            "faults" | "compact" | "drop-watches" | "requests" | "users" | "rbac" | "seed"
+            | "state",
+        ) => Err(ApiError::method_not_allowed(format!(
+            "{method} is not supported on {PREFIX}{route}"
+        ))),
         _ => Err(ApiError::new(
             404,
             "NotFound",
@@ -160,8 +162,9 @@ fn dispatch(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
+    })
 }
 
 fn fault_from(spec: FaultSpec) -> Result<Fault, ApiError> {

@@ -91,6 +91,14 @@ impl Controllers {
         );
         if event.kind == EventType::Deleted {
             self.started.remove(&key);
+            // A ReplicaSet replaces a Pod that was deleted under it.
+            if let Some(owner) = replica_set_owner(&event.object) {
+                self.reconcile(&(
+                    (String::from("apps"), String::from("replicasets")),
+                    event.namespace.clone(),
+                    owner,
+                ));
+            }
             return;
         }
         self.reconcile(&key);
@@ -232,6 +240,14 @@ impl Controllers {
             self.timers.entry(t).or_default().push(key.clone());
         }
     }
+}
+
+fn replica_set_owner(obj: &Value) -> Option<String> {
+    obj.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("kind").and_then(Value::as_str) == Some("ReplicaSet"))
+        .and_then(|r| r.get("name")?.as_str().map(str::to_string))
 }
 
 fn replicas(obj: &Value) -> i64 {

@@ -28,9 +28,8 @@ fn options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
         ..Default::default()
     };
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
-        })?;
+        // JSON from kubectl; typed client-go sends DeleteOptions as protobuf.
+        let v = crate::writes::parse_body(body, &ctx.content_type)?;
         if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
             o.propagation = Some(p.to_string());
         }

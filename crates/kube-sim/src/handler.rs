@@ -74,13 +74,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(route) = path.strip_prefix(crate::admin::PREFIX) {
         // The admin API: not logged, never faulted, admin only.
         return match shared.auth.authenticate(&parts.headers) {
-            Ok(user) if user == crate::auth::ADMIN => crate::admin::handle(
-                &shared,
-                &parts.method,
-                route,
-                &query_string,
-                &body,
-            ),
+            Ok(user) if user == crate::auth::ADMIN => {
+                crate::admin::handle(&shared, &parts.method, route, &query_string, &body)
+            }
             Ok(user) => error(&ApiError::new(
                 403,
                 "Forbidden",

@@ -33,6 +33,7 @@ mod objects;
 mod openapi;
 mod pagination;
 mod persist;
+mod protobuf;
 mod reads;
 pub mod registry;
 mod route;

@@ -16,7 +16,7 @@ pub fn get(
     shared: &Shared,
     rt: &ResourceType,
     rp: &ResourcePath,
-    _ctx: &Ctx,
+    ctx: &Ctx,
 ) -> Result<Value, ApiError> {
     let name = rp.name.as_deref().unwrap_or("");
     let ns = rp.namespace.as_deref().unwrap_or("");
@@ -26,6 +26,19 @@ pub fn get(
         .get(&(rt.group.clone(), rt.plural.clone()), ns, name)
         .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
     match rp.subresource.as_deref() {
+        // `kubectl get deploy web` asks for a Table, as for a list.
+        None if wants_table(&ctx.accept) => {
+            let presented = Arc::new(at_version(&obj, rt).into_owned());
+            let rv = presented
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(Value::Null);
+            Ok(crate::table::table(
+                rt,
+                &[presented],
+                json!({"resourceVersion": rv}),
+            ))
+        }
         None => Ok(at_version(&obj, rt).into_owned()),
         Some("status") if rt.has_status => Ok(at_version(&obj, rt).into_owned()),
         Some("scale") if rt.has_scale => subresources::scale_of(rt, &obj),
@@ -73,7 +86,8 @@ pub fn validate_list_options(query: &Query, watching: bool) -> Result<(), ApiErr
     let mut causes = Vec::new();
     let rv_match = get("resourceVersionMatch");
     if let Some(m) = rv_match {
-        if get("resourceVersion").is_none() {
+        // A list rule only: a streaming-list watch may leave the version unset.
+        if !watching && get("resourceVersion").is_none() {
             causes.push((
                 "resourceVersionMatch",
                 "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"

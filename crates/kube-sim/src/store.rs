@@ -252,10 +252,7 @@ impl Store {
 
     /// Events after `rv` from the cache plus a receiver for everything later,
     /// taken under the same lock so nothing falls between them.
-    pub fn watch_from(
-        &self,
-        rv: u64,
-    ) -> Result<WatchStart, TooOld> {
+    pub fn watch_from(&self, rv: u64) -> Result<WatchStart, TooOld> {
         if rv < self.compacted {
             return Err(TooOld {
                 requested: rv,

@@ -48,7 +48,18 @@ pub enum Tracking<'a> {
     Done,
 }
 
+/// A request body as JSON, whatever it was sent as: JSON, YAML, or the
+/// protobuf kubectl's typed generators (`kubectl create deployment …`) use.
 pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    if crate::protobuf::is_protobuf(content_type) {
+        return crate::protobuf::decode(body).map_err(|e| {
+            if e.is_unsupported_media() {
+                ApiError::new(415, "UnsupportedMediaType", e.to_string())
+            } else {
+                ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
+            }
+        });
+    }
     let parsed = if content_type.contains("yaml") {
         serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
     } else {
@@ -542,7 +553,9 @@ pub fn commit(
         let meta = metadata_mut(&mut new);
         meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
         meta.insert("creationTimestamp".into(), json!(now()));
-        meta.insert("generation".into(), json!(1));
+        if has_generation(rt) {
+            meta.insert("generation".into(), json!(1));
+        }
     }
     if let Some(old) = &old {
         keep_allocations(rt, old, &mut new);
@@ -565,7 +578,7 @@ pub fn commit(
         );
     }
     if let Some(old) = &old {
-        if spec_changed(rt, old, &new) {
+        if has_generation(rt) && spec_changed(rt, old, &new) {
             let generation = old
                 .pointer("/metadata/generation")
                 .and_then(Value::as_i64)
@@ -586,6 +599,9 @@ pub fn commit(
     }
     let finishing = meta_str(&new, "deletionTimestamp").is_some() && finalizers(&new).is_empty();
     if finishing {
+        // As the apiserver: the update that empties the finalizers is written
+        // (MODIFIED), then the object goes (DELETED, without its finalizers).
+        state.store.put(&resource, new.clone());
         let gone = state.store.remove(&resource, &namespace, &name);
         crate::deletes::after_removal(state, rt, &new);
         return Ok(gone.map(|g| (*g).clone()).unwrap_or(new));
@@ -625,6 +641,22 @@ fn keep_allocations(rt: &ResourceType, old: &Value, new: &mut Value) {
             }
         }
     }
+}
+
+/// Whether the kind tracks `metadata.generation`: only those whose registry
+/// strategy sets it (workloads, Ingress, CRDs, custom resources); a real
+/// ConfigMap, Secret, Service or Namespace has none.
+fn has_generation(rt: &ResourceType) -> bool {
+    rt.custom
+        || matches!(
+            rt.group.as_str(),
+            "apps"
+                | "batch"
+                | "networking.k8s.io"
+                | "policy"
+                | "apiextensions.k8s.io"
+                | "autoscaling"
+        )
 }
 
 /// Whether a write changes the generation: any change outside metadata and

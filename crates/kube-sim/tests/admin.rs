@@ -45,12 +45,19 @@ async fn faults_through_the_admin_api() {
     .expect("arm");
     assert_eq!(armed["status"], 500);
     assert_eq!(armed["method"], "GET");
-    let listed = admin(&client, "GET", "/kube-sim/faults", None).await.expect("list");
+    let listed = admin(&client, "GET", "/kube-sim/faults", None)
+        .await
+        .expect("list");
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     let failed = api_status(cms.get("a").await);
-    assert_eq!((failed.code, failed.reason.as_str()), (500, "InternalError"));
+    assert_eq!(
+        (failed.code, failed.reason.as_str()),
+        (500, "InternalError")
+    );
     cms.get("a").await.expect("used up");
-    let listed = admin(&client, "GET", "/kube-sim/faults", None).await.expect("list");
+    let listed = admin(&client, "GET", "/kube-sim/faults", None)
+        .await
+        .expect("list");
     assert_eq!(listed, json!([]));
 
     // A fault on everything does not lock the admin out.
@@ -63,8 +70,13 @@ async fn faults_through_the_admin_api() {
     .await
     .expect("arm");
     let nf = api_status(cms.get("a").await);
-    assert_eq!((nf.code, nf.reason.as_str(), nf.message.as_str()), (404, "NotFound", "gone fishing"));
-    admin(&client, "DELETE", "/kube-sim/faults", None).await.expect("clear");
+    assert_eq!(
+        (nf.code, nf.reason.as_str(), nf.message.as_str()),
+        (404, "NotFound", "gone fishing")
+    );
+    admin(&client, "DELETE", "/kube-sim/faults", None)
+        .await
+        .expect("clear");
     cms.get("a").await.expect("cleared");
 
     // Latency.
@@ -81,7 +93,11 @@ async fn faults_through_the_admin_api() {
     assert!(started.elapsed() >= Duration::from_millis(290));
 
     // Bad specs are 400s.
-    for bad in [json!({}), json!({"status": 200}), json!({"status": 500, "bogus": 1})] {
+    for bad in [
+        json!({}),
+        json!({"status": 200}),
+        json!({"status": 500, "bogus": 1}),
+    ] {
         let e = api_status(admin(&client, "POST", "/kube-sim/faults", Some(bad)).await);
         assert_eq!(e.code, 400);
     }
@@ -97,7 +113,9 @@ async fn request_log_compaction_and_dropped_watches() {
     let (sim, client) = start().await;
     sim.seed(cm("a", json!({}))).expect("seed");
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    admin(&client, "DELETE", "/kube-sim/requests", None).await.expect("clear");
+    admin(&client, "DELETE", "/kube-sim/requests", None)
+        .await
+        .expect("clear");
     cms.patch(
         "a",
         &PatchParams::apply("gitops-tui").dry_run(),
@@ -116,7 +134,9 @@ async fn request_log_compaction_and_dropped_watches() {
     let query = e["query"].as_str().expect("query");
     assert!(query.contains("fieldManager=gitops-tui"), "{query}");
     assert!(query.contains("dryRun=All"), "{query}");
-    let all = admin(&client, "GET", "/kube-sim/requests", None).await.expect("log");
+    let all = admin(&client, "GET", "/kube-sim/requests", None)
+        .await
+        .expect("log");
     assert!(
         all.as_array()
             .expect("array")
@@ -128,9 +148,13 @@ async fn request_log_compaction_and_dropped_watches() {
     // Compaction: resuming from an old version is one ERROR 410 event.
     let old = sim.resource_version();
     sim.seed(cm("b", json!({}))).expect("seed");
-    let state = admin(&client, "GET", "/kube-sim/state", None).await.expect("state");
+    let state = admin(&client, "GET", "/kube-sim/state", None)
+        .await
+        .expect("state");
     assert!(state["objects"].as_u64().is_some_and(|n| n >= 6));
-    admin(&client, "POST", "/kube-sim/compact", None).await.expect("compact");
+    admin(&client, "POST", "/kube-sim/compact", None)
+        .await
+        .expect("compact");
     let req = Request::builder()
         .uri(format!(
             "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={old}"
@@ -196,7 +220,9 @@ async fn only_the_admin_may_use_it() {
     let e = api_status(admin(&viewer, "POST", "/kube-sim/compact", None).await);
     assert_eq!(e.code, 403);
     let cms: Api<ConfigMap> = Api::namespaced(viewer, "default");
-    cms.list(&Default::default()).await.expect("the viewer may list");
+    cms.list(&Default::default())
+        .await
+        .expect("the viewer may list");
 
     let stranger = client_with_token(&sim, "wrong").await;
     let e = api_status(admin(&stranger, "GET", "/kube-sim/faults", None).await);

@@ -45,7 +45,13 @@ async fn configmap_crud() {
     assert_eq!((again.code, again.reason.as_str()), (409, "AlreadyExists"));
 
     let got = cms.get("a").await.expect("get");
-    assert_eq!(got.data.as_ref().and_then(|d| d.get("x")).map(String::as_str), Some("1"));
+    assert_eq!(
+        got.data
+            .as_ref()
+            .and_then(|d| d.get("x"))
+            .map(String::as_str),
+        Some("1")
+    );
 
     let patched = cms
         .patch(
@@ -76,7 +82,10 @@ async fn configmap_crud() {
         .await
         .expect("json patch");
     assert_eq!(
-        json_patched.data.as_ref().map(|d| d.keys().cloned().collect::<Vec<_>>()),
+        json_patched
+            .data
+            .as_ref()
+            .map(|d| d.keys().cloned().collect::<Vec<_>>()),
         Some(vec!["y".to_string()])
     );
 
@@ -85,13 +94,23 @@ async fn configmap_crud() {
     stale.data = Some([("z".to_string(), "3".to_string())].into());
     let conflict = api_status(cms.replace("a", &PostParams::default(), &stale).await);
     assert_eq!((conflict.code, conflict.reason.as_str()), (409, "Conflict"));
-    assert!(conflict.message.contains("the object has been modified"), "{}", conflict.message);
+    assert!(
+        conflict.message.contains("the object has been modified"),
+        "{}",
+        conflict.message
+    );
 
     let listed = cms.list(&ListParams::default()).await.expect("list");
     assert_eq!(listed.items.len(), 1);
-    assert!(listed.metadata.resource_version.is_some_and(|r| !r.is_empty()));
+    assert!(listed
+        .metadata
+        .resource_version
+        .is_some_and(|r| !r.is_empty()));
 
-    let deleted = cms.delete("a", &DeleteParams::default()).await.expect("delete");
+    let deleted = cms
+        .delete("a", &DeleteParams::default())
+        .await
+        .expect("delete");
     assert!(deleted.is_right(), "no finalizers: gone at once");
     assert!(sim.get("v1", "ConfigMap", "default", "a").is_none());
     sim.stop().await;
@@ -102,7 +121,10 @@ async fn deployment_crud_with_defaults() {
     let (sim, client) = start().await;
     let deploys: Api<Deployment> = Api::namespaced(client, "default");
     let d = deploys
-        .create(&PostParams::default(), &typed(deployment("web", "nginx:1.25")))
+        .create(
+            &PostParams::default(),
+            &typed(deployment("web", "nginx:1.25")),
+        )
         .await
         .expect("create");
     let spec = d.spec.as_ref().expect("spec");
@@ -154,10 +176,16 @@ async fn dynamic_objects_with_an_api_resource() {
     let ar = ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "ConfigMap"));
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
     let obj: DynamicObject = typed(cm("dyn", json!({"a": "b"})));
-    let created = api.create(&PostParams::default(), &obj).await.expect("create");
+    let created = api
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
     assert_eq!(created.data["data"]["a"], "b");
     let got = api.get("dyn").await.expect("get");
-    assert_eq!(got.types.as_ref().map(|t| t.kind.as_str()), Some("ConfigMap"));
+    assert_eq!(
+        got.types.as_ref().map(|t| t.kind.as_str()),
+        Some("ConfigMap")
+    );
 
     let deploy_ar = ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", "Deployment"));
     let deploys: Api<DynamicObject> = Api::namespaced_with(client, "default", &deploy_ar);
@@ -172,7 +200,9 @@ async fn dynamic_objects_with_an_api_resource() {
     let listed = deploys.list(&ListParams::default()).await.expect("list");
     assert_eq!(listed.items.len(), 1);
     assert_eq!(listed.items[0].data["spec"]["replicas"], 1);
-    api.delete("dyn", &DeleteParams::default()).await.expect("delete");
+    api.delete("dyn", &DeleteParams::default())
+        .await
+        .expect("delete");
     assert_eq!(api_status(api.get("dyn").await).code, 404);
     sim.stop().await;
 }
@@ -184,7 +214,8 @@ async fn label_selectors() {
         .expect("seed");
     sim.seed(labelled_cm("b", json!({"app": "web", "tier": "back"})))
         .expect("seed");
-    sim.seed(labelled_cm("c", json!({"app": "db"}))).expect("seed");
+    sim.seed(labelled_cm("c", json!({"app": "db"})))
+        .expect("seed");
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     let names = |sel: &str| {
         let cms = cms.clone();
@@ -219,7 +250,8 @@ async fn label_selectors() {
 async fn pagination_is_one_snapshot_and_tokens_expire() {
     let (sim, client) = start().await;
     for i in 0..25 {
-        sim.seed(cm(&format!("cm-{i:02}"), json!({}))).expect("seed");
+        sim.seed(cm(&format!("cm-{i:02}"), json!({})))
+            .expect("seed");
     }
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     let first = cms
@@ -261,7 +293,10 @@ async fn pagination_is_one_snapshot_and_tokens_expire() {
     assert_eq!(seen, expected, "each item exactly once, in order");
 
     // kube-rs' own pager (list_metadata / limit 500) gets everything too.
-    let all = cms.list(&ListParams::default().limit(500)).await.expect("list");
+    let all = cms
+        .list(&ListParams::default().limit(500))
+        .await
+        .expect("list");
     assert_eq!(all.items.len(), 24);
     assert!(all.metadata.continue_.is_none_or(|c| c.is_empty()));
 
@@ -302,7 +337,13 @@ async fn not_found_is_an_api_error() {
     obj.metadata.namespace = Some("no-such-ns".into());
     let missing_ns = api_status(other.create(&PostParams::default(), &obj).await);
     assert_eq!(missing_ns.code, 404);
-    assert!(missing_ns.message.contains("namespaces \"no-such-ns\" not found"), "{}", missing_ns.message);
+    assert!(
+        missing_ns
+            .message
+            .contains("namespaces \"no-such-ns\" not found"),
+        "{}",
+        missing_ns.message
+    );
     sim.stop().await;
 }
 
@@ -313,12 +354,20 @@ async fn injected_500_then_success_and_request_log() {
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     sim.inject(Fault::status(500).on("GET", "/configmaps/a").times(1));
     let failed = api_status(cms.get("a").await);
-    assert_eq!((failed.code, failed.reason.as_str()), (500, "InternalError"));
+    assert_eq!(
+        (failed.code, failed.reason.as_str()),
+        (500, "InternalError")
+    );
     cms.get("a").await.expect("the fault was used up");
 
     // kube-rs retries 429 (honouring Retry-After) on its own.
     sim.clear_requests();
-    sim.inject(Fault::status(429).retry_after(1).on("GET", "/configmaps/a").times(1));
+    sim.inject(
+        Fault::status(429)
+            .retry_after(1)
+            .on("GET", "/configmaps/a")
+            .times(1),
+    );
     let started = std::time::Instant::now();
     cms.get("a").await.expect("retried after the 429");
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
@@ -365,7 +414,9 @@ async fn state_dir_survives_a_restart() {
             .await
             .expect("create");
     }
-    cms.delete("c", &DeleteParams::default()).await.expect("delete");
+    cms.delete("c", &DeleteParams::default())
+        .await
+        .expect("delete");
     let before = cms.list(&ListParams::default()).await.expect("list");
     let before_versions: BTreeSet<(String, String)> = before
         .items

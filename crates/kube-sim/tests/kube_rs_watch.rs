@@ -116,9 +116,13 @@ async fn survives_compaction_while_down(strategy: InitialListStrategy) {
     assert_eq!(count(&seen, "InitDone"), 1);
 
     // Changes while connected arrive as watch events.
-    api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": "1"}})))
-        .await
-        .expect("patch");
+    api.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "1"}})),
+    )
+    .await
+    .expect("patch");
     converged(&store, &api, "live modification").await;
     assert!(count(&seen, "Apply") >= 1);
 
@@ -129,18 +133,34 @@ async fn survives_compaction_while_down(strategy: InitialListStrategy) {
     );
     sim.drop_watches();
     tokio::time::sleep(Duration::from_millis(150)).await;
-    api.delete("b", &DeleteParams::default()).await.expect("delete");
-    api.create(&PostParams::default(), &serde_json::from_value(cm("d", json!({}))).expect("cm"))
+    api.delete("b", &DeleteParams::default())
         .await
-        .expect("create");
-    api.patch("c", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": "2"}})))
-        .await
-        .expect("patch");
+        .expect("delete");
+    api.create(
+        &PostParams::default(),
+        &serde_json::from_value(cm("d", json!({}))).expect("cm"),
+    )
+    .await
+    .expect("create");
+    api.patch(
+        "c",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "2"}})),
+    )
+    .await
+    .expect("patch");
     sim.compact();
 
     converged(&store, &api, "re-list after 410").await;
-    assert!(store.get(&reflector::ObjectRef::new("b").within("default")).is_none());
-    assert_eq!(count(&seen, "Error(410)"), 1, "{:?}", seen.lock().map(|s| s.clone()));
+    assert!(store
+        .get(&reflector::ObjectRef::new("b").within("default"))
+        .is_none());
+    assert_eq!(
+        count(&seen, "Error(410)"),
+        1,
+        "{:?}",
+        seen.lock().map(|s| s.clone())
+    );
     assert_eq!(count(&seen, "InitDone"), 2, "a second initial list");
     sim.stop().await;
 }
@@ -176,18 +196,30 @@ async fn resumes_after_dropped_connection(strategy: InitialListStrategy) {
     );
     sim.drop_watches();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    api.delete("b", &DeleteParams::default()).await.expect("delete");
-    api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": "9"}})))
+    api.delete("b", &DeleteParams::default())
         .await
-        .expect("patch");
+        .expect("delete");
+    api.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "9"}})),
+    )
+    .await
+    .expect("patch");
     converged(&store, &api, "resume from the last version").await;
-    assert_eq!(count(&seen, "InitDone"), 1, "no re-list: {:?}", seen.lock().map(|s| s.clone()));
+    assert_eq!(
+        count(&seen, "InitDone"),
+        1,
+        "no re-list: {:?}",
+        seen.lock().map(|s| s.clone())
+    );
     assert_eq!(count(&seen, "Delete"), 1);
 
     // Dropping twice more with writes in between still converges.
     for round in 0..2 {
         sim.drop_watches();
-        sim.seed(cm(&format!("new-{round}"), json!({}))).expect("seed");
+        sim.seed(cm(&format!("new-{round}"), json!({})))
+            .expect("seed");
         converged(&store, &api, "after another drop").await;
     }
     sim.stop().await;
@@ -217,8 +249,14 @@ async fn streaming_list_sends_the_right_watch() {
         .find(|r| r.param("sendInitialEvents").as_deref() == Some("true"))
         .expect("a streaming list watch");
     assert_eq!(initial.param("watch").as_deref(), Some("true"));
-    assert_eq!(initial.param("resourceVersionMatch").as_deref(), Some("NotOlderThan"));
-    assert_eq!(initial.param("allowWatchBookmarks").as_deref(), Some("true"));
+    assert_eq!(
+        initial.param("resourceVersionMatch").as_deref(),
+        Some("NotOlderThan")
+    );
+    assert_eq!(
+        initial.param("allowWatchBookmarks").as_deref(),
+        Some("true")
+    );
     assert!(
         !log.iter().any(|r| r.method == "GET"
             && r.path.ends_with("/configmaps")
@@ -252,9 +290,12 @@ async fn list_watch_pages_the_initial_list() {
 #[tokio::test(flavor = "multi_thread")]
 async fn selector_watch_drops_objects_that_stop_matching() {
     let (sim, client) = start().await;
-    sim.seed(labelled_cm("w1", json!({"app": "web"}))).expect("seed");
-    sim.seed(labelled_cm("w2", json!({"app": "web"}))).expect("seed");
-    sim.seed(labelled_cm("d1", json!({"app": "db"}))).expect("seed");
+    sim.seed(labelled_cm("w1", json!({"app": "web"})))
+        .expect("seed");
+    sim.seed(labelled_cm("w2", json!({"app": "web"})))
+        .expect("seed");
+    sim.seed(labelled_cm("d1", json!({"app": "db"})))
+        .expect("seed");
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
     let (store, _) = spawn_reflector(api.clone(), watcher::Config::default().labels("app=web"));
     store.wait_until_ready().await.expect("initial list");
@@ -264,13 +305,24 @@ async fn selector_watch_drops_objects_that_stop_matching() {
         n
     };
     assert_eq!(names(), ["w1", "w2"]);
-    api.patch("w1", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}})))
-        .await
-        .expect("relabel");
-    api.patch("d1", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}})))
-        .await
-        .expect("relabel");
-    eventually(WITHIN, "selector membership", || async { names() == ["d1", "w2"] }).await;
+    api.patch(
+        "w1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}})),
+    )
+    .await
+    .expect("relabel");
+    api.patch(
+        "d1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}})),
+    )
+    .await
+    .expect("relabel");
+    eventually(WITHIN, "selector membership", || async {
+        names() == ["d1", "w2"]
+    })
+    .await;
     sim.stop().await;
 }
 
@@ -295,25 +347,35 @@ async fn reflector_store_equals_server_objects() {
         .await
         .expect("apply");
     }
-    api.delete("web-3", &DeleteParams::default()).await.expect("delete");
-    sim.drop_watches();
-    api.patch_scale("web-1", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 3}})))
+    api.delete("web-3", &DeleteParams::default())
         .await
-        .expect("scale");
+        .expect("delete");
+    sim.drop_watches();
+    api.patch_scale(
+        "web-1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"replicas": 3}})),
+    )
+    .await
+    .expect("scale");
     let as_json = |items: Vec<Deployment>| -> BTreeMap<String, serde_json::Value> {
         items
             .into_iter()
             .map(|d| (d.name_any(), serde_json::to_value(&d).expect("json")))
             .collect()
     };
-    eventually(WITHIN, "store equals the server, and status is ready", || async {
-        let server = as_json(api.list(&ListParams::default()).await.expect("list").items);
-        let cached = as_json(store.state().iter().map(|d| (**d).clone()).collect());
-        let ready = server.values().all(|d| {
-            d.pointer("/status/readyReplicas") == d.pointer("/spec/replicas")
-        });
-        server.len() == 4 && ready && server == cached
-    })
+    eventually(
+        WITHIN,
+        "store equals the server, and status is ready",
+        || async {
+            let server = as_json(api.list(&ListParams::default()).await.expect("list").items);
+            let cached = as_json(store.state().iter().map(|d| (**d).clone()).collect());
+            let ready = server
+                .values()
+                .all(|d| d.pointer("/status/readyReplicas") == d.pointer("/spec/replicas"));
+            server.len() == 4 && ready && server == cached
+        },
+    )
     .await;
     sim.stop().await;
 }
@@ -359,11 +421,17 @@ async fn discovery_finds_a_crd_created_at_run_time() {
     .expect("create the CRD");
 
     for (how, discovery) in [
-        ("aggregated", Discovery::new(client.clone()).run_aggregated().await),
+        (
+            "aggregated",
+            Discovery::new(client.clone()).run_aggregated().await,
+        ),
         ("legacy", Discovery::new(client.clone()).run().await),
     ] {
         let discovery = discovery.unwrap_or_else(|e| panic!("{how} discovery: {e}"));
-        assert!(discovery.has_group("example.com"), "{how} sees the new group");
+        assert!(
+            discovery.has_group("example.com"),
+            "{how} sees the new group"
+        );
         let group = discovery
             .get("example.com")
             .unwrap_or_else(|| panic!("{how}: group"));
@@ -373,16 +441,26 @@ async fn discovery_finds_a_crd_created_at_run_time() {
         assert_eq!(ar.plural, "widgets");
         assert_eq!(ar.version, "v1");
         assert_eq!(caps.scope, Scope::Namespaced);
-        assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "widgets/status"
-            || sub.plural == "status"), "{how}: status subresource: {:?}", caps.subresources);
+        assert!(
+            caps.subresources
+                .iter()
+                .any(|(sub, _)| sub.plural == "widgets/status" || sub.plural == "status"),
+            "{how}: status subresource: {:?}",
+            caps.subresources
+        );
         // Core and apps resources are found the same way.
         let (deploy, _) = discovery
             .get("apps")
             .and_then(|g| g.recommended_kind("Deployment"))
             .unwrap_or_else(|| panic!("{how}: deployments"));
         assert_eq!(deploy.plural, "deployments");
-        let core = discovery.get("").unwrap_or_else(|| panic!("{how}: core group"));
-        assert!(core.recommended_kind("ConfigMap").is_some(), "{how}: configmaps");
+        let core = discovery
+            .get("")
+            .unwrap_or_else(|| panic!("{how}: core group"));
+        assert!(
+            core.recommended_kind("ConfigMap").is_some(),
+            "{how}: configmaps"
+        );
     }
 
     // The new resource is usable through a dynamic Api.
@@ -404,6 +482,14 @@ async fn discovery_finds_a_crd_created_at_run_time() {
         )
         .await
         .expect("apply a widget");
-    assert_eq!(widgets.list(&ListParams::default()).await.expect("list").items.len(), 1);
+    assert_eq!(
+        widgets
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .len(),
+        1
+    );
     sim.stop().await;
 }

@@ -110,9 +110,7 @@ async fn item01_discovery_and_gets(minor: u32) {
     out.ok().stderr_has("No resources found");
     assert_eq!(out.stdout, "", "{out}");
 
-    env.sim
-        .seed(yaml(DEPLOY))
-        .expect("deployment seeded");
+    env.sim.seed(yaml(DEPLOY)).expect("deployment seeded");
     env.sim
         .seed(json!({"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "web", "namespace": "kube-public"},
@@ -173,12 +171,22 @@ async fn item02_server_side_apply_defaults(minor: u32) {
     assert_eq!(c["terminationMessagePolicy"], "File");
     assert_eq!(c["resources"], json!({}));
     assert_eq!(c["imagePullPolicy"], "IfNotPresent");
-    assert_eq!(c["ports"], json!([{"containerPort": 80, "protocol": "TCP"}]));
+    assert_eq!(
+        c["ports"],
+        json!([{"containerPort": 80, "protocol": "TCP"}])
+    );
     assert_eq!(d["metadata"]["generation"], 1);
     assert!(d["metadata"]["uid"].as_str().is_some_and(|u| !u.is_empty()));
 
     let out = env
-        .kubectl(&["get", "deploy", "web", "-o", "yaml", "--show-managed-fields"])
+        .kubectl(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "yaml",
+            "--show-managed-fields",
+        ])
         .await;
     out.ok();
     let d = yaml(&out.stdout);
@@ -203,14 +211,18 @@ async fn item02_server_side_apply_defaults(minor: u32) {
 async fn item03_diff(minor: u32) {
     let env = Env::start(minor).await;
     let same = env.file("deploy.yaml", DEPLOY);
-    env.kubectl(&["apply", "--server-side", "-f", &same]).await.ok();
+    env.kubectl(&["apply", "--server-side", "-f", &same])
+        .await
+        .ok();
 
     let out = env.kubectl(&["diff", "--server-side", "-f", &same]).await;
     assert_eq!(out.code, 0, "no difference:\n{out}");
     assert_eq!(out.stdout, "", "{out}");
 
     let changed = env.file("changed.yaml", &deploy_with_image("nginx:1.26"));
-    let out = env.kubectl(&["diff", "--server-side", "-f", &changed]).await;
+    let out = env
+        .kubectl(&["diff", "--server-side", "-f", &changed])
+        .await;
     assert_eq!(out.code, 1, "a difference:\n{out}");
     out.stdout_has("-      - image: nginx:1.25")
         .stdout_has("+      - image: nginx:1.26")
@@ -225,11 +237,18 @@ async fn item03_diff(minor: u32) {
                 && !l.starts_with("---")
         })
         .collect();
-    assert_eq!(hunk_lines.len(), 4, "only image and generation differ:\n{out}");
+    assert_eq!(
+        hunk_lines.len(),
+        4,
+        "only image and generation differ:\n{out}"
+    );
 
     // diff is a dry run: the live object is unchanged.
     let d = env.get_json(&["deploy", "web"]).await;
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.25");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.25"
+    );
     assert_eq!(d["metadata"]["generation"], 1);
 
     let missing = env.dir.path().join("no-such.yaml");
@@ -243,18 +262,29 @@ async fn item03_diff(minor: u32) {
 async fn item04_conflicts(minor: u32) {
     let env = Env::start(minor).await;
     let f = env.file("deploy.yaml", DEPLOY);
-    env.kubectl(&["apply", "--server-side", "-f", &f]).await.ok();
+    env.kubectl(&["apply", "--server-side", "-f", &f])
+        .await
+        .ok();
     let changed = env.file("changed.yaml", &deploy_with_image("nginx:1.26"));
 
     let out = env
-        .kubectl(&["apply", "--server-side", "--field-manager=other", "-f", &changed])
+        .kubectl(&[
+            "apply",
+            "--server-side",
+            "--field-manager=other",
+            "-f",
+            &changed,
+        ])
         .await;
     out.failed_with(1).stderr_has(
         "Apply failed with 1 conflict: conflict with \"kubectl\": \
          .spec.template.spec.containers[name=\"web\"].image",
     );
     let d = env.get_json(&["deploy", "web"]).await;
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.25");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.25"
+    );
 
     let out = env
         .kubectl(&[
@@ -271,33 +301,58 @@ async fn item04_conflicts(minor: u32) {
     let d = env
         .get_json(&["deploy", "web", "--show-managed-fields"])
         .await;
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.26");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.26"
+    );
     assert_eq!(d["metadata"]["generation"], 2);
     let image_of = |manager: &str| {
         managed(&d, manager, "Apply").map(|e| {
-            e["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
-                ["k:{\"name\":\"web\"}"]
+            e["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"web\"}"]
                 .get("f:image")
                 .is_some()
         })
     };
     assert_eq!(image_of("other"), Some(true), "other took the image: {d}");
-    assert_eq!(image_of("kubectl"), Some(false), "kubectl lost the image: {d}");
+    assert_eq!(
+        image_of("kubectl"),
+        Some(false),
+        "kubectl lost the image: {d}"
+    );
 
     // Applying the old image as kubectl now conflicts with "other".
     let out = env.kubectl(&["apply", "--server-side", "-f", &f]).await;
-    out.failed_with(1)
-        .stderr_has("conflict with \"other\"");
+    out.failed_with(1).stderr_has("conflict with \"other\"");
 }
 
 async fn item05_server_dry_run(minor: u32) {
     let env = Env::start(minor).await;
     let f = env.file("deploy.yaml", DEPLOY);
-    env.kubectl(&["apply", "--server-side", "-f", &f]).await.ok();
+    env.kubectl(&["apply", "--server-side", "-f", &f])
+        .await
+        .ok();
     // Let the simulated controller settle, so nothing else writes meanwhile.
     env.kubectl(&["rollout", "status", "deploy/web", "--timeout=30s"])
         .await
         .ok();
+    let rv = || {
+        env.sim
+            .get("apps/v1", "Deployment", "default", "web")
+            .map(|d| d["metadata"]["resourceVersion"].clone())
+    };
+    // ...and stop writing: the version holds for half a second.
+    let mut last = rv();
+    let mut settled = false;
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = rv();
+        if now == last {
+            settled = true;
+            break;
+        }
+        last = now;
+    }
+    assert!(settled, "the controller keeps writing the deployment");
     let before = env
         .get_json(&["deploy", "web", "--show-managed-fields"])
         .await;
@@ -391,10 +446,15 @@ async fn item06_client_side_apply_and_migration(minor: u32) {
     assert_eq!(cm["data"], json!({"a": "1"}), "{cm}");
 
     // Plain client-side apply: dropping a key from the config removes it.
-    let csa = CM_X.replace("name: x", "name: csa").replace("  labels:\n    app: web\n", "");
+    let csa = CM_X
+        .replace("name: x", "name: csa")
+        .replace("  labels:\n    app: web\n", "");
     let f = env.file("csa.yaml", &csa);
     env.kubectl(&["apply", "-f", &f]).await.ok();
-    let f2 = env.file("csa-without-b.yaml", &csa.replace("  b: \"2\"\n", "  c: \"3\"\n"));
+    let f2 = env.file(
+        "csa-without-b.yaml",
+        &csa.replace("  b: \"2\"\n", "  c: \"3\"\n"),
+    );
     let out = env.kubectl(&["apply", "-f", &f2]).await;
     out.ok();
     assert_eq!(out.stdout.trim(), "configmap/csa configured");
@@ -445,10 +505,7 @@ async fn item07_selectors_and_chunks(minor: u32) {
     );
 
     env.sim.clear_requests();
-    assert_eq!(
-        get(vec!["--chunk-size=1"]).await,
-        ["other", "plain", "x"]
-    );
+    assert_eq!(get(vec!["--chunk-size=1"]).await, ["other", "plain", "x"]);
     let lists: Vec<_> = env
         .sim
         .requests()
@@ -456,7 +513,9 @@ async fn item07_selectors_and_chunks(minor: u32) {
         .filter(|r| r.method == "GET" && r.path == "/api/v1/namespaces/default/configmaps")
         .collect();
     assert_eq!(lists.len(), 3, "one request per chunk: {lists:?}");
-    assert!(lists.iter().all(|r| r.param("limit").as_deref() == Some("1")));
+    assert!(lists
+        .iter()
+        .all(|r| r.param("limit").as_deref() == Some("1")));
     assert!(lists[0].param("continue").is_none());
     assert!(lists[1..].iter().all(|r| r.param("continue").is_some()));
 

@@ -110,12 +110,25 @@ async fn item08_watch_shows_patches(minor: u32) {
     assert!(watching, "kubectl started no watch");
 
     let out = env
-        .kubectl(&["patch", "cm", "x", "--type", "merge", "-p", r#"{"data":{"b":"1"}}"#])
+        .kubectl(&[
+            "patch",
+            "cm",
+            "x",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"data":{"b":"1"}}"#,
+        ])
         .await;
     out.ok();
     assert_eq!(out.stdout.trim(), "configmap/x patched");
     let row = lines.expect("x with 2 keys", |l| l.starts_with("x ")).await;
-    assert_eq!(cells(&row)[..2], ["x", "2"], "the merge patch: {:#?}", lines.seen);
+    assert_eq!(
+        cells(&row)[..2],
+        ["x", "2"],
+        "the merge patch: {:#?}",
+        lines.seen
+    );
 
     let out = env
         .kubectl(&[
@@ -131,18 +144,38 @@ async fn item08_watch_shows_patches(minor: u32) {
     out.ok();
     assert_eq!(out.stdout.trim(), "configmap/x patched");
     let row = lines.expect("x with 3 keys", |l| l.starts_with("x ")).await;
-    assert_eq!(cells(&row)[..2], ["x", "3"], "the JSON patch: {:#?}", lines.seen);
+    assert_eq!(
+        cells(&row)[..2],
+        ["x", "3"],
+        "the JSON patch: {:#?}",
+        lines.seen
+    );
 
     // A patch that changes nothing sends no event.
     let out = env
-        .kubectl(&["patch", "cm", "x", "--type", "merge", "-p", r#"{"data":{"b":"1"}}"#])
+        .kubectl(&[
+            "patch",
+            "cm",
+            "x",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"data":{"b":"1"}}"#,
+        ])
         .await;
     out.ok();
     assert_eq!(out.stdout.trim(), "configmap/x patched (no change)");
 
     env.sim.seed(cm("later", json!({}))).expect("seeded");
-    let row = lines.expect("the new configmap", |l| l.starts_with("later ")).await;
+    let row = lines
+        .expect("the new configmap", |l| l.starts_with("later "))
+        .await;
     assert_eq!(cells(&row)[1], "0", "{row}");
+    env.kubectl(&["delete", "cm", "later"]).await.ok();
+    let deleted = lines
+        .expect("the deletion", |l| l.starts_with("later "))
+        .await;
+    assert_eq!(cells(&deleted)[1], "0", "{deleted}");
     assert_eq!(
         lines.seen.iter().filter(|l| l.starts_with("x ")).count(),
         3,
@@ -219,7 +252,10 @@ async fn item10_finalizers(minor: u32) {
     let ts = live["metadata"]["deletionTimestamp"]
         .as_str()
         .unwrap_or_else(|| panic!("no deletionTimestamp: {live}"));
-    assert!(ts.ends_with('Z') && ts.len() == 20, "RFC 3339 seconds: {ts}");
+    assert!(
+        ts.ends_with('Z') && ts.len() == 20,
+        "RFC 3339 seconds: {ts}"
+    );
     assert_eq!(live["metadata"]["finalizers"], json!(["example.com/hold"]));
     assert_eq!(live["data"], json!({"a": "1"}));
 
@@ -248,6 +284,32 @@ async fn item10_finalizers(minor: u32) {
     let out = env.kubectl(&["get", "cm", "f"]).await;
     out.failed_with(1)
         .stderr_has("Error from server (NotFound): configmaps \"f\" not found");
+
+    // What a watcher saw: the update that cleared the finalizers, then the
+    // deletion of that object.
+    let rv = live["metadata"]["resourceVersion"].as_str().unwrap_or("");
+    let out = env
+        .kubectl(&[
+            "get",
+            "--raw",
+            &format!("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+        ])
+        .await;
+    out.ok();
+    let events: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON event"))
+        .collect();
+    let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(types, ["MODIFIED", "DELETED"], "{out}");
+    for e in &events {
+        assert!(e["object"]["metadata"].get("finalizers").is_none(), "{e}");
+        assert!(
+            e["object"]["metadata"]["deletionTimestamp"].is_string(),
+            "{e}"
+        );
+    }
 }
 
 const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
@@ -326,9 +388,14 @@ async fn item11_crd_and_custom_resource(minor: u32) {
     );
 
     let widget = env.file("widget.yaml", WIDGET);
-    let out = env.kubectl(&["apply", "--server-side", "-f", &widget]).await;
+    let out = env
+        .kubectl(&["apply", "--server-side", "-f", &widget])
+        .await;
     out.ok();
-    assert_eq!(out.stdout.trim(), "widget.example.com/w1 serverside-applied");
+    assert_eq!(
+        out.stdout.trim(),
+        "widget.example.com/w1 serverside-applied"
+    );
 
     let out = env.kubectl(&["get", "widgets"]).await;
     out.ok();
@@ -414,7 +481,9 @@ async fn item13_https_tokens_and_rbac(minor: u32) {
     assert!(env.sim.url().starts_with("https://127.0.0.1:"));
     env.sim.seed(cm("x", json!({"a": "1"}))).expect("seeded");
 
-    let out = env.kubectl(&["get", "cm", "x", "-o", "jsonpath={.data.a}"]).await;
+    let out = env
+        .kubectl(&["get", "cm", "x", "-o", "jsonpath={.data.a}"])
+        .await;
     out.ok();
     assert_eq!(out.stdout, "1");
 
@@ -448,7 +517,15 @@ async fn item13_https_tokens_and_rbac(minor: u32) {
     let out = env
         .kubectl_with(
             &viewer,
-            &["patch", "cm", "x", "--type", "merge", "-p", r#"{"data":{"a":"2"}}"#],
+            &[
+                "patch",
+                "cm",
+                "x",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"data":{"a":"2"}}"#,
+            ],
         )
         .await;
     out.failed_with(1);
@@ -461,9 +538,17 @@ async fn item13_https_tokens_and_rbac(minor: u32) {
     assert_eq!(live["data"]["a"], "1");
 
     // The admin may.
-    env.kubectl(&["patch", "cm", "x", "--type", "merge", "-p", r#"{"data":{"a":"2"}}"#])
-        .await
-        .ok();
+    env.kubectl(&[
+        "patch",
+        "cm",
+        "x",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"a":"2"}}"#,
+    ])
+    .await
+    .ok();
     let live = env.sim.get("v1", "ConfigMap", "default", "x").expect("x");
     assert_eq!(live["data"]["a"], "2");
 }
@@ -471,7 +556,9 @@ async fn item13_https_tokens_and_rbac(minor: u32) {
 async fn item14_rollout_and_scale(minor: u32) {
     let env = Env::start(minor).await;
     let f = env.file("deploy.yaml", DEPLOY);
-    env.kubectl(&["apply", "--server-side", "-f", &f]).await.ok();
+    env.kubectl(&["apply", "--server-side", "-f", &f])
+        .await
+        .ok();
     let out = env
         .kubectl(&["rollout", "status", "deploy/web", "--timeout=30s"])
         .await;
@@ -519,7 +606,9 @@ async fn item14_rollout_and_scale(minor: u32) {
 
     // A new image rolls out again.
     let f = env.file("deploy2.yaml", &deploy_with_image("nginx:1.26"));
-    env.kubectl(&["apply", "--server-side", "-f", &f]).await.ok();
+    env.kubectl(&["apply", "--server-side", "-f", &f])
+        .await
+        .ok();
     let out = env
         .kubectl(&["rollout", "status", "deploy/web", "--timeout=30s"])
         .await;
@@ -535,7 +624,9 @@ async fn item14_broken_image_exceeds_deadline(minor: u32) {
     );
     assert!(broken.contains("progressDeadlineSeconds: 2"));
     let f = env.file("broken.yaml", &broken);
-    env.kubectl(&["apply", "--server-side", "-f", &f]).await.ok();
+    env.kubectl(&["apply", "--server-side", "-f", &f])
+        .await
+        .ok();
     let started = Instant::now();
     let out = env
         .kubectl(&["rollout", "status", "deploy/web", "--timeout=30s"])

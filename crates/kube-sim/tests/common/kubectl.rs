@@ -98,7 +98,8 @@ impl Env {
         let sim = KubeSim::start(opts).await.expect("kube-sim starts");
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&kubeconfig).expect("kubeconfig written");
+        sim.write_kubeconfig(&kubeconfig)
+            .expect("kubeconfig written");
         let cache = dir.path().join("cache");
         std::fs::create_dir_all(&cache).expect("cache dir");
         Env {

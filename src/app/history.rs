@@ -1,0 +1,67 @@
+//! The commits pane's data: commits touching the app's path and the app's
+//! sync records, converted once from the engine's `HistoryReport` so the
+//! reducer and the panes work with parsed times.
+//!
+//! (`engine::CommitInfo` is not re-exported by the engine, so the TUI keeps
+//! its own row type; `History::from_report` is the one conversion.)
+
+use crate::engine::HistoryReport;
+use crate::sync::record::SyncRecord;
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub sha: String,
+    pub author: String,
+    /// None when the engine's RFC 3339 text did not parse.
+    pub time: Option<SystemTime>,
+    pub subject: String,
+    /// The commit the cluster runs (from the app's record).
+    pub deployed: bool,
+}
+
+impl Commit {
+    pub fn short(&self) -> &str {
+        short_sha(&self.sha)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// Newest first.
+    pub commits: Vec<Commit>,
+    /// Oldest first, as the record keeps them.
+    pub syncs: Vec<SyncRecord>,
+}
+
+impl History {
+    pub fn from_report(report: HistoryReport) -> History {
+        History {
+            commits: report
+                .commits
+                .into_iter()
+                .map(|c| Commit {
+                    time: parse_time(&c.time),
+                    sha: c.sha,
+                    author: c.author,
+                    subject: c.subject,
+                    deployed: c.deployed,
+                })
+                .collect(),
+            syncs: report.syncs,
+        }
+    }
+
+    /// When the last sync (of any result) happened.
+    pub fn last_sync(&self) -> Option<SystemTime> {
+        self.syncs.last().and_then(|s| parse_time(&s.time))
+    }
+}
+
+pub fn parse_time(rfc3339: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(rfc3339).ok()
+}
+
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}

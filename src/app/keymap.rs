@@ -1,0 +1,402 @@
+//! The one keymap: the key handler and the `?` help overlay both read it, so
+//! what the help says is what the keys do (flux9s listed keys in one file and
+//! matched them in another; they drifted apart).
+//!
+//! `Action` is `Deserialize` (snake_case), so `[ui.keys]` in the config maps
+//! `sync = "S"` straight onto it, and a typo in an action name is an error.
+
+pub use super::keychord::KeyChord;
+use crossterm::event::KeyEvent;
+use serde::de::IntoDeserializer;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Everything a key can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    NextPane,
+    PrevPane,
+    Enter,
+    Back,
+    Filter,
+    NextMatch,
+    PrevMatch,
+    Command,
+    Help,
+    Mark,
+    Sort,
+    Sync,
+    SuspendResume,
+    Rollback,
+    Cancel,
+    Diff,
+    Wrap,
+    Refresh,
+    Yaml,
+    Quit,
+    Confirm,
+    TogglePrune,
+}
+
+/// Where an action's keys are live: the panes, a confirm dialog, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Normal,
+    Dialog,
+    Both,
+}
+
+/// Groups for the help overlay, in the order shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    Navigation,
+    Views,
+    Operations,
+    Dialog,
+}
+
+impl Section {
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Navigation => "Navigation",
+            Section::Views => "Views",
+            Section::Operations => "Operations",
+            Section::Dialog => "In a confirm dialog",
+        }
+    }
+}
+
+impl Action {
+    pub const ALL: [Action; 28] = [
+        Action::Up,
+        Action::Down,
+        Action::Top,
+        Action::Bottom,
+        Action::PageUp,
+        Action::PageDown,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Enter,
+        Action::Back,
+        Action::Filter,
+        Action::NextMatch,
+        Action::PrevMatch,
+        Action::Command,
+        Action::Help,
+        Action::Mark,
+        Action::Sort,
+        Action::Diff,
+        Action::Wrap,
+        Action::Yaml,
+        Action::Refresh,
+        Action::Sync,
+        Action::SuspendResume,
+        Action::Rollback,
+        Action::Cancel,
+        Action::Quit,
+        Action::Confirm,
+        Action::TogglePrune,
+    ];
+
+    /// The words the help shows (and the README's keys table uses).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Enter => "drill in",
+            Action::Back => "back / close",
+            Action::Filter => "filter apps (fuzzy)",
+            Action::NextMatch => "next match / next hunk",
+            Action::PrevMatch => "previous match / hunk",
+            Action::Command => "command (:ctx :app :q)",
+            Action::Help => "help",
+            Action::Mark => "mark app",
+            Action::Sort => "sort apps",
+            Action::Sync => "sync selected/marked",
+            Action::SuspendResume => "suspend/resume",
+            Action::Rollback => "rollback to commit",
+            Action::Cancel => "cancel operation",
+            Action::Diff => "diff: resource/app",
+            Action::Wrap => "wrap diff lines",
+            Action::Refresh => "refresh",
+            Action::Yaml => "YAML of live object",
+            Action::Quit => "quit",
+            Action::Confirm => "confirm",
+            Action::TogglePrune => "toggle prune",
+        }
+    }
+
+    pub fn scope(self) -> Scope {
+        match self {
+            Action::Confirm | Action::TogglePrune => Scope::Dialog,
+            Action::Back | Action::Quit => Scope::Both,
+            _ => Scope::Normal,
+        }
+    }
+
+    pub fn section(self) -> Section {
+        match self {
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown
+            | Action::NextPane
+            | Action::PrevPane
+            | Action::Enter
+            | Action::Back
+            | Action::Filter
+            | Action::NextMatch
+            | Action::PrevMatch
+            | Action::Command => Section::Navigation,
+            Action::Help
+            | Action::Mark
+            | Action::Sort
+            | Action::Diff
+            | Action::Wrap
+            | Action::Yaml
+            | Action::Refresh
+            | Action::Quit => Section::Views,
+            Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
+                Section::Operations
+            }
+            Action::Confirm | Action::TogglePrune => Section::Dialog,
+        }
+    }
+
+    /// Changes the cluster or an app's record: refused under `--readonly`.
+    pub fn mutating(self) -> bool {
+        matches!(
+            self,
+            Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel
+        )
+    }
+
+    fn default_keys(self) -> &'static [&'static str] {
+        match self {
+            Action::Up => &["k", "up"],
+            Action::Down => &["j", "down"],
+            Action::Top => &["g", "home"],
+            Action::Bottom => &["G", "end"],
+            Action::PageUp => &["pgup", "ctrl-b"],
+            Action::PageDown => &["pgdn", "ctrl-f"],
+            Action::NextPane => &["tab"],
+            Action::PrevPane => &["shift-tab"],
+            Action::Enter => &["enter"],
+            Action::Back => &["esc"],
+            Action::Filter => &["/"],
+            Action::NextMatch => &["n"],
+            Action::PrevMatch => &["N"],
+            Action::Command => &[":"],
+            Action::Help => &["?"],
+            Action::Mark => &["space"],
+            Action::Sort => &["o"],
+            Action::Sync => &["s"],
+            Action::SuspendResume => &["p"],
+            Action::Rollback => &["r"],
+            Action::Cancel => &["x"],
+            Action::Diff => &["d"],
+            Action::Wrap => &["w"],
+            Action::Refresh => &["R"],
+            Action::Yaml => &["y"],
+            Action::Quit => &["q"],
+            Action::Confirm => &["y", "enter"],
+            Action::TogglePrune => &["p"],
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeymapError {
+    #[error("[ui.keys]: unknown action {0:?}")]
+    UnknownAction(String),
+    #[error("[ui.keys]: cannot read key {0:?} (try \"s\", \"S\", \"ctrl-s\", \"space\", \"f5\")")]
+    BadKey(String),
+    #[error("[ui.keys]: {key} is bound to both {first:?} and {second:?}")]
+    Conflict {
+        key: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// Action → keys. Lookups are linear: there are fewer than 50 bindings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: BTreeMap<Action, Vec<KeyChord>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = Action::ALL
+            .iter()
+            .map(|a| {
+                let keys = a
+                    .default_keys()
+                    .iter()
+                    .filter_map(|k| KeyChord::parse(k).ok())
+                    .collect();
+                (*a, keys)
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+fn overlaps(a: Scope, b: Scope) -> bool {
+    a == Scope::Both || b == Scope::Both || a == b
+}
+
+impl Keymap {
+    /// The defaults with `[ui.keys]` applied: each entry replaces the
+    /// action's keys; several keys are separated by spaces (`"j down"`).
+    pub fn from_config(keys: &BTreeMap<String, String>) -> Result<Keymap, KeymapError> {
+        let mut map = Keymap::default();
+        for (name, value) in keys {
+            let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+                name.as_str().into_deserializer();
+            let action =
+                Action::deserialize(de).map_err(|_| KeymapError::UnknownAction(name.clone()))?;
+            let chords = value
+                .split_whitespace()
+                .map(KeyChord::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            if chords.is_empty() {
+                return Err(KeymapError::BadKey(value.clone()));
+            }
+            map.bindings.insert(action, chords);
+        }
+        map.check()?;
+        Ok(map)
+    }
+
+    fn check(&self) -> Result<(), KeymapError> {
+        for (a, keys) in &self.bindings {
+            for (b, other) in self.bindings.range(..*a) {
+                if !overlaps(a.scope(), b.scope()) {
+                    continue;
+                }
+                if let Some(k) = keys.iter().find(|k| other.contains(k)) {
+                    return Err(KeymapError::Conflict {
+                        key: k.to_string(),
+                        first: format!("{b:?}"),
+                        second: format!("{a:?}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The action a key means in `scope` (Normal: the panes; Dialog: a confirm).
+    pub fn action(&self, scope: Scope, key: &KeyEvent) -> Option<Action> {
+        let chord = KeyChord::from_event(key);
+        self.bindings
+            .iter()
+            .find(|(a, keys)| overlaps(a.scope(), scope) && keys.contains(&chord))
+            .map(|(a, _)| *a)
+    }
+
+    pub fn keys(&self, action: Action) -> &[KeyChord] {
+        self.bindings.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// `j/↓` for the help and hints.
+    pub fn keys_text(&self, action: Action) -> String {
+        let keys: Vec<String> = self.keys(action).iter().map(ToString::to_string).collect();
+        keys.join("/")
+    }
+
+    /// Actions in help order, grouped by section.
+    pub fn help(&self) -> Vec<(Section, Vec<Action>)> {
+        let mut out: Vec<(Section, Vec<Action>)> = vec![];
+        let mut actions = Action::ALL.to_vec();
+        actions.sort_by_key(|a| a.section());
+        for a in actions {
+            match out.last_mut() {
+                Some((s, list)) if *s == a.section() => list.push(a),
+                _ => out.push((a.section(), vec![a])),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn defaults_have_no_conflicts_and_scopes_separate_y() {
+        let k = Keymap::default();
+        assert_eq!(k.check(), Ok(()));
+        assert_eq!(k.action(Scope::Normal, &key('y')), Some(Action::Yaml));
+        assert_eq!(k.action(Scope::Dialog, &key('y')), Some(Action::Confirm));
+        assert_eq!(k.action(Scope::Dialog, &key('q')), Some(Action::Quit));
+        let shifted_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(k.action(Scope::Normal, &shifted_g), Some(Action::Bottom));
+        let shift_tab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(k.action(Scope::Normal, &shift_tab), Some(Action::PrevPane));
+    }
+
+    #[test]
+    fn config_remaps_and_reports_errors() {
+        let mut cfg = BTreeMap::new();
+        cfg.insert("sync".to_string(), "S ctrl-s".to_string());
+        let k = Keymap::from_config(&cfg).expect("valid");
+        assert_eq!(k.action(Scope::Normal, &key('S')), Some(Action::Sync));
+        assert_eq!(k.action(Scope::Normal, &key('s')), None);
+        assert_eq!(k.keys_text(Action::Sync), "S/Ctrl-S");
+
+        cfg.insert("snyc".to_string(), "z".to_string());
+        assert_eq!(
+            Keymap::from_config(&cfg),
+            Err(KeymapError::UnknownAction("snyc".into()))
+        );
+        let mut clash = BTreeMap::new();
+        clash.insert("refresh".to_string(), "j".to_string());
+        assert!(matches!(
+            Keymap::from_config(&clash),
+            Err(KeymapError::Conflict { .. })
+        ));
+        let mut bad = BTreeMap::new();
+        bad.insert("quit".to_string(), "hyper-q".to_string());
+        assert!(matches!(
+            Keymap::from_config(&bad),
+            Err(KeymapError::BadKey(_))
+        ));
+    }
+
+    #[test]
+    fn help_lists_every_action_once() {
+        let help = Keymap::default().help();
+        let n: usize = help.iter().map(|(_, a)| a.len()).sum();
+        assert_eq!(n, Action::ALL.len());
+    }
+}

@@ -1,0 +1,250 @@
+//! Mutating actions (sync, suspend/resume, rollback, cancel) and the
+//! operations they start. Every destructive action goes the same way:
+//! key → `Mode::Confirm(ConfirmAction)` → confirm → an `Operation` with an id
+//! and the effect that runs it. Under `--readonly` the keys only say so.
+
+use super::keymap::Action;
+use super::state::{
+    AppState, ConfirmAction, DiffSource, Focus, Mode, OpKind, Operation, ToastLevel,
+};
+use super::{Effect, OpId};
+
+/// Sync / SuspendResume / Rollback / Cancel from the panes.
+pub(super) fn request(state: &mut AppState, action: Action) -> Vec<Effect> {
+    if state.readonly {
+        state.toast(
+            ToastLevel::Error,
+            format!("read-only: {} is disabled (--readonly)", action.label()),
+        );
+        return vec![];
+    }
+    match action {
+        Action::Sync => ask_sync(state),
+        Action::SuspendResume => ask_suspend_resume(state),
+        Action::Rollback => return ask_rollback(state),
+        Action::Cancel => return cancel(state),
+        _ => {}
+    }
+    vec![]
+}
+
+fn busy(state: &AppState, apps: &[String]) -> Option<String> {
+    apps.iter()
+        .find(|a| state.operation_on(a).is_some())
+        .cloned()
+}
+
+fn ask_sync(state: &mut AppState) {
+    let apps = state.targets();
+    if apps.is_empty() {
+        state.toast(ToastLevel::Info, "no app selected");
+        return;
+    }
+    if let Some(app) = busy(state, &apps) {
+        state.toast(
+            ToastLevel::Error,
+            format!("{app}: an operation is already running"),
+        );
+        return;
+    }
+    state.mode = Mode::Confirm(ConfirmAction::Sync { apps, prune: false });
+    state.touch();
+}
+
+fn ask_suspend_resume(state: &mut AppState) {
+    let Some(row) = state.selected_row() else {
+        state.toast(ToastLevel::Info, "no app selected");
+        return;
+    };
+    let app = row.name.clone();
+    let Some(status) = &row.status.value else {
+        state.toast(ToastLevel::Info, format!("{app}: status not loaded yet"));
+        return;
+    };
+    let paused = status.suspended || status.paused_revision.is_some();
+    if busy(state, std::slice::from_ref(&app)).is_some() {
+        state.toast(
+            ToastLevel::Error,
+            format!("{app}: an operation is already running"),
+        );
+        return;
+    }
+    state.mode = Mode::Confirm(if paused {
+        ConfirmAction::Resume { app }
+    } else {
+        ConfirmAction::Suspend { app }
+    });
+    state.touch();
+}
+
+/// Rollback previews first: the dialog opens at once and fills in when the
+/// preview (commit vs live) lands; confirming waits for it.
+fn ask_rollback(state: &mut AppState) -> Vec<Effect> {
+    let on_commit = state.focus == Focus::Commits
+        || (state.focus == Focus::Diff && state.diff.source.is_commit());
+    let Some(commit) = state.selected_commit().filter(|_| on_commit) else {
+        state.toast(
+            ToastLevel::Info,
+            "select a commit in the Commits pane first (Tab)",
+        );
+        return vec![];
+    };
+    let sha = commit.sha.clone();
+    let Some(app) = state.selected_row().map(|r| r.name.clone()) else {
+        return vec![];
+    };
+    if busy(state, std::slice::from_ref(&app)).is_some() {
+        state.toast(
+            ToastLevel::Error,
+            format!("{app}: an operation is already running"),
+        );
+        return vec![];
+    }
+    state.diff.source = DiffSource::CommitVsLive;
+    state.mode = Mode::Confirm(ConfirmAction::Rollback { app, sha });
+    state.touch();
+    state.want_commit_views(false)
+}
+
+fn cancel(state: &mut AppState) -> Vec<Effect> {
+    let selected = state.selected_row().map(|r| r.name.clone());
+    let op = selected
+        .and_then(|a| state.operation_on(&a).map(|o| o.id))
+        .or_else(|| state.operations.last().map(|o| o.id));
+    let Some(id) = op else {
+        state.toast(ToastLevel::Info, "nothing to cancel");
+        return vec![];
+    };
+    if let Some(op) = state.operations.iter_mut().find(|o| o.id == id) {
+        if op.cancelling {
+            return vec![];
+        }
+        op.cancelling = true;
+        op.progress = "cancelling…".into();
+    }
+    state.touch();
+    vec![Effect::Cancel { id }]
+}
+
+/// Keys inside a confirm dialog.
+pub(super) fn dialog_key(state: &mut AppState, action: Action) -> Vec<Effect> {
+    let Mode::Confirm(pending) = &mut state.mode else {
+        return vec![];
+    };
+    match action {
+        Action::TogglePrune => {
+            if let ConfirmAction::Sync { prune, .. } = pending {
+                *prune = !*prune;
+                state.touch();
+            }
+            vec![]
+        }
+        Action::Back | Action::Quit => {
+            state.mode = Mode::Normal;
+            state.touch();
+            vec![]
+        }
+        Action::Confirm => {
+            let pending = pending.clone();
+            confirmed(state, pending)
+        }
+        _ => vec![],
+    }
+}
+
+fn start(state: &mut AppState, apps: Vec<String>, kind: OpKind) -> OpId {
+    state.next_op += 1;
+    let id = state.next_op;
+    state.operations.push(Operation {
+        id,
+        apps,
+        progress: format!("{} starting…", kind.verb()),
+        kind,
+        spinner: 0,
+        started: state.now,
+        cancelling: false,
+    });
+    id
+}
+
+/// The one place a confirmed action becomes an operation.
+fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
+    if let ConfirmAction::Rollback { app, sha } = &action {
+        let ready = state
+            .preview
+            .get(app, sha)
+            .is_some_and(|p| p.value.is_some());
+        if !ready {
+            state.toast(ToastLevel::Info, "the preview is still loading");
+            return vec![];
+        }
+    }
+    state.mode = Mode::Normal;
+    state.touch();
+    let effect = match action {
+        ConfirmAction::Sync { apps, prune } => {
+            let id = start(state, apps.clone(), OpKind::Sync { prune });
+            state.marks.clear();
+            Effect::Sync { id, apps, prune }
+        }
+        ConfirmAction::Suspend { app } => {
+            let id = start(state, vec![app.clone()], OpKind::Suspend);
+            Effect::Suspend { id, app }
+        }
+        ConfirmAction::Resume { app } => {
+            let id = start(state, vec![app.clone()], OpKind::Resume);
+            Effect::Resume { id, app }
+        }
+        ConfirmAction::Rollback { app, sha } => {
+            let kind = OpKind::Rollback { sha: sha.clone() };
+            let id = start(state, vec![app.clone()], kind);
+            Effect::Rollback { id, app, sha }
+        }
+    };
+    vec![effect]
+}
+
+pub(super) fn progress(state: &mut AppState, id: OpId, message: String) {
+    if let Some(op) = state.operations.iter_mut().find(|o| o.id == id) {
+        op.progress = message;
+        state.touch();
+    }
+}
+
+/// An operation ended: say how, and reload what it changed (the watches
+/// will too, but the user should not wait on them to see the result).
+pub(super) fn finished(
+    state: &mut AppState,
+    id: OpId,
+    result: Result<String, String>,
+) -> Vec<Effect> {
+    let Some(pos) = state.operations.iter().position(|o| o.id == id) else {
+        return vec![];
+    };
+    let op = state.operations.remove(pos);
+    let who = op.apps.join(", ");
+    match result {
+        Ok(m) if m.is_empty() => state.toast(
+            ToastLevel::Success,
+            format!("{} {who}: done", op.kind.verb()),
+        ),
+        Ok(m) => state.toast(
+            ToastLevel::Success,
+            format!("{} {who}: {m}", op.kind.verb()),
+        ),
+        Err(e) => state.toast(
+            ToastLevel::Error,
+            format!("{} {who} failed: {e}", op.kind.verb()),
+        ),
+    }
+    let mut effects = vec![];
+    for app in &op.apps {
+        if let Some(i) = state.app_index(app) {
+            effects.extend(state.load_status(i, true));
+            if !matches!(op.kind, OpKind::Suspend) {
+                effects.extend(state.load_commits(i, true));
+            }
+        }
+    }
+    effects
+}

@@ -1,0 +1,428 @@
+//! The model: everything the screen shows, and nothing that does I/O.
+//!
+//! Background data lives in slots (slots.rs) that remember which load they
+//! wait for, so a late answer to an older request is dropped.
+
+use super::history::History;
+use super::keymap::Keymap;
+pub use super::slots::{Coalesced, Latest, Slot};
+use super::tree::{self, TreeRow};
+use crate::engine::AppStatus;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+/// One configured app as the runtime hands it over: its name and the
+/// kubeconfig context it lives in (already resolved to a name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppEntry {
+    pub name: String,
+    pub context: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppRow {
+    pub name: String,
+    pub context: String,
+    pub status: Slot<AppStatus>,
+    pub history: Slot<History>,
+    /// Live objects owned by the app's resources (ReplicaSets, Pods), for the tree.
+    pub owned: Vec<serde_json::Value>,
+    /// The resources pane's rows, rebuilt when status or owned objects change.
+    pub tree: Vec<TreeRow>,
+}
+
+impl AppRow {
+    pub(crate) fn rebuild_tree(&mut self) {
+        self.tree = match &self.status.value {
+            Some(s) => tree::build(&s.resources, &self.owned),
+            None => vec![],
+        };
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Apps,
+    Resources,
+    Diff,
+    Commits,
+}
+
+impl Focus {
+    pub const ORDER: [Focus; 4] = [Focus::Apps, Focus::Resources, Focus::Diff, Focus::Commits];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmAction {
+    Sync { apps: Vec<String>, prune: bool },
+    Suspend { app: String },
+    Resume { app: String },
+    Rollback { app: String, sha: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Command { input: String },
+    Confirm(ConfirmAction),
+    Help,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    /// Out of sync first.
+    Sync,
+    /// Worst health first.
+    Health,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Sync,
+            SortKey::Sync => SortKey::Health,
+            SortKey::Health => SortKey::Name,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Sync => "sync",
+            SortKey::Health => "health",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpKind {
+    Sync { prune: bool },
+    Suspend,
+    Resume,
+    Rollback { sha: String },
+}
+
+impl OpKind {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            OpKind::Sync { .. } => "sync",
+            OpKind::Suspend => "suspend",
+            OpKind::Resume => "resume",
+            OpKind::Rollback { .. } => "rollback",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    pub id: u64,
+    pub apps: Vec<String>,
+    pub kind: OpKind,
+    pub spinner: usize,
+    pub progress: String,
+    pub started: SystemTime,
+    pub cancelling: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastLevel {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub level: ToastLevel,
+    pub expires: SystemTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connected,
+    Reconnecting { attempt: u32 },
+    Forbidden { message: String },
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffSource {
+    /// The selected resource's drift.
+    Resource,
+    /// Every drifted resource of the selected app.
+    App,
+    /// The selected commit compared with live (the rollback preview).
+    CommitVsLive,
+    /// The selected commit against its parent, for the app's path.
+    CommitVsPrevious,
+    /// The selected resource's live object as YAML (Secrets masked).
+    LiveYaml,
+}
+
+impl DiffSource {
+    pub fn is_commit(self) -> bool {
+        matches!(
+            self,
+            DiffSource::CommitVsLive | DiffSource::CommitVsPrevious
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffView {
+    pub source: DiffSource,
+    /// First document line shown.
+    pub scroll: usize,
+    pub wrap: bool,
+    /// Index of the hunk last jumped to.
+    pub hunk: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeKind {
+    Dark,
+    Light,
+    Plain,
+}
+
+impl ThemeKind {
+    /// The config's `ui.theme`; NO_COLOR (passed in by the runtime) wins.
+    pub fn from_config(name: Option<&str>, no_color: bool) -> ThemeKind {
+        if no_color {
+            return ThemeKind::Plain;
+        }
+        match name {
+            Some("light") => ThemeKind::Light,
+            Some("plain") => ThemeKind::Plain,
+            _ => ThemeKind::Dark,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub apps: Vec<AppRow>,
+    /// Indices into `apps` shown in the apps pane (filtered by `/` and `:ctx`, sorted).
+    pub visible: Vec<usize>,
+    pub focus: Focus,
+    /// The pane Esc returns to from the diff pane.
+    pub(crate) diff_return: Focus,
+    pub mode: Mode,
+    pub sort: SortKey,
+    pub filter: String,
+    /// `:ctx NAME`: show only that context's apps.
+    pub context_filter: Option<String>,
+    /// Index into `visible`.
+    pub selected_app: usize,
+    pub selected_resource: usize,
+    pub selected_commit: usize,
+    pub marks: BTreeSet<String>,
+    pub operations: Vec<Operation>,
+    pub toasts: Vec<Toast>,
+    pub connections: BTreeMap<String, ConnectionState>,
+    pub diff: DiffView,
+    pub preview: Coalesced<AppStatus>,
+    pub commit_diff: Coalesced<String>,
+    pub readonly: bool,
+    pub keymap: Keymap,
+    pub theme: ThemeKind,
+    pub now: SystemTime,
+    pub size: (u16, u16),
+    /// Set when anything visible changed; the runtime draws and clears it.
+    pub dirty: bool,
+    /// Counts state changes, for tests and redraw bookkeeping.
+    pub revision: u64,
+    pub quitting: bool,
+    pub(crate) next_generation: u64,
+    pub(crate) next_op: u64,
+}
+
+impl AppState {
+    pub fn new(apps: Vec<AppEntry>, now: SystemTime) -> AppState {
+        let mut connections = BTreeMap::new();
+        for a in &apps {
+            connections
+                .entry(a.context.clone())
+                .or_insert(ConnectionState::Unknown);
+        }
+        let mut state = AppState {
+            apps: apps
+                .into_iter()
+                .map(|a| AppRow {
+                    name: a.name,
+                    context: a.context,
+                    status: Slot::default(),
+                    history: Slot::default(),
+                    owned: vec![],
+                    tree: vec![],
+                })
+                .collect(),
+            visible: vec![],
+            focus: Focus::Apps,
+            diff_return: Focus::Resources,
+            mode: Mode::Normal,
+            sort: SortKey::Name,
+            filter: String::new(),
+            context_filter: None,
+            selected_app: 0,
+            selected_resource: 0,
+            selected_commit: 0,
+            marks: BTreeSet::new(),
+            operations: vec![],
+            toasts: vec![],
+            connections,
+            diff: DiffView {
+                source: DiffSource::App,
+                scroll: 0,
+                wrap: false,
+                hunk: 0,
+            },
+            preview: Coalesced::default(),
+            commit_diff: Coalesced::default(),
+            readonly: false,
+            keymap: Keymap::default(),
+            theme: ThemeKind::Dark,
+            now,
+            size: (80, 24),
+            dirty: true,
+            revision: 0,
+            quitting: false,
+            next_generation: 0,
+            next_op: 0,
+        };
+        state.refresh_view();
+        state
+    }
+
+    pub fn with_readonly(mut self, readonly: bool) -> Self {
+        self.readonly = readonly;
+        self
+    }
+
+    pub fn with_keymap(mut self, keymap: Keymap) -> Self {
+        self.keymap = keymap;
+        self
+    }
+
+    pub fn with_theme(mut self, theme: ThemeKind) -> Self {
+        self.theme = theme;
+        self
+    }
+
+    /// The first loads: every app's status and the selected app's commits.
+    pub fn start(&mut self) -> Vec<super::Effect> {
+        let mut effects: Vec<super::Effect> = (0..self.apps.len())
+            .filter_map(|i| self.load_status(i, true))
+            .collect();
+        effects.extend(
+            self.selected_index()
+                .and_then(|i| self.load_commits(i, false)),
+        );
+        effects
+    }
+
+    /// True once; the runtime draws when it returns true.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub(crate) fn touch(&mut self) {
+        self.dirty = true;
+        self.revision += 1;
+    }
+
+    pub fn app_index(&self, name: &str) -> Option<usize> {
+        self.apps.iter().position(|a| a.name == name)
+    }
+
+    /// Index into `apps` of the selected row.
+    pub fn selected_index(&self) -> Option<usize> {
+        self.visible.get(self.selected_app).copied()
+    }
+
+    pub fn selected_row(&self) -> Option<&AppRow> {
+        self.selected_index().and_then(|i| self.apps.get(i))
+    }
+
+    pub fn selected_status(&self) -> Option<&AppStatus> {
+        self.selected_row().and_then(|r| r.status.value.as_ref())
+    }
+
+    pub fn selected_tree_row(&self) -> Option<&TreeRow> {
+        self.selected_row()
+            .and_then(|r| r.tree.get(self.selected_resource))
+    }
+
+    pub fn selected_commit(&self) -> Option<&super::history::Commit> {
+        self.selected_row()
+            .and_then(|r| r.history.value.as_ref())
+            .and_then(|h| h.commits.get(self.selected_commit))
+    }
+
+    /// Apps a sync would act on: the marked ones, else the selected one.
+    pub fn targets(&self) -> Vec<String> {
+        if !self.marks.is_empty() {
+            return self
+                .apps
+                .iter()
+                .filter(|a| self.marks.contains(&a.name))
+                .map(|a| a.name.clone())
+                .collect();
+        }
+        self.selected_row()
+            .map(|r| vec![r.name.clone()])
+            .unwrap_or_default()
+    }
+
+    pub fn operation_on(&self, app: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .find(|o| o.apps.iter().any(|a| a == app))
+    }
+
+    pub fn connection(&self, context: &str) -> &ConnectionState {
+        self.connections
+            .get(context)
+            .unwrap_or(&ConnectionState::Unknown)
+    }
+
+    /// Recompute `visible` after the filter, sort, context or statuses
+    /// changed, keeping the same app selected when it is still shown.
+    pub(crate) fn refresh_view(&mut self) {
+        let selected = self.selected_index();
+        let mut rows: Vec<(usize, u32)> = self
+            .apps
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| self.context_filter.as_ref().is_none_or(|c| &a.context == c))
+            .filter_map(|(i, a)| super::filter::score(&self.filter, &a.name).map(|s| (i, s)))
+            .collect();
+        let sort_key = |i: usize| {
+            let s = self.apps.get(i).and_then(|a| a.status.value.as_ref());
+            let sync = match s.map(|s| s.sync) {
+                Some(crate::model::SyncStatus::OutOfSync) => 0,
+                Some(crate::model::SyncStatus::Unknown) | None => 1,
+                Some(crate::model::SyncStatus::Synced) => 2,
+            };
+            let health = s.map(|s| s.health);
+            (sync, health)
+        };
+        match self.sort {
+            SortKey::Name => rows.sort_by(|a, b| self.apps[a.0].name.cmp(&self.apps[b.0].name)),
+            SortKey::Sync => rows.sort_by_key(|r| (sort_key(r.0).0, self.apps[r.0].name.clone())),
+            SortKey::Health => rows.sort_by_key(|r| {
+                (
+                    std::cmp::Reverse(sort_key(r.0).1),
+                    self.apps[r.0].name.clone(),
+                )
+            }),
+        }
+        self.visible = rows.into_iter().map(|(i, _)| i).collect();
+        self.selected_app = selected
+            .and_then(|s| self.visible.iter().position(|v| *v == s))
+            .unwrap_or(0);
+    }
+}

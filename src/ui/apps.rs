@@ -1,0 +1,165 @@
+//! The apps pane: one row per app with sync, health, operation or pause
+//! marker, deployed vs head revision, drift counts and the last sync's age.
+
+use super::format::age;
+use super::pane;
+use super::theme::{health_icon, sync_icon, Theme, SPINNER};
+use crate::app::history::short_sha;
+use crate::app::{AppRow, AppState, ConnectionState, Focus};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table, TableState};
+use ratatui::Frame;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let mut title = format!(
+        "Apps ({}/{}) sort:{}",
+        state.visible.len(),
+        state.apps.len(),
+        state.sort.label()
+    );
+    if !state.filter.is_empty() {
+        title.push_str(&format!(" /{}", state.filter));
+    }
+    if let Some(c) = &state.context_filter {
+        title.push_str(&format!(" ctx:{c}"));
+    }
+    if !state.marks.is_empty() {
+        title.push_str(&format!(" marked:{}", state.marks.len()));
+    }
+    let block = pane(Line::from(title), state.focus == Focus::Apps, theme).title_bottom(
+        Line::from(" ~modified -missing +extra ")
+            .style(theme.dim)
+            .right_aligned(),
+    );
+    let header = Row::new([
+        "", "NAME", "SYNC", "HEALTH", "STATE", "REVISION", "DRIFT", "LAST",
+    ])
+    .style(theme.header);
+    // Build only the rows that fit (1,000 apps must still draw in a few
+    // milliseconds); the window ends at the selection as ratatui's would.
+    let fits = usize::from(area.height.saturating_sub(3)).max(1);
+    let first = state.selected_app.saturating_sub(fits - 1);
+    let rows: Vec<Row> = state
+        .visible
+        .iter()
+        .skip(first)
+        .take(fits)
+        .filter_map(|i| state.apps.get(*i))
+        .map(|a| row(a, state, theme))
+        .collect();
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Min(8),
+        Constraint::Length(11),
+        Constraint::Length(13),
+        Constraint::Length(7),
+        Constraint::Length(15),
+        Constraint::Length(8),
+        Constraint::Length(4),
+    ];
+    let empty = state.visible.is_empty();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("›");
+    let mut ts =
+        TableState::default().with_selected((!empty).then_some(state.selected_app - first));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
+    let mark = if state.marks.contains(&a.name) {
+        Span::styled("*", theme.mark)
+    } else {
+        Span::raw(" ")
+    };
+    let (sync, health) = match (&a.status.value, &a.status.error) {
+        (Some(s), _) => (
+            Span::styled(
+                format!("{} {}", sync_icon(s.sync), s.sync),
+                theme.sync(s.sync),
+            ),
+            Span::styled(
+                format!("{} {}", health_icon(s.health), s.health),
+                theme.health(s.health),
+            ),
+        ),
+        (None, Some(_)) => (
+            Span::styled("? Unknown", theme.dim),
+            Span::styled("? Unknown", theme.dim),
+        ),
+        (None, None) => (Span::styled("… loading", theme.dim), Span::raw("")),
+    };
+    let rev = a
+        .status
+        .value
+        .as_ref()
+        .map(|s| {
+            let deployed = s.deployed_revision.as_deref().map(short_sha);
+            let head = s.head_revision.as_deref().map(short_sha);
+            match (deployed, head) {
+                (Some(d), Some(h)) if d == h => d.to_string(),
+                (Some(d), Some(h)) => format!("{d}→{h}"),
+                (Some(d), None) => d.to_string(),
+                (None, Some(h)) => format!("–→{h}"),
+                (None, None) => String::new(),
+            }
+        })
+        .unwrap_or_default();
+    let drift = a
+        .status
+        .value
+        .as_ref()
+        .map(|s| {
+            let c = &s.counts;
+            let parts: Vec<String> = [("~", c.out_of_sync), ("-", c.missing), ("+", c.extra)]
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(p, n)| format!("{p}{n}"))
+                .collect();
+            parts.join(" ")
+        })
+        .unwrap_or_default();
+    let last = a
+        .history
+        .value
+        .as_ref()
+        .and_then(|h| h.last_sync())
+        .map(|t| age(state.now, t))
+        .unwrap_or_default();
+    Row::new([
+        Cell::from(mark),
+        Cell::from(a.name.as_str()),
+        Cell::from(sync),
+        Cell::from(health),
+        Cell::from(marker(a, state, theme)),
+        Cell::from(Span::styled(rev, theme.text)),
+        Cell::from(Span::styled(drift, theme.warn)),
+        Cell::from(Span::styled(last, theme.dim)),
+    ])
+}
+
+/// The one thing most worth knowing about an app beyond sync and health:
+/// an operation running, the cluster out of reach, an error, a pause.
+fn marker<'a>(a: &AppRow, state: &AppState, theme: &Theme) -> Span<'a> {
+    if let Some(op) = state.operation_on(&a.name) {
+        let spin = SPINNER[op.spinner % SPINNER.len()];
+        return Span::styled(format!("{spin} {}", op.kind.verb()), theme.info);
+    }
+    match state.connection(&a.context) {
+        ConnectionState::Forbidden { .. } => return Span::styled("DENIED", theme.bad),
+        ConnectionState::Reconnecting { .. } => return Span::styled("OFFLINE", theme.warn),
+        _ => {}
+    }
+    if a.status.error.is_some() {
+        return Span::styled("ERROR", theme.bad);
+    }
+    match &a.status.value {
+        Some(s) if s.paused_revision.is_some() => Span::styled("PAUSED", theme.warn),
+        Some(s) if s.suspended => Span::styled("SUSP", theme.warn),
+        _ => Span::raw(""),
+    }
+}

@@ -1,0 +1,206 @@
+//! The resources pane: the selected app's objects as a tree by
+//! ownerReferences, with sync status and health (and its reason), under
+//! banners for whatever stops the app from being shown or synced normally
+//! (forbidden, unreachable, invalid manifests, paused).
+
+use super::format::fit;
+use super::pane;
+use super::theme::{health_icon, resource_icon, Theme};
+use crate::app::diffdoc::object_name;
+use crate::app::history::short_sha;
+use crate::app::tree::NodeRef;
+use crate::app::{AppRow, AppState, ConnectionState, Focus};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use serde_json::Value;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let focused = state.focus == Focus::Resources;
+    let Some(row) = state.selected_row() else {
+        let block = pane(Line::from("Resources"), focused, theme);
+        frame.render_widget(Paragraph::new("No app selected.").block(block), area);
+        return;
+    };
+    let block = pane(
+        Line::from(format!("Resources: {}", row.name)),
+        focused,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let lines = banners(row, state, theme);
+    let banner_height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .min(inner.height.saturating_sub(2) / 2 + 1)
+        .min(4);
+    let [banner_area, table_area] =
+        Layout::vertical([Constraint::Length(banner_height), Constraint::Fill(1)]).areas(inner);
+    let width = usize::from(banner_area.width);
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .map(|(style, text)| Line::styled(fit(&text, width), style))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), banner_area);
+
+    let Some(status) = &row.status.value else {
+        let text = if row.status.error.is_some() {
+            ""
+        } else {
+            "Loading…"
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
+        return;
+    };
+    let rows: Vec<Row> = row
+        .tree
+        .iter()
+        .map(|t| {
+            let kind = format!("{}{}", t.prefix, kind_of(row, status, t.node));
+            match t.node {
+                NodeRef::Resource(i) => match status.resources.get(i) {
+                    Some(r) => {
+                        let name = match &r.key.namespace {
+                            Some(ns) => format!("{ns}/{}", r.key.name),
+                            None => r.key.name.clone(),
+                        };
+                        cells(
+                            kind,
+                            name,
+                            Span::styled(
+                                format!("{} {}", resource_icon(r.status), r.status),
+                                theme.resource(r.status),
+                            ),
+                            health(r.health, &r.health_reason, theme),
+                        )
+                    }
+                    None => Row::new([""]),
+                },
+                NodeRef::Owned(i) => {
+                    let obj = row.owned.get(i).cloned().unwrap_or(Value::Null);
+                    let (h, reason) = crate::health::health(&obj);
+                    let name = object_name(&obj);
+                    let name = name
+                        .split_once(' ')
+                        .map_or(name.clone(), |(_, n)| n.to_string());
+                    cells(
+                        kind,
+                        name,
+                        Span::styled("  (owned)", theme.dim),
+                        health(h, &reason, theme),
+                    )
+                }
+            }
+        })
+        .collect();
+    let kind_width = row
+        .tree
+        .iter()
+        .map(|t| {
+            unicode_width::UnicodeWidthStr::width(t.prefix.as_str())
+                + kind_of(row, status, t.node).len()
+        })
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 24);
+    let widths = [
+        Constraint::Length(u16::try_from(kind_width).unwrap_or(24)),
+        Constraint::Fill(1),
+        Constraint::Length(11),
+        Constraint::Fill(1),
+    ];
+    let empty = rows.is_empty();
+    let table = Table::new(rows, widths)
+        .header(Row::new(["KIND", "NAME", "STATUS", "HEALTH"]).style(theme.header))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("›");
+    let mut ts = TableState::default().with_selected((!empty).then_some(state.selected_resource));
+    frame.render_stateful_widget(table, table_area, &mut ts);
+}
+
+fn cells<'a>(kind: String, name: String, status: Span<'a>, health: Line<'a>) -> Row<'a> {
+    Row::new([
+        Cell::from(kind),
+        Cell::from(name),
+        Cell::from(status),
+        Cell::from(health),
+    ])
+}
+
+fn health<'a>(h: crate::model::Health, reason: &str, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(
+        format!("{} {h}", health_icon(h)),
+        theme.health(h),
+    )];
+    if !reason.is_empty() {
+        spans.push(Span::styled(format!(": {reason}"), theme.dim));
+    }
+    Line::from(spans)
+}
+
+fn kind_of(row: &AppRow, status: &crate::engine::AppStatus, node: NodeRef) -> String {
+    match node {
+        NodeRef::Resource(i) => status
+            .resources
+            .get(i)
+            .map(|r| r.key.kind.clone())
+            .unwrap_or_default(),
+        NodeRef::Owned(i) => row
+            .owned
+            .get(i)
+            .and_then(|o| o.get("kind"))
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string(),
+    }
+}
+
+/// Problems first (they explain everything below), then pauses.
+fn banners(row: &AppRow, state: &AppState, theme: &Theme) -> Vec<(Style, String)> {
+    let mut out = vec![];
+    match state.connection(&row.context) {
+        ConnectionState::Forbidden { message } => out.push((
+            theme.bad,
+            format!("✖ forbidden in context {}: {message}", row.context),
+        )),
+        ConnectionState::Reconnecting { attempt } => out.push((
+            theme.warn,
+            format!(
+                "◌ cluster {} unreachable: reconnecting (attempt {attempt}); showing the last known state",
+                row.context
+            ),
+        )),
+        _ => {}
+    }
+    if let Some(e) = &row.status.error {
+        out.push((theme.bad, format!("✖ {e}")));
+    }
+    if let Some(s) = &row.status.value {
+        if s.sync == crate::model::SyncStatus::Unknown && !s.message.is_empty() {
+            out.push((theme.bad, format!("✖ {}", s.message)));
+        }
+        for w in &s.warnings {
+            out.push((theme.warn, format!("! {w}")));
+        }
+        if let Some(pin) = &s.paused_revision {
+            let head = s.head_revision.as_deref().map(short_sha).unwrap_or("?");
+            out.push((
+                theme.warn,
+                format!(
+                    "PAUSED by rollback at {}: auto-sync holds here; resume (p) returns to head {head}",
+                    short_sha(pin)
+                ),
+            ));
+        } else if s.suspended {
+            out.push((
+                theme.warn,
+                "SUSPENDED: auto-sync and self-heal are off; resume with p".to_string(),
+            ));
+        }
+    }
+    out
+}

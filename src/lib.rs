@@ -11,6 +11,7 @@ pub mod git;
 pub mod health;
 pub mod manifest;
 pub mod model;
+pub mod runtime;
 pub mod source;
 pub mod sync;
 pub mod ui;

@@ -58,19 +58,11 @@ async fn run(cli: Cli) -> i32 {
     let engine = Engine::new(config, kube, cli.global.readonly);
     match cli.command {
         Some(command) => commands::run(&engine, &cli.global, command).await,
-        None => {
-            eprintln!("The terminal UI is not built yet. Use a subcommand: gitops-tui --help");
-            EXIT_ERROR
-        }
+        None => tui(std::sync::Arc::new(engine)).await,
     }
 }
 
 async fn demo(no_ui: bool, dir: Option<std::path::PathBuf>) -> i32 {
-    if !no_ui {
-        eprintln!(
-            "The terminal UI is not built yet: running the demo world headless (as --no-ui)."
-        );
-    }
     eprintln!("building the demo world (cluster, repository, five apps)...");
     let demo = match gitops_tui::demo::start(dir).await {
         Ok(d) => d,
@@ -79,8 +71,49 @@ async fn demo(no_ui: bool, dir: Option<std::path::PathBuf>) -> i32 {
             return EXIT_ERROR;
         }
     };
-    print!("{}", demo.instructions());
-    commands::shutdown_signal().await;
+    let code = if no_ui {
+        print!("{}", demo.instructions());
+        commands::shutdown_signal().await;
+        0
+    } else {
+        tui(demo.engine.clone()).await
+    };
     demo.stop().await;
-    0
+    code
+}
+
+/// The terminal UI; logs go to a file, never to the screen.
+async fn tui(engine: std::sync::Arc<gitops_tui::engine::Engine>) -> i32 {
+    let log = log_to_file();
+    match gitops_tui::runtime::run(engine).await {
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(path) = log {
+                eprintln!("(log: {})", path.display());
+            }
+            EXIT_ERROR
+        }
+    }
+}
+
+fn log_to_file() -> Option<std::path::PathBuf> {
+    let dirs = directories::ProjectDirs::from("dev", "gitops-tui", "gitops-tui")?;
+    let dir = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("gitops-tui.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GITOPS_TUI_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    Some(path)
 }

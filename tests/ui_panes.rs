@@ -194,3 +194,21 @@ fn plain_theme_has_no_colours() {
         .iter()
         .all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
 }
+
+#[test]
+fn apps_pane_scrolls_to_keep_the_selection_in_view() {
+    let entries = (0..30)
+        .map(|i| gitops_tui::app::AppEntry {
+            name: format!("app-{i:02}"),
+            context: "c".into(),
+        })
+        .collect();
+    let mut s = gitops_tui::app::AppState::new(entries, now());
+    keys(&mut s, "G");
+    let text = render_pane(&s, Pane::Apps, 80, 8);
+    assert!(text.contains("›  app-29"), "{text}");
+    assert!(!text.contains("app-00"), "{text}");
+    keys(&mut s, "g");
+    let text = render_pane(&s, Pane::Apps, 80, 8);
+    assert!(text.contains("›  app-00"), "{text}");
+}

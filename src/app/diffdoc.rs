@@ -121,7 +121,12 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
             if doc.resources(status) == 0 && status.sync != SyncStatus::Unknown {
                 doc.note(
                     LineKind::Note,
-                    format!("No drift: {} resources match Git.", status.counts.synced),
+                    format!(
+                        "No drift: {} resource{} match{} Git.",
+                        status.counts.synced,
+                        if status.counts.synced == 1 { "" } else { "s" },
+                        if status.counts.synced == 1 { "es" } else { "" }
+                    ),
                 );
             }
         }

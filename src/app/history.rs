@@ -16,8 +16,12 @@ pub struct Commit {
     /// None when the engine's RFC 3339 text did not parse.
     pub time: Option<SystemTime>,
     pub subject: String,
-    /// The commit the cluster runs (from the app's record).
+    /// The commit whose content the cluster runs (from the app's record).
     pub deployed: bool,
+    /// The path's newest commit at the ref's head.
+    pub head: bool,
+    /// The path's content at the rollback pin.
+    pub pinned: bool,
 }
 
 impl Commit {
@@ -46,6 +50,8 @@ impl History {
                     author: c.author,
                     subject: c.subject,
                     deployed: c.deployed,
+                    head: c.head,
+                    pinned: c.pinned,
                 })
                 .collect(),
             syncs: report.syncs,

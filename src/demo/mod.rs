@@ -33,7 +33,7 @@ pub struct Demo {
     pub dir: PathBuf,
     pub kubeconfig: PathBuf,
     pub config: PathBuf,
-    pub engine: Engine,
+    pub engine: std::sync::Arc<Engine>,
     _actor: AbortOnDrop,
     _temp: Option<tempfile::TempDir>,
 }
@@ -118,7 +118,7 @@ pub async fn start(dir: Option<PathBuf>) -> Result<Demo, DemoError> {
         dir,
         kubeconfig,
         config,
-        engine,
+        engine: std::sync::Arc::new(engine),
         _actor: AbortOnDrop(actor),
         _temp: temp,
     })

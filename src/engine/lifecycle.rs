@@ -16,7 +16,13 @@ pub struct CommitInfo {
     /// RFC 3339.
     pub time: String,
     pub subject: String,
+    /// The newest commit of the path reachable from the deployed revision:
+    /// what the cluster runs (the deployed revision itself may not touch the path).
     pub deployed: bool,
+    /// The newest commit of the path at the ref's head.
+    pub head: bool,
+    /// The path's content at the rollback pin.
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +42,23 @@ pub enum RollbackTarget {
 fn history_cache() -> &'static HistoryCache {
     static CACHE: OnceLock<HistoryCache> = OnceLock::new();
     CACHE.get_or_init(|| HistoryCache::new(64))
+}
+
+/// Among the path's commits (newest first), the first that `revision` contains:
+/// the commit whose content of the path `revision` has.
+fn content_commit(
+    repo: &crate::git::Repository,
+    path_commits: &[String],
+    revision: &str,
+) -> Option<String> {
+    let rev = crate::git::Oid::from_str(revision).ok()?;
+    path_commits
+        .iter()
+        .find(|sha| {
+            crate::git::Oid::from_str(sha)
+                .is_ok_and(|c| c == rev || repo.graph_descendant_of(rev, c).unwrap_or(false))
+        })
+        .cloned()
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -98,13 +121,31 @@ impl Engine {
         let commits = self.commits(name).await?;
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;
-        let deployed = record.deployed_revision.clone();
+        let marks = {
+            let app = app.clone();
+            let base = self.config.base_dir.clone();
+            let shas: Vec<String> = commits.iter().map(|c| c.sha.clone()).collect();
+            let deployed = record.deployed_revision.clone();
+            let pinned = record.paused_revision.clone();
+            blocking(move || {
+                let repo = source::open(&app, &base)?;
+                let find = |rev: &Option<String>| {
+                    rev.as_deref().and_then(|r| content_commit(&repo, &shas, r))
+                };
+                Ok::<_, EngineError>((find(&deployed), find(&pinned)))
+            })
+            .await??
+        };
+        let (deployed, pinned) = marks;
+        let head = commits.first().map(|c| c.sha.clone());
         Ok(HistoryReport {
             app: app.name.clone(),
             commits: commits
                 .into_iter()
                 .map(|c| CommitInfo {
                     deployed: deployed.as_deref() == Some(c.sha.as_str()),
+                    head: head.as_deref() == Some(c.sha.as_str()),
+                    pinned: pinned.as_deref() == Some(c.sha.as_str()),
                     sha: c.sha,
                     author: c.author_name,
                     time: rfc3339(c.time),
@@ -177,5 +218,66 @@ impl Engine {
                 .await?;
         }
         Ok(report)
+    }
+}
+
+impl Engine {
+    /// What commit `sha` changed in the app's manifests: a unified diff of
+    /// every object against the commit's first parent (secrets masked).
+    pub async fn commit_diff(&self, name: &str, sha: &str) -> Result<String, EngineError> {
+        let app = self.app(name)?.clone();
+        let base = self.config.base_dir.clone();
+        let sha = sha.to_string();
+        blocking(move || {
+            let repo = source::open(&app, &base)?;
+            let commit = source::resolve(&app, &repo, &sha)?;
+            let parent = repo
+                .find_commit(commit)
+                .ok()
+                .and_then(|c| c.parent_id(0).ok());
+            let objects = |oid: Option<crate::git::Oid>| -> Result<
+                std::collections::BTreeMap<String, serde_json::Value>,
+                EngineError,
+            > {
+                let Some(oid) = oid else {
+                    return Ok(Default::default());
+                };
+                match source::manifests(&app, &repo, oid) {
+                    Ok(loaded) => Ok(loaded
+                        .objects
+                        .into_iter()
+                        .map(|m| (m.identity().to_string(), m.object))
+                        .collect()),
+                    // The path did not exist yet at the parent: everything is new.
+                    Err(_) if Some(oid) == parent => Ok(Default::default()),
+                    Err(e) => Err(e.into()),
+                }
+            };
+            let before = objects(parent)?;
+            let after = objects(Some(commit))?;
+            let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            let short = |s: &str| s.get(..7).unwrap_or(s).to_string();
+            let old_label = parent
+                .map(|p| short(&p.to_string()))
+                .unwrap_or_else(|| "(none)".into());
+            let new_label = short(&sha);
+            let mut out = String::new();
+            for key in keys {
+                let old = before.get(key).cloned().unwrap_or(serde_json::Value::Null);
+                let new = after.get(key).cloned().unwrap_or(serde_json::Value::Null);
+                if old != new {
+                    out.push_str(&crate::drift::diff_objects(
+                        &old,
+                        &new,
+                        &format!("{old_label} {key}"),
+                        &format!("{new_label} {key}"),
+                    ));
+                }
+            }
+            Ok(out)
+        })
+        .await?
     }
 }

@@ -66,6 +66,18 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownApp(name.to_string()))
     }
 
+    /// The kubeconfig context an app uses in this run.
+    pub fn context_of(&self, name: &str) -> Result<String, EngineError> {
+        let app = self.app(name)?;
+        Ok(self.connector.effective_context(app.context.as_deref())?)
+    }
+
+    /// The connected cluster of an app (shared by every app of its context).
+    pub async fn cluster_of(&self, name: &str) -> Result<Cluster, EngineError> {
+        let app = self.app(name)?.clone();
+        self.cluster(&app).await
+    }
+
     async fn cluster(&self, app: &AppConfig) -> Result<Cluster, EngineError> {
         Ok(self.connector.cluster(app.context.as_deref()).await?)
     }

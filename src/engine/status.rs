@@ -151,8 +151,9 @@ impl Engine {
         let rules = ignore_rules(app);
         let use_dry_run = !self.readonly;
         let compared: Vec<Result<ResourceState, EngineError>> =
-            stream::iter(desired.objects.iter())
-                .map(|d| compare_one(cluster, d, &rules, use_dry_run))
+            // Futures built up front: a closure inside the stream would make
+            // this future not Send for every lifetime, which tokio::spawn needs.
+            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, d, &rules, use_dry_run)).collect::<Vec<_>>())
                 .buffered(PARALLEL_REQUESTS)
                 .collect()
                 .await;

@@ -520,11 +520,16 @@ async fn plan(
     objects: Vec<Desired>,
     force_conflicts: bool,
 ) -> Vec<Result<Planned, ResourceResult>> {
-    stream::iter(objects)
-        .map(|d| plan_one(cluster, d, force_conflicts))
-        .buffered(PARALLEL_REQUESTS)
-        .collect()
-        .await
+    // Futures built up front, so the whole sync future is Send (see status.rs).
+    stream::iter(
+        objects
+            .into_iter()
+            .map(|d| plan_one(cluster, d, force_conflicts))
+            .collect::<Vec<_>>(),
+    )
+    .buffered(PARALLEL_REQUESTS)
+    .collect()
+    .await
 }
 
 async fn plan_one(

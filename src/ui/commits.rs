@@ -41,9 +41,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .commits
         .iter()
         .map(|c| {
-            let is_head = head == Some(c.sha.as_str());
+            let is_head = c.head || head == Some(c.sha.as_str());
             let is_deployed = c.deployed || deployed == Some(c.sha.as_str());
-            let is_pin = pin == Some(c.sha.as_str());
+            let is_pin = c.pinned || pin == Some(c.sha.as_str());
             let marks = Line::from(vec![
                 Span::styled(if is_head { "H" } else { " " }, theme.info),
                 Span::styled(if is_deployed { "D" } else { " " }, theme.ok),

@@ -6,7 +6,6 @@
 use super::format::fit;
 use super::pane;
 use super::theme::{health_icon, resource_icon, Theme};
-use crate::app::diffdoc::object_name;
 use crate::app::history::short_sha;
 use crate::app::tree::NodeRef;
 use crate::app::{AppRow, AppState, ConnectionState, Focus};
@@ -55,6 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
         return;
     };
+    let mut names: Vec<String> = Vec::new();
     let rows: Vec<Row> = row
         .tree
         .iter()
@@ -67,6 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                             Some(ns) => format!("{ns}/{}", r.key.name),
                             None => r.key.name.clone(),
                         };
+                        names.push(name.clone());
                         cells(
                             kind,
                             name,
@@ -82,10 +83,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 NodeRef::Owned(i) => {
                     let obj = row.owned.get(i).cloned().unwrap_or(Value::Null);
                     let (h, reason) = crate::health::health(&obj);
-                    let name = object_name(&obj);
-                    let name = name
-                        .split_once(' ')
-                        .map_or(name.clone(), |(_, n)| n.to_string());
+                    // Owned objects live in their owner's namespace: the bare
+                    // name leaves room for the generated suffixes that tell pods apart.
+                    let name = obj
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    names.push(name.clone());
                     cells(
                         kind,
                         name,
@@ -106,9 +111,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .max()
         .unwrap_or(4)
         .clamp(4, 24);
+    // Names as wide as the longest (within reason); health reasons get the rest.
+    let name_width = names
+        .iter()
+        .map(|n| unicode_width::UnicodeWidthStr::width(n.as_str()))
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
     let widths = [
         Constraint::Length(u16::try_from(kind_width).unwrap_or(24)),
-        Constraint::Fill(1),
+        Constraint::Length(u16::try_from(name_width).unwrap_or(40)),
         Constraint::Length(11),
         Constraint::Fill(1),
     ];

@@ -290,6 +290,8 @@ pub fn history(app: &str, deployed: &str) -> History {
                 time: Some(now() - Duration::from_secs(h * 3600)),
                 subject: subject.replace("shop", app),
                 deployed: *sha == deployed,
+                head: false,
+                pinned: false,
             })
             .collect(),
         syncs: vec![SyncRecord {

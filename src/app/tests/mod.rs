@@ -90,6 +90,8 @@ pub(super) fn history() -> History {
         time: Some(t0() - Duration::from_secs(3600)),
         subject: subject.into(),
         deployed,
+        head: false,
+        pinned: false,
     };
     History {
         commits: vec![

@@ -1,0 +1,130 @@
+//! The TUI's runtime: one `tokio::select!` loop over terminal events,
+//! messages from background work and watches, and a clock tick. State changes
+//! only in the reducer (`app::update`); a frame is drawn only when the state
+//! says it changed, so an idle screen draws nothing.
+
+mod effects;
+mod terminal;
+mod watch;
+
+use crate::app::{self, AppEntry, AppState, Effect, Keymap, Msg, ThemeKind};
+use crate::engine::{Backoff, Engine};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc;
+
+/// How often the clock ticks (spinners, fading toasts, ages).
+const TICK: Duration = Duration::from_millis(250);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+    #[error("config [ui.keys]: {0}")]
+    Keys(String),
+}
+
+/// What the loop counted, for tests and benchmarks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoopStats {
+    pub frames: u64,
+    pub messages: u64,
+}
+
+/// Run the TUI until the user quits (or SIGTERM).
+pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
+    let keymap =
+        Keymap::from_config(&engine.config.ui.keys).map_err(|e| TuiError::Keys(e.to_string()))?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = ThemeKind::from_config(engine.config.ui.theme.as_deref(), no_color);
+    let entries: Vec<AppEntry> = engine
+        .config
+        .apps
+        .iter()
+        .map(|a| AppEntry {
+            name: a.name.clone(),
+            context: engine
+                .context_of(&a.name)
+                .unwrap_or_else(|_| "(no context)".into()),
+        })
+        .collect();
+    let mut state = AppState::new(entries, SystemTime::now())
+        .with_readonly(engine.readonly())
+        .with_keymap(keymap)
+        .with_theme(theme);
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut executor = effects::Executor::new(engine.clone(), tx.clone());
+    let mut background = watch::spawn(
+        engine.clone(),
+        engine.config.record_namespace.clone(),
+        tx.clone(),
+    );
+    if !engine.readonly() {
+        background.push(tokio::spawn(agent(engine.clone(), tx.clone())));
+    }
+
+    let mut terminal = terminal::Terminal::enter()?;
+    let size = terminal.inner.size()?;
+    let mut effects = app::update(
+        &mut state,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    effects.extend(state.start());
+    let mut stats = LoopStats::default();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+
+    'outer: loop {
+        for effect in effects.drain(..) {
+            if effect == Effect::Quit {
+                break 'outer;
+            }
+            executor.run(effect);
+        }
+        if state.take_dirty() {
+            terminal
+                .inner
+                .draw(|frame| crate::ui::draw(frame, &state))?;
+            stats.frames += 1;
+        }
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Msg::Key { key },
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
+                Some(Ok(_)) => continue,
+                // The terminal went away: nothing left to draw on.
+                Some(Err(_)) | None => break 'outer,
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick() => Msg::Tick { now: SystemTime::now() },
+            _ = term.recv() => break 'outer,
+        };
+        stats.messages += 1;
+        effects = app::update(&mut state, msg);
+    }
+    executor.shutdown();
+    for task in background {
+        task.abort();
+    }
+    drop(terminal);
+    Ok(stats)
+}
+
+/// The agent inside the TUI: auto-sync and self-heal while the screen is open.
+async fn agent(engine: Arc<Engine>, tx: mpsc::UnboundedSender<Msg>) {
+    let mut backoff = Backoff::default();
+    loop {
+        for action in engine.agent_pass(&mut backoff).await {
+            let _ = tx.send(Msg::AppChanged { app: action.app });
+        }
+        tokio::time::sleep(engine.config.agent.interval).await;
+    }
+}

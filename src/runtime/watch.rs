@@ -1,0 +1,247 @@
+//! Watches that keep the screen live: per cluster, the app records (so a
+//! teammate's suspend shows within a second), the objects carrying the
+//! tracking label (drift and health change), and ReplicaSets and Pods (the
+//! resource tree). Each watch uses kube-runtime's watcher with its default
+//! backoff; its errors drive the connection state in the status bar.
+
+use crate::app::{ConnectionState, Msg};
+use crate::cluster::TRACKING_LABEL;
+use crate::engine::Engine;
+use futures::{stream, StreamExt};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, PartialObjectMeta};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How long changes are gathered before the apps they touch reload.
+const COALESCE: Duration = Duration::from_millis(300);
+
+/// What one watch event means for the screen.
+enum Seen {
+    /// Objects of these apps (or their records) changed.
+    Apps(Vec<String>),
+    /// ReplicaSets/Pods changed: the current set per namespace.
+    Owned,
+    Error(watcher::Error),
+    Healthy,
+}
+
+/// One task per context, until the returned handles are aborted.
+pub fn spawn(
+    engine: Arc<Engine>,
+    record_namespace: String,
+    tx: UnboundedSender<Msg>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut by_context: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for app in &engine.config.apps {
+        if let Ok(ctx) = engine.context_of(&app.name) {
+            by_context.entry(ctx).or_default().push(app.name.clone());
+        }
+    }
+    by_context
+        .into_iter()
+        .map(|(context, apps)| {
+            tokio::spawn(watch_context(
+                engine.clone(),
+                context,
+                apps,
+                record_namespace.clone(),
+                tx.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// A metadata-only watch (`PartialObjectMeta`) of the objects carrying the
+/// tracking label: enough to know which app changed, and Secret values never
+/// reach this process.
+fn label_stream<K>(client: kube::Client, selector: &str) -> stream::BoxStream<'static, Seen>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + serde::de::DeserializeOwned
+        + 'static,
+{
+    let api: Api<PartialObjectMeta<K>> = Api::all(client);
+    watcher::watcher(api, watcher::Config::default().labels(selector))
+        .default_backoff()
+        .map(|e| match e {
+            Ok(Event::Apply(o)) | Ok(Event::Delete(o)) | Ok(Event::InitApply(o)) => {
+                let labels = o.metadata.labels.unwrap_or_default();
+                let apps = labels.get(TRACKING_LABEL).cloned().into_iter().collect();
+                Seen::Apps(apps)
+            }
+            Ok(_) => Seen::Healthy,
+            Err(e) => Seen::Error(e),
+        })
+        .boxed()
+}
+
+async fn watch_context(
+    engine: Arc<Engine>,
+    context: String,
+    apps: Vec<String>,
+    record_namespace: String,
+    tx: UnboundedSender<Msg>,
+) {
+    let Some(first) = apps.first() else { return };
+    let cluster = match engine.cluster_of(first).await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = tx.send(Msg::Connection {
+                context,
+                state: ConnectionState::Forbidden {
+                    message: e.to_string(),
+                },
+            });
+            return;
+        }
+    };
+    let client = cluster.client.clone();
+    let namespaces: HashMap<String, Vec<String>> = apps.iter().fold(HashMap::new(), |mut m, a| {
+        if let Ok(cfg) = engine.app(a) {
+            m.entry(cfg.namespace.clone()).or_default().push(a.clone());
+        }
+        m
+    });
+    let ours: BTreeSet<String> = apps.iter().cloned().collect();
+    let records = watcher::watcher(
+        Api::<ConfigMap>::namespaced(client.clone(), &record_namespace),
+        watcher::Config::default().labels("gitops-tui.dev/record=true"),
+    )
+    .default_backoff()
+    .map(|e| match e {
+        Ok(Event::Apply(cm)) | Ok(Event::Delete(cm)) | Ok(Event::InitApply(cm)) => {
+            let app = cm
+                .metadata
+                .labels
+                .unwrap_or_default()
+                .get("gitops-tui.dev/record-of")
+                .cloned();
+            Seen::Apps(app.into_iter().collect())
+        }
+        Ok(_) => Seen::Healthy,
+        Err(e) => Seen::Error(e),
+    })
+    .boxed();
+    let selector = TRACKING_LABEL.to_string();
+    let mut streams = vec![
+        records,
+        label_stream::<Deployment>(client.clone(), &selector),
+        label_stream::<StatefulSet>(client.clone(), &selector),
+        label_stream::<DaemonSet>(client.clone(), &selector),
+        label_stream::<Service>(client.clone(), &selector),
+        label_stream::<ConfigMap>(client.clone(), &selector),
+        label_stream::<Secret>(client.clone(), &selector),
+        label_stream::<Ingress>(client.clone(), &selector),
+        label_stream::<Job>(client.clone(), &selector),
+        label_stream::<CronJob>(client.clone(), &selector),
+        label_stream::<PersistentVolumeClaim>(client.clone(), &selector),
+    ];
+    // ReplicaSets and Pods of the apps' namespaces, kept in reflector stores.
+    let (rs_store, rs_writer) = kube::runtime::reflector::store::<ReplicaSet>();
+    let (pod_store, pod_writer) = kube::runtime::reflector::store::<Pod>();
+    let owned = |e: Result<(), watcher::Error>| match e {
+        Ok(()) => Seen::Owned,
+        Err(e) => Seen::Error(e),
+    };
+    streams.push(
+        kube::runtime::reflector(
+            rs_writer,
+            watcher::watcher(
+                Api::<ReplicaSet>::all(client.clone()),
+                watcher::Config::default(),
+            ),
+        )
+        .default_backoff()
+        .map(move |e| owned(e.map(|_| ())))
+        .boxed(),
+    );
+    streams.push(
+        kube::runtime::reflector(
+            pod_writer,
+            watcher::watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+        )
+        .default_backoff()
+        .map(move |e| owned(e.map(|_| ())))
+        .boxed(),
+    );
+
+    let mut merged = stream::select_all(streams);
+    let mut pending: BTreeSet<String> = BTreeSet::new();
+    let mut owned_dirty = false;
+    let mut failures: u32 = 0;
+    let mut connected = false;
+    let mut flush = tokio::time::interval(COALESCE);
+    loop {
+        tokio::select! {
+            seen = merged.next() => {
+                let Some(seen) = seen else { return };
+                match seen {
+                    Seen::Apps(apps) => pending.extend(apps.into_iter().filter(|a| ours.contains(a))),
+                    Seen::Owned => owned_dirty = true,
+                    Seen::Healthy => {}
+                    Seen::Error(e) => {
+                        failures += 1;
+                        connected = false;
+                        let state = match &e {
+                            watcher::Error::InitialListFailed(kube::Error::Api(s)) | watcher::Error::WatchFailed(kube::Error::Api(s)) if s.code == 403 => {
+                                ConnectionState::Forbidden { message: s.message.clone() }
+                            }
+                            _ => ConnectionState::Reconnecting { attempt: failures },
+                        };
+                        let _ = tx.send(Msg::Connection { context: context.clone(), state });
+                        continue;
+                    }
+                }
+                if !connected {
+                    connected = true;
+                    failures = 0;
+                    let _ = tx.send(Msg::Connection { context: context.clone(), state: ConnectionState::Connected });
+                }
+            }
+            _ = flush.tick() => {
+                for app in std::mem::take(&mut pending) {
+                    let _ = tx.send(Msg::AppChanged { app });
+                }
+                if std::mem::take(&mut owned_dirty) {
+                    for (ns, ns_apps) in &namespaces {
+                        let mut objects: Vec<serde_json::Value> = rs_store
+                            .state()
+                            .iter()
+                            .filter(|o| o.metadata.namespace.as_deref() == Some(ns))
+                            .filter_map(|o| serde_json::to_value(o.as_ref()).ok().map(|v| with_kind(v, "apps/v1", "ReplicaSet")))
+                            .collect();
+                        objects.extend(
+                            pod_store
+                                .state()
+                                .iter()
+                                .filter(|o| o.metadata.namespace.as_deref() == Some(ns))
+                                .filter_map(|o| serde_json::to_value(o.as_ref()).ok().map(|v| with_kind(v, "v1", "Pod"))),
+                        );
+                        for app in ns_apps {
+                            let _ = tx.send(Msg::OwnedObjects { app: app.clone(), objects: objects.clone() });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Typed objects serialise without apiVersion/kind; the tree needs them.
+fn with_kind(mut v: serde_json::Value, api_version: &str, kind: &str) -> serde_json::Value {
+    v["apiVersion"] = serde_json::json!(api_version);
+    v["kind"] = serde_json::json!(kind);
+    v
+}

@@ -221,6 +221,24 @@ impl Action {
     }
 }
 
+/// Serialises an action under its config name (`suspend_resume`), the
+/// inverse of the `Deserialize` the config uses.
+struct ActionName(Action);
+
+impl serde::Serialize for ActionName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let name = format!("{:?}", self.0);
+        let mut snake = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        s.serialize_str(&snake)
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
@@ -316,6 +334,19 @@ impl Keymap {
             .iter()
             .find(|(a, keys)| overlaps(a.scope(), scope) && keys.contains(&chord))
             .map(|(a, _)| *a)
+    }
+
+    /// The keys table for the README, from the same bindings the handler
+    /// and the help overlay use (a test keeps the README equal to it).
+    pub fn markdown_table(&self) -> String {
+        let mut out = String::from("| keys | action | config name |\n|---|---|---|\n");
+        for action in Action::ALL {
+            let keys: Vec<String> = self.keys(action).iter().map(|k| format!("`{k}`")).collect();
+            let name = serde_json::to_value(ActionName(action)).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let note = if action.mutating() { " (not in `--readonly`)" } else { "" };
+            out.push_str(&format!("| {} | {}{note} | `{name}` |\n", keys.join(" "), action.label()));
+        }
+        out
     }
 
     pub fn keys(&self, action: Action) -> &[KeyChord] {

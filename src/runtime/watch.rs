@@ -192,6 +192,7 @@ async fn watch_context(
                     Seen::Owned => owned_dirty = true,
                     Seen::Healthy => {}
                     Seen::Error(e) => {
+                        tracing::warn!(%context, error = %e, "watch failed");
                         failures += 1;
                         connected = false;
                         let state = match &e {

@@ -25,7 +25,14 @@ fn main() {
     if !benching() {
         return;
     }
-    for v in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
         std::env::remove_var(v);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -44,7 +51,10 @@ fn main() {
         .block_on(fx.engine().sync(APP, &SyncOptions::default()))
         .expect("sync runs");
     assert!(report.succeeded, "sync failed: {}", report.app);
-    println!("set-up: first sync of {OBJECTS} objects took {}", fmt(t.elapsed()));
+    println!(
+        "set-up: first sync of {OBJECTS} objects took {}",
+        fmt(t.elapsed())
+    );
 
     // Sanity: everything is in sync, and kubectl sees the same objects.
     let engine = fx.engine();

@@ -49,7 +49,10 @@ fn main() {
 fn bench_path(repo_dir: &Path, label: &str, path: &str) {
     let opts = HistoryOptions::default();
     let expected = git_log(repo_dir, path);
-    println!("\n-- {label} app {path}: {} commits touch it", expected.len());
+    println!(
+        "\n-- {label} app {path}: {} commits touch it",
+        expected.len()
+    );
 
     // Correctness first: exactly git log's list, in git log's order.
     let repo = git::open(repo_dir).expect("open");
@@ -73,9 +76,12 @@ fn bench_path(repo_dir: &Path, label: &str, path: &str) {
             .map(|e| e.expect("entry"))
             .count()
     });
-    let git_page = measure("git log -n 50 --format=%H -- PATH (first page)", 1, n * 2, || {
-        git_out(repo_dir, &["log", "-n", "50", "--format=%H", "--", path]).len()
-    });
+    let git_page = measure(
+        "git log -n 50 --format=%H -- PATH (first page)",
+        1,
+        n * 2,
+        || git_out(repo_dir, &["log", "-n", "50", "--format=%H", "--", path]).len(),
+    );
     let ours_page = measure("ours: open + resolve + first 50 entries", 1, n * 2, || {
         let repo = git::open(repo_dir).expect("open");
         let head = git::resolve(&repo, "HEAD").expect("HEAD");
@@ -87,14 +93,30 @@ fn bench_path(repo_dir: &Path, label: &str, path: &str) {
     // asks the cache, which already holds this head.
     let cache = HistoryCache::default();
     cache.history(&repo, path, head, opts).expect("history");
-    let refresh = measure("ours: refresh, no new commits (open+resolve+cache)", 3, n * 10, || {
-        let repo = git::open(repo_dir).expect("open");
-        let head = git::resolve(&repo, "HEAD").expect("HEAD");
-        cache.history(&repo, path, head, opts).expect("history").len()
-    });
-    let lookup = measure("ours: cache.history alone, no new commits", 3, n * 10, || {
-        cache.history(&repo, path, head, opts).expect("history").len()
-    });
+    let refresh = measure(
+        "ours: refresh, no new commits (open+resolve+cache)",
+        3,
+        n * 10,
+        || {
+            let repo = git::open(repo_dir).expect("open");
+            let head = git::resolve(&repo, "HEAD").expect("HEAD");
+            cache
+                .history(&repo, path, head, opts)
+                .expect("history")
+                .len()
+        },
+    );
+    let lookup = measure(
+        "ours: cache.history alone, no new commits",
+        3,
+        n * 10,
+        || {
+            cache
+                .history(&repo, path, head, opts)
+                .expect("history")
+                .len()
+        },
+    );
 
     // A refresh after one new commit touching the app (a commit object no
     // ref points at, so the cached repository stays as generated).
@@ -138,7 +160,11 @@ fn synthetic_repo() -> PathBuf {
         PathBuf::from,
     );
     let tmp = dir.with_extension("tmp");
-    println!("making {} with {} (about a minute)...", dir.display(), script.display());
+    println!(
+        "making {} with {} (about a minute)...",
+        dir.display(),
+        script.display()
+    );
     let t = Instant::now();
     let status = Command::new(&script)
         .arg(&tmp)
@@ -171,8 +197,7 @@ fn typical_and_hot(repo: &Path) -> Vec<(&'static str, String)> {
             }
         }
     }
-    let mut counts: Vec<(usize, String)> =
-        per_app.into_iter().map(|(k, (n, _))| (n, k)).collect();
+    let mut counts: Vec<(usize, String)> = per_app.into_iter().map(|(k, (n, _))| (n, k)).collect();
     counts.sort();
     let typical = counts[counts.len() / 2].1.clone();
     let hot = counts[counts.len() - 1].1.clone();
@@ -185,7 +210,11 @@ fn commit_touching(repo: &Repository, head: Oid, path: &str) -> Oid {
     let tree = parent.tree().expect("tree");
     let blob = repo.blob(b"# bench: one more commit\n").expect("blob");
     let mut update = git2::build::TreeUpdateBuilder::new();
-    update.upsert(format!("{path}/bench-extra.yaml"), blob, git2::FileMode::Blob);
+    update.upsert(
+        format!("{path}/bench-extra.yaml"),
+        blob,
+        git2::FileMode::Blob,
+    );
     let new_tree = update.create_updated(repo, &tree).expect("tree update");
     let new_tree = repo.find_tree(new_tree).expect("new tree");
     // A fixed date: the same commit object every run.

@@ -117,3 +117,32 @@ pub fn manifests(
         },
     )
 }
+
+/// Push a branch of a remote app's mirror back to its origin (after a revert commit).
+pub fn push(app: &AppConfig, base_dir: &Path, branch: &str) -> Result<(), SourceError> {
+    let dir = repo_dir(app, base_dir);
+    let fail = |message: String| SourceError::Fetch {
+        app: app.name.clone(),
+        url: app.repo.clone(),
+        message,
+    };
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args([
+            "push",
+            "--quiet",
+            "origin",
+            &format!("refs/heads/{branch}:refs/heads/{branch}"),
+        ])
+        .output()
+        .map_err(|e| fail(format!("cannot run git: {e}")))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "push failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}

@@ -366,3 +366,78 @@ async fn an_unreachable_cluster_fails_fast_naming_its_url() {
         "{doc}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
+    let f = Fixture::new(APP).await;
+    let red = f.commit(
+        &[
+            ("apps/shop/config.yaml", Some(&cm("red"))),
+            ("apps/other/x.yaml", Some("a: 1\n")),
+        ],
+        "red",
+    );
+    f.commit(
+        &[
+            ("apps/shop/config.yaml", Some(&cm("green"))),
+            (
+                "apps/shop/extra.yaml",
+                Some(&CONFIGMAP.replace("settings", "extra")),
+            ),
+            ("apps/other/x.yaml", Some("a: 2\n")),
+        ],
+        "green, extra, other",
+    );
+    let engine = f.engine();
+    engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync");
+    // Dirty work tree: refused, nothing written.
+    std::fs::write(f.repo.join("apps/other/x.yaml"), "a: dirty\n").expect("write");
+    let err = engine
+        .revert("shop", &red)
+        .await
+        .expect_err("dirty work tree");
+    assert!(err.to_string().contains("uncommitted changes"), "{err}");
+    git(&f.repo, &["checkout", "--", "apps/other/x.yaml"]);
+
+    let (commit, report) = engine.revert("shop", &red).await.expect("revert");
+    assert!(report.succeeded, "{report:?}");
+    let head = git(&f.repo, &["rev-parse", "HEAD"]).trim().to_string();
+    assert_eq!(head, commit);
+    // The app path equals the target's; every other path stays as it was.
+    assert!(git(&f.repo, &["diff", &red, "HEAD", "--", "apps/shop"]).is_empty());
+    assert_eq!(git(&f.repo, &["show", "HEAD:apps/other/x.yaml"]), "a: 2\n");
+    assert!(git(&f.repo, &["log", "-1", "--format=%s"]).starts_with("Revert shop to"));
+    // The work tree follows the branch, and the cluster follows Git (extra pruned).
+    assert_eq!(
+        std::fs::read_to_string(f.repo.join("apps/shop/config.yaml")).expect("read"),
+        cm("red")
+    );
+    assert!(!f.repo.join("apps/shop/extra.yaml").exists());
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "red"
+    );
+    assert!(!f.exists("v1", "ConfigMap", "shop", "extra"));
+    assert_eq!(
+        engine.status("shop").await.expect("status").paused_revision,
+        None
+    );
+    // Reverting again to the same content has nothing to do.
+    assert!(engine
+        .revert("shop", &red)
+        .await
+        .expect_err("no-op")
+        .to_string()
+        .contains("nothing to revert"));
+}

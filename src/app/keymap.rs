@@ -342,9 +342,20 @@ impl Keymap {
         let mut out = String::from("| keys | action | config name |\n|---|---|---|\n");
         for action in Action::ALL {
             let keys: Vec<String> = self.keys(action).iter().map(|k| format!("`{k}`")).collect();
-            let name = serde_json::to_value(ActionName(action)).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let note = if action.mutating() { " (not in `--readonly`)" } else { "" };
-            out.push_str(&format!("| {} | {}{note} | `{name}` |\n", keys.join(" "), action.label()));
+            let name = serde_json::to_value(ActionName(action))
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let note = if action.mutating() {
+                " (not in `--readonly`)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "| {} | {}{note} | `{name}` |\n",
+                keys.join(" "),
+                action.label()
+            ));
         }
         out
     }

@@ -96,6 +96,10 @@ pub enum Command {
         /// The revision deployed before the current one.
         #[arg(long)]
         previous: bool,
+        /// Instead of pinning, commit the path as it was at that revision on
+        /// the app's branch (pushed when the repository is remote), then sync.
+        #[arg(long)]
+        revert: bool,
         /// Show what would change; write nothing.
         #[arg(long)]
         dry_run: bool,

@@ -130,9 +130,24 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             app,
             to,
             previous,
+            revert,
             dry_run,
             yes,
-        } => rollback(engine, output, &app, to, previous, dry_run, yes).await,
+        } => {
+            rollback(
+                engine,
+                output,
+                &app,
+                RollbackArgs {
+                    to,
+                    previous,
+                    revert,
+                    dry_run,
+                    yes,
+                },
+            )
+            .await
+        }
         Command::Agent { once } => agent(engine, output, once).await,
         Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
     }
@@ -214,15 +229,22 @@ async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
     EXIT_OK
 }
 
-async fn rollback(
-    engine: &Engine,
-    output: Output,
-    app: &str,
+struct RollbackArgs {
     to: Option<String>,
     previous: bool,
+    revert: bool,
     dry_run: bool,
     yes: bool,
-) -> i32 {
+}
+
+async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs) -> i32 {
+    let RollbackArgs {
+        to,
+        previous,
+        revert,
+        dry_run,
+        yes,
+    } = args;
     if engine.readonly() && !dry_run {
         return fail(&EngineError::Readonly("rollback".into()));
     }
@@ -274,16 +296,48 @@ async fn rollback(
             );
             return EXIT_ERROR;
         }
-        eprint!(
-            "Roll {app} back to {} and pause it there? [y/N] ",
-            &revision[..revision.len().min(12)]
-        );
+        let question = if revert {
+            format!(
+                "Commit a revert of {app} to {} on its branch, then sync?",
+                &revision[..revision.len().min(12)]
+            )
+        } else {
+            format!(
+                "Roll {app} back to {} and pause it there?",
+                &revision[..revision.len().min(12)]
+            )
+        };
+        eprint!("{question} [y/N] ");
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             eprintln!("rollback cancelled");
             return EXIT_DRIFT;
         }
+    }
+    if revert {
+        return match engine.revert(app, &revision).await {
+            Ok((commit, report)) => {
+                print(
+                    output,
+                    &json!({"app": app, "revert_commit": commit, "sync": report}),
+                    || {
+                        format!(
+                            "wrote {} reverting {app} to {}\n{}",
+                            &commit[..commit.len().min(12)],
+                            &revision[..revision.len().min(12)],
+                            render::sync_text(&report)
+                        )
+                    },
+                );
+                if report.succeeded {
+                    EXIT_OK
+                } else {
+                    EXIT_DRIFT
+                }
+            }
+            Err(e) => fail(&e),
+        };
     }
     match engine.rollback(app, &revision, false).await {
         Ok(report) => {

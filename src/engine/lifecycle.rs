@@ -281,3 +281,48 @@ impl Engine {
         .await?
     }
 }
+
+impl Engine {
+    /// `rollback --revert`: commit, on the app's branch, the app path as it
+    /// was at `revision` (pushing when the repository is remote), clear any
+    /// rollback pin, then sync the new head. Returns the new commit and the sync.
+    pub async fn revert(
+        &self,
+        name: &str,
+        revision: &str,
+    ) -> Result<(String, SyncReport), EngineError> {
+        self.refuse_if_readonly("rollback --revert")?;
+        let app = self.app(name)?.clone();
+        let base = self.config.base_dir.clone();
+        let revision = revision.to_string();
+        let new_commit = {
+            let app = app.clone();
+            blocking(move || {
+                let repo = source::open(&app, &base)?;
+                let target = source::resolve(&app, &repo, &revision)?;
+                let subject = repo.find_commit(target).ok().and_then(|c| c.summary().ok().flatten().map(str::to_string)).unwrap_or_default();
+                let branch = crate::git::branch_of(&repo, app.git_ref.as_deref()).map_err(|e| EngineError::Other(format!("app {}: {e}", app.name)))?;
+                let message = format!(
+                    "Revert {} to {}: {subject}\n\nThe tree of {} equals {} again.\nWritten by gitops-tui rollback --revert.",
+                    app.name,
+                    &revision[..revision.len().min(7)],
+                    if app.repo_path().is_empty() { "/" } else { app.repo_path() },
+                    target
+                );
+                let done = crate::git::revert_path(&repo, &branch, app.repo_path(), target, &message)
+                    .map_err(|e| EngineError::Other(format!("app {}: {e}", app.name)))?;
+                if app.is_remote() {
+                    source::push(&app, &base, &done.branch)?;
+                }
+                Ok::<_, EngineError>(done.commit.to_string())
+            })
+            .await??
+        };
+        let cluster = self.cluster(&app).await?;
+        self.records(&cluster)
+            .update(&app.name, |r| r.paused_revision = None)
+            .await?;
+        let report = self.sync(name, &SyncOptions::default()).await?;
+        Ok((new_commit, report))
+    }
+}

@@ -8,6 +8,7 @@
 mod history;
 mod history_cache;
 mod path;
+mod revert;
 mod tree;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ pub use git2::{Oid, Repository};
 pub use history::{HistoryEntry, HistoryOptions, HistoryWalker};
 pub use history_cache::{CachedHistoryWalk, HistoryCache};
 pub use path::symlink_target_in_repo;
+pub use revert::{branch_of, revert_path, RevertError, Reverted};
 pub use tree::{
     export_tree, files_at, ExportSummary, FileContent, ReadLimits, TreeFile, DEFAULT_MAX_FILE_BYTES,
 };

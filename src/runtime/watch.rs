@@ -23,6 +23,21 @@ use tokio::sync::mpsc::UnboundedSender;
 /// How long changes are gathered before the apps they touch reload.
 const COALESCE: Duration = Duration::from_millis(300);
 
+/// Each watch call asks the server to end it after this many seconds, and
+/// the watcher resumes from the last resourceVersion. It must stay below the
+/// client's read timeout (12 s, src/cluster/client.rs): a quiet watch the
+/// server keeps open longer fails with "error reading a body", every time,
+/// and the screen would say the cluster is offline.
+const WATCH_TIMEOUT_SECS: u32 = 10;
+
+/// While a context is reconnecting, how often to ask the server whether it is
+/// back: a resumed watch says nothing until something changes.
+const PROBE: Duration = Duration::from_secs(2);
+
+fn watch_config() -> watcher::Config {
+    watcher::Config::default().timeout(WATCH_TIMEOUT_SECS)
+}
+
 /// What one watch event means for the screen.
 enum Seen {
     /// Objects of these apps (or their records) changed.
@@ -73,7 +88,7 @@ where
         + 'static,
 {
     let api: Api<PartialObjectMeta<K>> = Api::all(client);
-    watcher::watcher(api, watcher::Config::default().labels(selector))
+    watcher::watcher(api, watch_config().labels(selector))
         .default_backoff()
         .map(|e| match e {
             Ok(Event::Apply(o)) | Ok(Event::Delete(o)) | Ok(Event::InitApply(o)) => {
@@ -117,7 +132,7 @@ async fn watch_context(
     let ours: BTreeSet<String> = apps.iter().cloned().collect();
     let records = watcher::watcher(
         Api::<ConfigMap>::namespaced(client.clone(), &record_namespace),
-        watcher::Config::default().labels("gitops-tui.dev/record=true"),
+        watch_config().labels("gitops-tui.dev/record=true"),
     )
     .default_backoff()
     .map(|e| match e {
@@ -158,10 +173,7 @@ async fn watch_context(
     streams.push(
         kube::runtime::reflector(
             rs_writer,
-            watcher::watcher(
-                Api::<ReplicaSet>::all(client.clone()),
-                watcher::Config::default(),
-            ),
+            watcher::watcher(Api::<ReplicaSet>::all(client.clone()), watch_config()),
         )
         .default_backoff()
         .map(move |e| owned(e.map(|_| ())))
@@ -170,7 +182,7 @@ async fn watch_context(
     streams.push(
         kube::runtime::reflector(
             pod_writer,
-            watcher::watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+            watcher::watcher(Api::<Pod>::all(client.clone()), watch_config()),
         )
         .default_backoff()
         .map(move |e| owned(e.map(|_| ())))
@@ -182,7 +194,11 @@ async fn watch_context(
     let mut owned_dirty = false;
     let mut failures: u32 = 0;
     let mut connected = false;
+    // Set by a watch error that a reachable server does not cure (403).
+    let mut forbidden = false;
     let mut flush = tokio::time::interval(COALESCE);
+    let mut probe = tokio::time::interval(PROBE);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             seen = merged.next() => {
@@ -197,15 +213,27 @@ async fn watch_context(
                         connected = false;
                         let state = match &e {
                             watcher::Error::InitialListFailed(kube::Error::Api(s)) | watcher::Error::WatchFailed(kube::Error::Api(s)) if s.code == 403 => {
+                                forbidden = true;
                                 ConnectionState::Forbidden { message: s.message.clone() }
                             }
                             _ => ConnectionState::Reconnecting { attempt: failures },
                         };
+                        probe.reset();
                         let _ = tx.send(Msg::Connection { context: context.clone(), state });
                         continue;
                     }
                 }
                 if !connected {
+                    connected = true;
+                    forbidden = false;
+                    failures = 0;
+                    let _ = tx.send(Msg::Connection { context: context.clone(), state: ConnectionState::Connected });
+                }
+            }
+            // A watch that failed resumes from its resourceVersion and then
+            // stays silent until something changes: ask the server directly.
+            _ = probe.tick(), if !connected && !forbidden && failures > 0 => {
+                if client.apiserver_version().await.is_ok() {
                     connected = true;
                     failures = 0;
                     let _ = tx.send(Msg::Connection { context: context.clone(), state: ConnectionState::Connected });

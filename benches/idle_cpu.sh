@@ -30,14 +30,17 @@ if [ "$(cat /proc/"$pid"/comm)" != "gitops-tui" ]; then
 fi
 
 # Ready: the demo writes its public kubeconfig last, then the TUI starts and
-# draws; wait until the apps pane shows a status for the demo's apps.
+# draws; wait until the apps pane shows a sync status for all five apps.
+ready() {
+    [ -f "$work/demo/kubeconfig" ] &&
+        [ "$(tmux capture-pane -p -t "$session" |
+            grep -cE '(catalog|checkout|payments|search|storefront) +[✓✗] ')" -ge 5 ]
+}
 for _ in $(seq 1 120); do
-    if [ -f "$work/demo/kubeconfig" ] && tmux capture-pane -p -t "$session" | grep -q "Synced"; then
-        break
-    fi
+    ready && break
     sleep 0.5
 done
-tmux capture-pane -p -t "$session" | grep -q "Synced" || {
+ready || {
     echo "the demo did not become ready" >&2
     tmux capture-pane -p -t "$session" >&2
     exit 1

@@ -108,25 +108,8 @@ pub struct AppConfig {
     #[serde(default)]
     pub create_namespace: bool,
     #[serde(default)]
-    pub ignore_differences: Vec<IgnoreDifference>,
-}
-
-/// Argo CD's ignoreDifferences: fields of matching objects that are never drift.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IgnoreDifference {
-    #[serde(default)]
-    pub group: Option<String>,
-    #[serde(default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub namespace: Option<String>,
-    #[serde(default)]
-    pub json_pointers: Vec<String>,
-    #[serde(default)]
-    pub managed_fields_managers: Vec<String>,
+    /// Argo CD's ignoreDifferences: fields of matching objects that are never drift.
+    pub ignore_differences: Vec<crate::drift::IgnoreRule>,
 }
 
 impl AppConfig {
@@ -230,6 +213,10 @@ impl Config {
             }
             if app.repo.is_empty() {
                 return Err(app_error(&app.name, "repo must not be empty".into()));
+            }
+            for rule in &app.ignore_differences {
+                rule.validate()
+                    .map_err(|e| app_error(&app.name, e.to_string()))?;
             }
             if app.path.split('/').any(|seg| seg == "..") {
                 return Err(app_error(
@@ -341,6 +328,16 @@ json_pointers = ["/spec/replicas"]
             .expect_err("bad name")
             .to_string()
             .contains("DNS label"));
+    }
+
+    #[test]
+    fn bad_ignore_rules_name_the_app() {
+        let text = "[[apps]]\nname=\"a\"\nrepo=\"r\"\nnamespace=\"n\"\n[[apps.ignore_differences]]\nkind = \"Deployment\"\njson_pointers = [\"spec/replicas\"]\n";
+        let msg = parse(text).expect_err("pointer without /").to_string();
+        assert!(
+            msg.contains("app \"a\"") && msg.contains("spec/replicas"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -539,3 +539,37 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
     );
     assert!(!f.exists("v1", "ConfigMap", "shop", "settings"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_app_is_compared_without_new_dry_runs() {
+    let f = synced_fixture().await;
+    let engine = f.engine();
+    engine.status("shop").await.expect("status");
+    f.sim.clear_requests();
+    let again = engine.status("shop").await.expect("status");
+    assert_eq!(again.sync, SyncStatus::Synced);
+    let dry_runs = f
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(
+        dry_runs, 0,
+        "dry-run results are cached per desired content and live resourceVersion"
+    );
+    // A live change invalidates exactly that object's entry.
+    f.kubectl_ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=4"]);
+    f.sim.clear_requests();
+    let drifted = engine.status("shop").await.expect("status");
+    assert_eq!(drifted.sync, SyncStatus::OutOfSync);
+    let dry_runs: Vec<_> = f
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(dry_runs.len(), 1, "{dry_runs:?}");
+    assert!(dry_runs[0].ends_with("/deployments/web"), "{dry_runs:?}");
+}

@@ -43,6 +43,7 @@ pub struct Engine {
     pub config: Config,
     connector: ClusterConnector,
     kinds: KindResolver,
+    dry_runs: status::DryRunCache,
     readonly: bool,
 }
 
@@ -52,6 +53,7 @@ impl Engine {
             config,
             connector: ClusterConnector::new(kube),
             kinds: KindResolver::default(),
+            dry_runs: status::DryRunCache::default(),
             readonly,
         }
     }

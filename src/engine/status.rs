@@ -75,20 +75,6 @@ pub(super) fn source_of(app: &AppConfig) -> String {
     }
 }
 
-pub(super) fn ignore_rules(app: &AppConfig) -> Vec<IgnoreRule> {
-    app.ignore_differences
-        .iter()
-        .map(|d| IgnoreRule {
-            group: d.group.clone(),
-            kind: d.kind.clone(),
-            name: d.name.clone(),
-            namespace: d.namespace.clone(),
-            json_pointers: d.json_pointers.clone(),
-            managed_fields_managers: d.managed_fields_managers.clone(),
-        })
-        .collect()
-}
-
 impl AppStatus {
     /// A status that could not be computed, with the reason.
     pub fn unknown(app: &AppConfig, message: String) -> Self {
@@ -148,12 +134,12 @@ impl Engine {
         desired: &DesiredState,
         record: &AppRecord,
     ) -> Result<Vec<ResourceState>, EngineError> {
-        let rules = ignore_rules(app);
+        let rules = &app.ignore_differences;
         let use_dry_run = !self.readonly;
         let compared: Vec<Result<ResourceState, EngineError>> =
             // Futures built up front: a closure inside the stream would make
             // this future not Send for every lifetime, which tokio::spawn needs.
-            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, d, &rules, use_dry_run)).collect::<Vec<_>>())
+            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, d, rules, use_dry_run, &self.dry_runs)).collect::<Vec<_>>())
                 .buffered(PARALLEL_REQUESTS)
                 .collect()
                 .await;
@@ -264,6 +250,7 @@ async fn compare_one(
     d: &Desired,
     rules: &[IgnoreRule],
     use_dry_run: bool,
+    cache: &DryRunCache,
 ) -> Result<ResourceState, EngineError> {
     let missing = |reason: &str| ResourceState {
         key: d.key.clone(),
@@ -289,16 +276,32 @@ async fn compare_one(
         return Ok(missing("not in the cluster"));
     };
     let drift = if use_dry_run {
-        match cluster::apply(
-            &cluster.client,
-            &cluster.url,
-            kind,
-            &d.object,
-            ApplyMode::DryRun,
-            true,
-        )
-        .await
-        {
+        let rv = live
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let cache_key = (
+            cluster.url.clone(),
+            d.key.clone(),
+            content_hash(&d.object),
+            rv,
+        );
+        let cached = cache.get(&cache_key);
+        let result = match cached {
+            Some(hit) => Ok(hit),
+            None => cluster::apply(
+                &cluster.client,
+                &cluster.url,
+                kind,
+                &d.object,
+                ApplyMode::DryRun,
+                true,
+            )
+            .await
+            .inspect(|r| cache.put(cache_key, r.clone())),
+        };
+        match result {
             Ok(result) => drift::compare_dry_run(&d.object, &live, &result, rules),
             // Refused (RBAC, validation): fall back to the local normaliser.
             Err(_) => drift::compare_local(&d.object, &live, FIELD_MANAGER, rules),
@@ -383,4 +386,40 @@ pub(super) fn summarize(
     };
     fill_record(&mut s, record);
     s
+}
+
+/// Dry-run results per (cluster, object, desired content, live resourceVersion):
+/// while neither side changes, the answer cannot, so a refresh of an unchanged
+/// app sends one GET per object and no PATCH.
+#[derive(Default)]
+pub struct DryRunCache(std::sync::Mutex<std::collections::HashMap<DryRunKey, Value>>);
+
+type DryRunKey = (String, ResourceKey, u64, String);
+
+/// Entries kept before the cache starts over (about the objects of a few large apps).
+const DRY_RUN_CACHE_LIMIT: usize = 20_000;
+
+impl DryRunCache {
+    fn get(&self, key: &DryRunKey) -> Option<Value> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: DryRunKey, value: Value) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= DRY_RUN_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
+}
+
+fn content_hash(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.to_string().hash(&mut h);
+    h.finish()
 }

@@ -441,3 +441,74 @@ async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
         .to_string()
         .contains("nothing to revert"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_repository_is_mirrored_with_git_and_refreshed() {
+    let f = Fixture::new("").await;
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
+    let url = format!("file://{}", f.repo.display());
+    std::fs::write(
+        &f.config,
+        APP.replace(
+            "repo = \"repo\"",
+            &format!("repo = \"{url}\"\nref = \"main\""),
+        ),
+    )
+    .expect("config");
+    let cache = f.dir.path().join("cache");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gitops-tui"))
+            .arg("--config")
+            .arg(&f.config)
+            .arg("--kubeconfig")
+            .arg(&f.kubeconfig)
+            .args(args)
+            .env("XDG_CACHE_HOME", &cache)
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["sync", "shop"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        f.kubectl_ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "blue"
+    );
+    assert!(
+        cache.join("gitops-tui/repos").exists(),
+        "mirrored under the cache directory"
+    );
+    // A new commit upstream is fetched on the next call.
+    let second = f.commit(&[("apps/shop/config.yaml", Some(&cm("teal")))], "teal");
+    let out = run(&["status", "shop", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["apps"][0]["head_revision"], second.as_str());
+    assert_eq!(doc["apps"][0]["sync"], "OutOfSync");
+    // A remote that cannot be fetched is an error naming the URL.
+    std::fs::write(
+        &f.config,
+        APP.replace("repo = \"repo\"", "repo = \"file:///nonexistent/repo.git\""),
+    )
+    .expect("config");
+    let out = run(&["diff", "shop"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("file:///nonexistent/repo.git"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

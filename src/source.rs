@@ -52,12 +52,35 @@ fn mirror_dir(url: &str) -> PathBuf {
     cache.join("repos").join(safe)
 }
 
+/// A fetch answers for this long: status, history and the TUI's many
+/// refreshes of one repository do not each go to the remote.
+const FETCH_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One lock and last-fetch time per mirror: two fetches into one mirror at
+/// once would fight over git's lock files.
+fn mirror_lock(dir: &Path) -> std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<Option<std::time::Instant>>>>>> =
+        OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    locks.entry(dir.to_path_buf()).or_default().clone()
+}
+
 /// Bring a remote app's mirror up to date (no-op for local repositories).
 pub fn fetch(app: &AppConfig, base_dir: &Path) -> Result<(), SourceError> {
     if !app.is_remote() {
         return Ok(());
     }
     let dir = repo_dir(app, base_dir);
+    let lock = mirror_lock(&dir);
+    let mut last = lock.lock().unwrap_or_else(|e| e.into_inner());
+    if last.is_some_and(|t| t.elapsed() < FETCH_FRESH_FOR) {
+        return Ok(());
+    }
     let fail = |message: String| SourceError::Fetch {
         app: app.name.clone(),
         url: app.repo.clone(),
@@ -79,7 +102,10 @@ pub fn fetch(app: &AppConfig, base_dir: &Path) -> Result<(), SourceError> {
             .output()
     };
     match output {
-        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) if o.status.success() => {
+            *last = Some(std::time::Instant::now());
+            Ok(())
+        }
         Ok(o) => Err(fail(String::from_utf8_lossy(&o.stderr).trim().to_string())),
         Err(e) => Err(fail(format!("cannot run git: {e}"))),
     }

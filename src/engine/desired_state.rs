@@ -51,14 +51,20 @@ impl Engine {
         cluster: &Cluster,
         revision: Option<&str>,
     ) -> Result<DesiredState, EngineError> {
-        let (head, target) = self.revisions(app, revision).await?;
+        // One trip to a blocking thread: fetch, resolve and read the manifests.
         let app_owned = app.clone();
         let base = self.config.base_dir.clone();
-        let target_for_load = target.clone();
-        let loaded = blocking(move || {
+        let revision = revision.map(str::to_string);
+        let (head, target, loaded) = blocking(move || {
+            source::fetch(&app_owned, &base)?;
             let repo = source::open(&app_owned, &base)?;
-            let oid = source::resolve(&app_owned, &repo, &target_for_load)?;
-            source::manifests(&app_owned, &repo, oid)
+            let head = source::head(&app_owned, &repo)?;
+            let target = match revision {
+                Some(r) => source::resolve(&app_owned, &repo, &r)?,
+                None => head,
+            };
+            let loaded = source::manifests(&app_owned, &repo, target)?;
+            Ok::<_, EngineError>((head.to_string(), target.to_string(), loaded))
         })
         .await??;
         let mut objects = Vec::with_capacity(loaded.objects.len());

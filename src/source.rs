@@ -58,10 +58,12 @@ const FETCH_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One lock and last-fetch time per mirror: two fetches into one mirror at
 /// once would fight over git's lock files.
-fn mirror_lock(dir: &Path) -> std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>> {
+type LastFetch = std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>;
+
+fn mirror_lock(dir: &Path) -> LastFetch {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<Option<std::time::Instant>>>>>> =
+    use std::sync::{Mutex, OnceLock};
+    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, LastFetch>>> =
         OnceLock::new();
     let mut locks = LOCKS
         .get_or_init(Default::default)

@@ -21,6 +21,8 @@ const HEIGHT: u16 = 48;
 /// the demo world, a few seconds; more when tests run in parallel).
 const PATIENCE: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
+/// Longer than the cluster client's read timeout (12 s).
+const QUIET: Duration = Duration::from_secs(15);
 /// The apps pane is the left half of the screen at 160 columns.
 const LEFT: usize = 80;
 
@@ -121,6 +123,20 @@ impl Session {
                 );
             }
             std::thread::sleep(POLL);
+        }
+    }
+
+    /// Poll the screen for `time`: `ok` must hold on every capture.
+    fn hold(&self, what: &str, time: Duration, ok: impl Fn(&str) -> bool) {
+        let end = Instant::now() + time;
+        while Instant::now() < end {
+            let screen = self.screen();
+            assert!(
+                ok(&screen),
+                "{what} stopped holding; the screen:\n{screen}\n{}",
+                self.log_tail()
+            );
+            std::thread::sleep(POLL * 5);
         }
     }
 
@@ -331,7 +347,9 @@ fn tour_find_the_drift_read_the_diff_sync_it() {
     assert!(screen.contains("Resources: catalog"), "{screen}");
     // Into the diff pane itself, then back.
     t.send(&["Enter"]);
-    t.wait_for("the diff pane focused", |s| s.contains("▶ Diff: catalog"));
+    t.wait_for("the diff pane focused on the Deployment", |s| {
+        s.contains("▶ Diff: apps/Deployment catalog/catalog (OutOfSync)")
+    });
     t.send(&["Escape"]);
     t.wait_for("back in resources", |s| s.contains("▶ Resources: catalog"));
 
@@ -422,6 +440,13 @@ fn suspend_then_resume() {
     t.wait_for("checkout suspended", |s| {
         app_row(s, "checkout").is_some_and(|r| r.contains("SUSP"))
             && !s.contains("Suspend checkout")
+    });
+    // A quiet screen stays connected: watches with nothing to say must not
+    // trip the client's 12 s read timeout and turn every app OFFLINE.
+    t.hold("connected, checkout suspended", QUIET, |s| {
+        s.contains("gitops-tui-demo connected")
+            && !s.contains("OFFLINE")
+            && app_row(s, "checkout").is_some_and(|r| r.contains("SUSP"))
     });
     t.send(&["p"]);
     t.wait_for("the resume dialog", |s| s.contains("Resume checkout"));

@@ -143,6 +143,10 @@ pub(super) fn status_loaded(
     if pending {
         effects.extend(state.load_status(i, false));
     }
+    // The app changed: what happened to the selected object may have too.
+    if state.selected_index() == Some(i) {
+        effects.extend(state.want_events(true));
+    }
     // The deployed marker in the commits pane comes from the record.
     if had_history && old_deployed != new_deployed {
         effects.extend(state.load_commits(i, true));

@@ -9,6 +9,7 @@
 //! flight, plus the newest one wanted.
 
 pub mod diffdoc;
+pub mod events;
 pub mod filter;
 pub mod history;
 mod input;
@@ -31,7 +32,8 @@ pub use state::{
     OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
-use crate::engine::AppStatus;
+use crate::engine::{AppStatus, EventRow};
+use crate::model::ResourceKey;
 use crossterm::event::KeyEvent;
 use std::time::SystemTime;
 
@@ -95,6 +97,13 @@ pub enum Msg {
     AppChanged {
         app: String,
     },
+    /// The recent Events of `key` in `app`, newest first.
+    EventsLoaded {
+        app: String,
+        key: ResourceKey,
+        generation: u64,
+        result: Result<Vec<EventRow>, String>,
+    },
 }
 
 /// Work for the runtime. A load with a newer generation for the same app (or,
@@ -140,10 +149,24 @@ pub enum Effect {
     Cancel {
         id: OpId,
     },
+    /// The recent Events of the selected resource; a newer one supersedes it.
+    LoadEvents {
+        app: String,
+        key: ResourceKey,
+        generation: u64,
+    },
     Quit,
 }
 
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    let mut effects = dispatch(state, msg);
+    // Whatever moved the selection (keys, a new tree, a filter), the Events
+    // shown follow the selected resource.
+    effects.extend(state.want_events(false));
+    effects
+}
+
+fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key { key } => keys::on_key(state, key),
         Msg::Resize { width, height } => {
@@ -180,5 +203,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::OperationFinished { id, result } => ops::finished(state, id, result),
         Msg::Connection { context, state: c } => loads::connection(state, context, c),
         Msg::AppChanged { app } => loads::app_changed(state, &app),
+        Msg::EventsLoaded {
+            generation, result, ..
+        } => events::events_loaded(state, generation, result),
     }
 }

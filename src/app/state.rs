@@ -226,6 +226,8 @@ pub struct AppState {
     pub diff: DiffView,
     pub preview: Coalesced<AppStatus>,
     pub commit_diff: Coalesced<String>,
+    /// The recent Events of the selected resource.
+    pub events: super::events::EventsSlot,
     pub readonly: bool,
     pub keymap: Keymap,
     pub theme: ThemeKind,
@@ -282,6 +284,7 @@ impl AppState {
             },
             preview: Coalesced::default(),
             commit_diff: Coalesced::default(),
+            events: super::events::EventsSlot::default(),
             readonly: false,
             keymap: Keymap::default(),
             theme: ThemeKind::Dark,

@@ -4,11 +4,13 @@
 
 mod agent;
 mod desired_state;
+mod events;
 mod lifecycle;
 mod status;
 mod sync;
 
 pub use agent::{AgentAction, Backoff};
+pub use events::{EventRow, MAX_EVENTS};
 pub use lifecycle::{HistoryReport, RollbackTarget};
 pub use status::{AppStatus, Counts, ResourceState};
 pub use sync::{ResourceResult, SyncOptions, SyncReport};

@@ -18,6 +18,7 @@ enum SlotKey {
     Commits(String),
     Preview,
     CommitDiff,
+    Events,
 }
 
 pub struct Executor {
@@ -112,6 +113,19 @@ impl Executor {
                 Msg::CommitDiffLoaded {
                     app,
                     sha,
+                    generation,
+                    result,
+                }
+            }),
+            Effect::LoadEvents {
+                app,
+                key,
+                generation,
+            } => self.load(SlotKey::Events, async move {
+                let result = engine.events(&app, &key).await.map_err(|e| e.to_string());
+                Msg::EventsLoaded {
+                    app,
+                    key,
                     generation,
                     result,
                 }

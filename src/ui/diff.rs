@@ -20,6 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         let n = doc.hunks.len();
         match doc.hunks.iter().rposition(|h| *h <= state.diff.scroll) {
             Some(i) => title.push_str(&format!(" [hunk {}/{n}]", i + 1)),
+            None if n == 1 => title.push_str(" [1 hunk]"),
             None => title.push_str(&format!(" [{n} hunks]")),
         }
     }

@@ -1,9 +1,11 @@
 //! The resources pane: the selected app's objects as a tree by
 //! ownerReferences, with sync status and health (and its reason), under
 //! banners for whatever stops the app from being shown or synced normally
-//! (forbidden, unreachable, invalid manifests, paused).
+//! (forbidden, unreachable, invalid manifests, paused). Under the tree, the
+//! recent Events of the selected object say what happened to it (scaled,
+//! pulled, back-off), which health alone cannot.
 
-use super::format::fit;
+use super::format::{age, fit};
 use super::pane;
 use super::theme::{health_icon, resource_icon, Theme};
 use crate::app::history::short_sha;
@@ -130,8 +132,108 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .column_spacing(1)
         .row_highlight_style(theme.selected)
         .highlight_symbol("›");
+    let events = event_lines(state, theme);
+    // Events take the room the tree leaves, and up to a third of a tall
+    // pane; a heading alone would say nothing, so it comes with a line or not at all.
+    let tree_height = u16::try_from(row.tree.len() + 1).unwrap_or(u16::MAX);
+    let spare = table_area.height.saturating_sub(tree_height);
+    let third = if table_area.height >= 12 {
+        table_area.height / 3
+    } else {
+        0
+    };
+    let events_height = u16::try_from(events.len())
+        .unwrap_or(u16::MAX)
+        .min(spare.max(third));
+    let events_height = if events_height >= 2 { events_height } else { 0 };
+    let [tree_area, events_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(events_height)])
+            .areas(table_area);
     let mut ts = TableState::default().with_selected((!empty).then_some(state.selected_resource));
-    frame.render_stateful_widget(table, table_area, &mut ts);
+    frame.render_stateful_widget(table, tree_area, &mut ts);
+    if events_height > 0 {
+        let width = usize::from(events_area.width);
+        let lines: Vec<Line> = events
+            .into_iter()
+            .map(|spans| fit_spans(spans, width))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), events_area);
+    }
+}
+
+/// The Events section: a heading, then one line per Event (type, reason,
+/// age, message), Warnings in the warn style. Empty when nothing is selected.
+fn event_lines<'a>(state: &AppState, theme: &Theme) -> Vec<Vec<Span<'a>>> {
+    let Some((_, key)) = state.selected_resource_key() else {
+        return vec![];
+    };
+    let mut out = vec![vec![Span::styled(
+        format!("Events: {} {}", key.kind, key.name),
+        theme.header,
+    )]];
+    let slot = state.selected_events();
+    let rows = slot.and_then(|s| s.rows.as_ref());
+    match (rows, slot.and_then(|s| s.error.as_ref())) {
+        (_, Some(e)) => out.push(vec![Span::styled(format!("✖ {e}"), theme.bad)]),
+        (None, None) => out.push(vec![Span::styled("Loading events…", theme.dim)]),
+        (Some(rows), None) if rows.is_empty() => {
+            out.push(vec![Span::styled("No recent events", theme.dim)]);
+        }
+        (Some(rows), None) => {
+            let reason_width = rows
+                .iter()
+                .map(|r| r.reason.len())
+                .max()
+                .unwrap_or(0)
+                .clamp(6, 24);
+            for r in rows {
+                let style = if r.is_warning() {
+                    theme.warn
+                } else {
+                    theme.text
+                };
+                let when = r
+                    .last_seen_time()
+                    .map(|t| age(state.now, t))
+                    .unwrap_or_else(|| "?".into());
+                let count = if r.count > 1 {
+                    format!(" (x{})", r.count)
+                } else {
+                    String::new()
+                };
+                out.push(vec![
+                    Span::styled(format!("{:<7} ", r.type_), style),
+                    Span::styled(
+                        format!("{:<reason_width$} ", fit(&r.reason, reason_width)),
+                        style,
+                    ),
+                    Span::styled(format!("{when:>4} "), theme.dim),
+                    Span::styled(format!("{}{count}", r.message), style),
+                ]);
+            }
+        }
+    }
+    out
+}
+
+/// One line cut to `width` columns, the last span that overflows ending in `…`.
+fn fit_spans(spans: Vec<Span<'_>>, width: usize) -> Line<'_> {
+    let mut used = 0;
+    let mut out = Vec::with_capacity(spans.len());
+    for span in spans {
+        let w = unicode_width::UnicodeWidthStr::width(span.content.as_ref());
+        if used + w <= width {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let room = width.saturating_sub(used);
+        if room > 0 {
+            out.push(Span::styled(fit(&span.content, room), span.style));
+        }
+        break;
+    }
+    Line::from(out)
 }
 
 fn cells<'a>(kind: String, name: String, status: Span<'a>, health: Line<'a>) -> Row<'a> {

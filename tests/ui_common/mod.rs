@@ -7,7 +7,7 @@
 use gitops_tui::app::{
     update, AppEntry, AppState, Commit, ConnectionState, Effect, History, Msg, ThemeKind,
 };
-use gitops_tui::engine::{AppStatus, Counts, ResourceState};
+use gitops_tui::engine::{AppStatus, Counts, EventRow, ResourceState};
 use gitops_tui::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
 use gitops_tui::sync::record::SyncRecord;
 use ratatui::backend::TestBackend;
@@ -371,7 +371,88 @@ pub fn world() -> AppState {
             },
         );
     }
+    answer_events(&mut s);
     s
+}
+
+/// The Events the cluster would report about `key`: the degraded app's
+/// image pull failing, a rollout for other Deployments, none for the rest.
+pub fn events_of(key: &ResourceKey) -> Vec<EventRow> {
+    let ev = |type_: &str, reason: &str, message: String, count: u32, mins: u64| EventRow {
+        type_: type_.into(),
+        reason: reason.into(),
+        message,
+        count,
+        last_seen: rfc3339(now() - Duration::from_secs(mins * 60)),
+        source: "kubelet".into(),
+    };
+    match (key.kind.as_str(), key.name.as_str()) {
+        ("Deployment", "payments") => vec![
+            ev(
+                "Warning",
+                "BackOff",
+                "Back-off pulling image \"registry.local/payments:broken\"".into(),
+                14,
+                1,
+            ),
+            ev(
+                "Warning",
+                "Failed",
+                "Failed to pull image \"registry.local/payments:broken\": not found".into(),
+                3,
+                4,
+            ),
+            ev(
+                "Normal",
+                "ScalingReplicaSet",
+                "Scaled up replica set payments-5f7c9 to 2".into(),
+                1,
+                6,
+            ),
+        ],
+        ("Deployment", name) => vec![ev(
+            "Normal",
+            "ScalingReplicaSet",
+            format!("Scaled up replica set {name}-7d9f8c6b5 to 2"),
+            1,
+            90,
+        )],
+        ("Pod", name) => vec![
+            ev("Normal", "Started", "Started container shop".into(), 1, 88),
+            ev(
+                "Normal",
+                "Pulled",
+                "Successfully pulled image \"registry.local/shop:1.4\"".into(),
+                1,
+                88,
+            ),
+            ev(
+                "Normal",
+                "Scheduled",
+                format!("Successfully assigned shop/{name} to kube-sim"),
+                1,
+                89,
+            ),
+        ],
+        _ => vec![],
+    }
+}
+
+/// Answer the selected resource's Events load, as the runtime would.
+pub fn answer_events(s: &mut AppState) {
+    let Some((app, key)) = s.events.target.clone() else {
+        return;
+    };
+    let rows = events_of(&key);
+    update(
+        s,
+        Msg::EventsLoaded {
+            app,
+            key,
+            generation: s.events.generation(),
+            result: Ok(rows),
+        },
+    );
 }
 
 fn shop_children() -> Vec<Value> {
@@ -408,6 +489,7 @@ pub fn keys(s: &mut AppState, text: &str) {
             },
         );
     }
+    answer_events(s);
 }
 
 pub fn select(s: &mut AppState, app: &str) {

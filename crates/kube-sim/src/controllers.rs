@@ -7,6 +7,7 @@
 //! `ProgressDeadlineExceeded` once `progressDeadlineSeconds` have passed.
 //! Jobs complete, LoadBalancer Services get an ingress IP, claims bind.
 
+use crate::events::{record, Kind};
 use crate::objects::{meta_str, now};
 use crate::registry::ResourceType;
 use crate::server::{Shared, State};
@@ -22,6 +23,10 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 const MANAGER: &str = "kube-controller-manager";
+const DEPLOYMENTS: &str = "deployment-controller";
+const REPLICA_SETS: &str = "replicaset-controller";
+const SCHEDULER: &str = "default-scheduler";
+const KUBELET: &str = "kubelet";
 
 type Key = (GroupResource, String, String);
 
@@ -432,7 +437,7 @@ fn sync_replica_sets(
         if owned_by(&rs, deploy) && meta_str(&rs, "name") != Some(rs_name) && replicas(&rs) != 0 {
             let mut scaled = (*rs).clone();
             scaled["spec"]["replicas"] = json!(0);
-            let _ = commit(
+            let done = commit(
                 state,
                 &rs_rt,
                 Some(rs.clone()),
@@ -443,6 +448,21 @@ fn sync_replica_sets(
                     subresource: None,
                 },
             );
+            if done.is_ok() {
+                let message = format!(
+                    "Scaled down replica set {} to 0 from {}",
+                    meta_str(&rs, "name").unwrap_or(""),
+                    replicas(&rs)
+                );
+                record(
+                    state,
+                    deploy,
+                    Kind::Normal,
+                    "ScalingReplicaSet",
+                    &message,
+                    DEPLOYMENTS,
+                );
+            }
         }
     }
     let mut labels = template
@@ -466,9 +486,10 @@ fn sync_replica_sets(
     match state.store.get(&resource, &ns, rs_name) {
         Some(existing) if replicas(&existing) == n => {}
         Some(existing) => {
+            let from = replicas(&existing);
             let mut scaled = (*existing).clone();
             scaled["spec"]["replicas"] = json!(n);
-            let _ = commit(
+            let done = commit(
                 state,
                 &rs_rt,
                 Some(existing),
@@ -479,9 +500,21 @@ fn sync_replica_sets(
                     subresource: None,
                 },
             );
+            if done.is_ok() {
+                let way = if n > from { "up" } else { "down" };
+                let message = format!("Scaled {way} replica set {rs_name} to {n} from {from}");
+                record(
+                    state,
+                    deploy,
+                    Kind::Normal,
+                    "ScalingReplicaSet",
+                    &message,
+                    DEPLOYMENTS,
+                );
+            }
         }
         None => {
-            let _ = commit(
+            let done = commit(
                 state,
                 &rs_rt,
                 None,
@@ -492,6 +525,17 @@ fn sync_replica_sets(
                     subresource: None,
                 },
             );
+            if done.is_ok() && n > 0 {
+                let message = format!("Scaled up replica set {rs_name} to {n}");
+                record(
+                    state,
+                    deploy,
+                    Kind::Normal,
+                    "ScalingReplicaSet",
+                    &message,
+                    DEPLOYMENTS,
+                );
+            }
         }
     }
 }
@@ -513,7 +557,17 @@ fn replica_set_pods(state: &mut State, rs: &Value) {
     while pods.len() > want {
         if let Some(p) = pods.pop() {
             let (pns, pname) = crate::store::ns_name(&p);
-            state.store.remove(&resource, &pns, &pname);
+            if state.store.remove(&resource, &pns, &pname).is_some() {
+                let message = format!("Deleted pod: {pname}");
+                record(
+                    state,
+                    rs,
+                    Kind::Normal,
+                    "SuccessfulDelete",
+                    &message,
+                    REPLICA_SETS,
+                );
+            }
         }
     }
     let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
@@ -547,7 +601,18 @@ fn replica_set_pods(state: &mut State, rs: &Value) {
                 subresource: None,
             },
         ) {
-            Ok(p) => pods.push(Arc::new(p)),
+            Ok(p) => {
+                let message = format!("Created pod: {name}");
+                record(
+                    state,
+                    rs,
+                    Kind::Normal,
+                    "SuccessfulCreate",
+                    &message,
+                    REPLICA_SETS,
+                );
+                pods.push(Arc::new(p));
+            }
             Err(_) => break,
         }
     }
@@ -587,6 +652,7 @@ fn pod(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, ready: bool) {
         }
         _ => json!(statuses),
     };
+    pod_events(state, obj, &containers, broken, ready);
     let ready_s = if ready { "True" } else { "False" };
     let conditions = json!([
         condition(obj, "PodScheduled", "True", "", ""),
@@ -632,6 +698,62 @@ fn pod(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, ready: bool) {
             "startTime": start, "containerStatuses": statuses, "qosClass": obj.pointer("/status/qosClass").cloned().unwrap_or(json!("BestEffort")),
         }),
     );
+}
+
+/// The scheduler's and kubelet's Events for a Pod, once per transition: on
+/// the first reconcile (no `startTime` yet) it is scheduled and its images
+/// are pulled (or fail to pull); when it first turns ready its containers
+/// are created and started.
+fn pod_events(state: &mut State, obj: &Value, containers: &[Value], broken: bool, ready: bool) {
+    let ns = meta_str(obj, "namespace").unwrap_or("");
+    let name = meta_str(obj, "name").unwrap_or("");
+    let image_of = |c: &Value| {
+        c.get("image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let broken_image = |image: &str| {
+        image
+            .rsplit_once(':')
+            .is_some_and(|(_, tag)| tag == "broken")
+    };
+    if obj.pointer("/status/startTime").is_none() {
+        let message = format!(
+            "Successfully assigned {ns}/{name} to {}",
+            crate::events::NODE
+        );
+        record(state, obj, Kind::Normal, "Scheduled", &message, SCHEDULER);
+        for c in containers {
+            let image = image_of(c);
+            let message = format!("Pulling image \"{image}\"");
+            record(state, obj, Kind::Normal, "Pulling", &message, KUBELET);
+            if broken && broken_image(&image) {
+                let message = format!(
+                    "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
+                );
+                record(state, obj, Kind::Warning, "Failed", &message, KUBELET);
+                let message = format!("Back-off pulling image \"{image}\"");
+                record(state, obj, Kind::Warning, "BackOff", &message, KUBELET);
+            }
+        }
+    }
+    let was_ready = obj
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .is_some_and(|o| !o.is_empty() && o.iter().all(|c| c["ready"] == json!(true)));
+    if ready && !was_ready {
+        for c in containers {
+            let image = image_of(c);
+            let cname = c.get("name").and_then(Value::as_str).unwrap_or("");
+            let message = format!("Successfully pulled image \"{image}\"");
+            record(state, obj, Kind::Normal, "Pulled", &message, KUBELET);
+            let message = format!("Created container: {cname}");
+            record(state, obj, Kind::Normal, "Created", &message, KUBELET);
+            let message = format!("Started container {cname}");
+            record(state, obj, Kind::Normal, "Started", &message, KUBELET);
+        }
+    }
 }
 
 fn job(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, ready: bool) {

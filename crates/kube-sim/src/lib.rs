@@ -26,6 +26,7 @@ mod crds;
 pub mod defaults;
 mod deletes;
 mod discovery;
+mod events;
 pub mod faults;
 mod handler;
 mod kubeconfig;

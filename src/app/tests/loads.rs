@@ -347,3 +347,83 @@ fn ticks_expire_toasts_spin_operations_and_are_idle_otherwise() {
     assert_eq!(s2.operations[0].spinner, spin + 1);
     assert!(s2.take_dirty());
 }
+
+/// What the runtime's `LoopStats.frames` counts: a frame is drawn only when
+/// `take_dirty()` says so. Once loads have landed and an operation's toast
+/// has faded, a quarter-second clock within the same minute draws nothing.
+#[test]
+fn an_idle_screen_draws_nothing_once_loads_and_toasts_settle() {
+    let mut s = on_shop();
+    s.readonly = false;
+    update(
+        &mut s,
+        Msg::Connection {
+            context: "dev".into(),
+            state: ConnectionState::Connected,
+        },
+    );
+    // Sync shop; it finishes, its status and commits reload.
+    ch(&mut s, 's');
+    let id = match ch(&mut s, 'y').as_slice() {
+        [Effect::Sync { id, .. }] => *id,
+        other => panic!("expected one sync, got {other:?}"),
+    };
+    let at = |ms: u64| t0() + Duration::from_millis(ms);
+    update(&mut s, Msg::Tick { now: at(500) });
+    let effects = update(
+        &mut s,
+        Msg::OperationFinished {
+            id,
+            result: Ok(String::new()),
+        },
+    );
+    for e in effects {
+        match e {
+            Effect::LoadStatus { app, generation } => {
+                update(
+                    &mut s,
+                    Msg::StatusLoaded {
+                        result: Ok(status(&app, SyncStatus::Synced)),
+                        app,
+                        generation,
+                    },
+                );
+            }
+            Effect::LoadCommits { app } => commits_for(&mut s, &app),
+            _ => {}
+        }
+    }
+    assert!(s.operations.is_empty());
+    assert_eq!(s.toasts.len(), 1, "the sync's result toast");
+    // The toast fades and goes: those ticks redraw.
+    let mut ms = 500;
+    while !s.toasts.is_empty() {
+        ms += 250;
+        update(&mut s, Msg::Tick { now: at(ms) });
+    }
+    assert!(s.take_dirty(), "the toast's going is drawn");
+
+    // Idle: the clock ticks to the end of the minute (t0 is 20 s into
+    // its minute), the same size and connection are reported again.
+    let mut ticks = 0;
+    while ms + 250 < 39_000 {
+        ms += 250;
+        ticks += 1;
+        update(&mut s, Msg::Tick { now: at(ms) });
+        assert!(!s.take_dirty(), "tick at +{ms} ms asked for a frame");
+    }
+    assert!(ticks > 100, "a long idle stretch ({ticks} ticks)");
+    let (width, height) = s.size;
+    update(&mut s, Msg::Resize { width, height });
+    update(
+        &mut s,
+        Msg::Connection {
+            context: "dev".into(),
+            state: ConnectionState::Connected,
+        },
+    );
+    assert!(!s.take_dirty(), "repeated size and connection draw nothing");
+    // The next minute moves the ages: one frame.
+    update(&mut s, Msg::Tick { now: at(41_000) });
+    assert!(s.take_dirty(), "ages move once a minute");
+}

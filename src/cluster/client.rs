@@ -17,10 +17,14 @@ pub struct KubeOptions {
     pub context: Option<String>,
 }
 
-/// A connected cluster: its client and where it is.
+/// A connected cluster: its clients and where it is.
 #[derive(Clone)]
 pub struct Cluster {
+    /// For requests: a bounded read timeout, so a hung server fails fast.
     pub client: kube::Client,
+    /// For watches, which stay quiet for minutes: a read timeout above the
+    /// server-side watch timeout (kube-runtime asks for 290 s).
+    pub watch_client: kube::Client,
     pub context: String,
     pub url: String,
 }
@@ -32,6 +36,17 @@ pub struct ClusterConnector {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_TIMEOUT: Duration = Duration::from_secs(12);
+const WATCH_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Two clients from one config: short reads for requests, long for watches.
+fn build_clients(mut config: kube::Config) -> Result<(kube::Client, kube::Client), kube::Error> {
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.write_timeout = Some(READ_TIMEOUT);
+    let mut watch_config = config.clone();
+    watch_config.read_timeout = Some(WATCH_READ_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    Ok((kube::Client::try_from(config)?, kube::Client::try_from(watch_config)?))
+}
 
 impl ClusterConnector {
     pub fn new(options: KubeOptions) -> Self {
@@ -84,20 +99,13 @@ impl ClusterConnector {
             context: Some(context.clone()),
             ..Default::default()
         };
-        let mut config = kube::Config::from_custom_kubeconfig(kc, &opts)
+        let config = kube::Config::from_custom_kubeconfig(kc, &opts)
             .await
             .map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
-        config.connect_timeout = Some(CONNECT_TIMEOUT);
-        config.read_timeout = Some(READ_TIMEOUT);
-        config.write_timeout = Some(READ_TIMEOUT);
         let url = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config)
-            .map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
-        let cluster = Cluster {
-            client,
-            context: context.clone(),
-            url,
-        };
+        let (client, watch_client) =
+            build_clients(config).map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
+        let cluster = Cluster { client, watch_client, context: context.clone(), url };
         clients.insert(context, cluster.clone());
         Ok(cluster)
     }
@@ -110,16 +118,10 @@ impl ClusterConnector {
         }
         let err =
             |e: &dyn std::fmt::Display| ClusterError::Kubeconfig(format!("in-cluster config: {e}"));
-        let mut config = kube::Config::incluster().map_err(|e| err(&e))?;
-        config.connect_timeout = Some(CONNECT_TIMEOUT);
-        config.read_timeout = Some(READ_TIMEOUT);
+        let config = kube::Config::incluster().map_err(|e| err(&e))?;
         let url = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config).map_err(|e| err(&e))?;
-        let cluster = Cluster {
-            client,
-            context: CONTEXT.into(),
-            url,
-        };
+        let (client, watch_client) = build_clients(config).map_err(|e| err(&e))?;
+        let cluster = Cluster { client, watch_client, context: CONTEXT.into(), url };
         clients.insert(CONTEXT.into(), cluster.clone());
         Ok(cluster)
     }

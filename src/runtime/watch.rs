@@ -23,19 +23,15 @@ use tokio::sync::mpsc::UnboundedSender;
 /// How long changes are gathered before the apps they touch reload.
 const COALESCE: Duration = Duration::from_millis(300);
 
-/// Each watch call asks the server to end it after this many seconds, and
-/// the watcher resumes from the last resourceVersion. It must stay below the
-/// client's read timeout (12 s, src/cluster/client.rs): a quiet watch the
-/// server keeps open longer fails with "error reading a body", every time,
-/// and the screen would say the cluster is offline.
-const WATCH_TIMEOUT_SECS: u32 = 10;
-
 /// While a context is reconnecting, how often to ask the server whether it is
 /// back: a resumed watch says nothing until something changes.
 const PROBE: Duration = Duration::from_secs(2);
 
+/// Watches use the cluster's watch client, whose read timeout is above the
+/// server-side watch timeout: with the request client's short read timeout a
+/// quiet watch would fail every few seconds and the screen would say offline.
 fn watch_config() -> watcher::Config {
-    watcher::Config::default().timeout(WATCH_TIMEOUT_SECS)
+    watcher::Config::default()
 }
 
 /// What one watch event means for the screen.
@@ -122,7 +118,8 @@ async fn watch_context(
             return;
         }
     };
-    let client = cluster.client.clone();
+    let client = cluster.watch_client.clone();
+    let probe_client = cluster.client.clone();
     let namespaces: HashMap<String, Vec<String>> = apps.iter().fold(HashMap::new(), |mut m, a| {
         if let Ok(cfg) = engine.app(a) {
             m.entry(cfg.namespace.clone()).or_default().push(a.clone());
@@ -233,7 +230,7 @@ async fn watch_context(
             // A watch that failed resumes from its resourceVersion and then
             // stays silent until something changes: ask the server directly.
             _ = probe.tick(), if !connected && !forbidden && failures > 0 => {
-                if client.apiserver_version().await.is_ok() {
+                if probe_client.apiserver_version().await.is_ok() {
                     connected = true;
                     failures = 0;
                     let _ = tx.send(Msg::Connection { context: context.clone(), state: ConnectionState::Connected });

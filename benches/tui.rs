@@ -124,6 +124,7 @@ fn status(i: usize, variant: usize) -> AppStatus {
         paused_revision: None,
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),
+        last_sync: None,
         target_revision: Some(HEAD.into()),
         message: if in_sync {
             format!("{} resources in sync", counts.synced)

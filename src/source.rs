@@ -63,8 +63,7 @@ type LastFetch = std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>;
 fn mirror_lock(dir: &Path) -> LastFetch {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, LastFetch>>> =
-        OnceLock::new();
+    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, LastFetch>>> = OnceLock::new();
     let mut locks = LOCKS
         .get_or_init(Default::default)
         .lock()

@@ -45,7 +45,10 @@ fn build_clients(mut config: kube::Config) -> Result<(kube::Client, kube::Client
     let mut watch_config = config.clone();
     watch_config.read_timeout = Some(WATCH_READ_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
-    Ok((kube::Client::try_from(config)?, kube::Client::try_from(watch_config)?))
+    Ok((
+        kube::Client::try_from(config)?,
+        kube::Client::try_from(watch_config)?,
+    ))
 }
 
 impl ClusterConnector {
@@ -103,9 +106,14 @@ impl ClusterConnector {
             .await
             .map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
         let url = config.cluster_url.to_string();
-        let (client, watch_client) =
-            build_clients(config).map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
-        let cluster = Cluster { client, watch_client, context: context.clone(), url };
+        let (client, watch_client) = build_clients(config)
+            .map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
+        let cluster = Cluster {
+            client,
+            watch_client,
+            context: context.clone(),
+            url,
+        };
         clients.insert(context, cluster.clone());
         Ok(cluster)
     }
@@ -121,7 +129,12 @@ impl ClusterConnector {
         let config = kube::Config::incluster().map_err(|e| err(&e))?;
         let url = config.cluster_url.to_string();
         let (client, watch_client) = build_clients(config).map_err(|e| err(&e))?;
-        let cluster = Cluster { client, watch_client, context: CONTEXT.into(), url };
+        let cluster = Cluster {
+            client,
+            watch_client,
+            context: CONTEXT.into(),
+            url,
+        };
         clients.insert(CONTEXT.into(), cluster.clone());
         Ok(cluster)
     }

@@ -79,7 +79,7 @@ impl Engine {
     }
 
     /// Restart auto-sync and self-heal; an app paused by a rollback loses its
-    /// pin and is synced to its ref's head.
+    /// pin and is synced to its ref's head, and an auto-sync app syncs now.
     pub async fn resume(&self, name: &str) -> Result<Option<SyncReport>, EngineError> {
         self.refuse_if_readonly("resume")?;
         let app = self.app(name)?.clone();
@@ -91,8 +91,14 @@ impl Engine {
                 r.paused_revision = None;
             })
             .await?;
-        if before.paused_revision.is_some() {
-            return Ok(Some(self.sync(name, &SyncOptions::default()).await?));
+        // A pinned app returns to its head; an auto-sync app catches up now
+        // rather than at the agent's next pass.
+        if before.paused_revision.is_some() || app.auto_sync {
+            let opts = SyncOptions {
+                prune: app.prune,
+                ..Default::default()
+            };
+            return Ok(Some(self.sync(name, &opts).await?));
         }
         Ok(None)
     }

@@ -53,6 +53,8 @@ pub struct AppStatus {
     pub paused_revision: Option<String>,
     pub deployed_revision: Option<String>,
     pub head_revision: Option<String>,
+    /// When the last sync (of any result) was recorded, RFC 3339.
+    pub last_sync: Option<String>,
     /// The revision compared with the cluster (the pin when paused, else the head).
     pub target_revision: Option<String>,
     pub counts: Counts,
@@ -87,6 +89,7 @@ impl AppStatus {
             paused_revision: None,
             deployed_revision: None,
             head_revision: None,
+            last_sync: None,
             target_revision: None,
             counts: Counts::default(),
             message,
@@ -329,6 +332,7 @@ fn fill_record(s: &mut AppStatus, record: &AppRecord) {
     s.suspended = record.suspended;
     s.paused_revision = record.paused_revision.clone();
     s.deployed_revision = record.deployed_revision.clone();
+    s.last_sync = record.history.last().map(|h| h.time.clone());
 }
 
 pub(super) fn summarize(
@@ -378,6 +382,7 @@ pub(super) fn summarize(
         paused_revision: None,
         deployed_revision: None,
         head_revision: Some(desired.head.clone()),
+        last_sync: None,
         target_revision: Some(desired.revision.clone()),
         counts,
         message,

@@ -144,6 +144,8 @@ impl Executor {
                             ..Default::default()
                         };
                         match engine.sync(app, &opts).await {
+                            // The toast already names the apps; with several, say which said what.
+                            Ok(r) if r.succeeded && apps.len() == 1 => lines.push(r.message),
                             Ok(r) if r.succeeded => lines.push(format!("{app}: {}", r.message)),
                             Ok(r) => return Err(format!("{app}: {}", failure_detail(&r))),
                             Err(e) => return Err(format!("{app}: {e}")),

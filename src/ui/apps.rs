@@ -128,6 +128,14 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         .value
         .as_ref()
         .and_then(|h| h.last_sync())
+        // Before its history loads, the status knows the last sync too.
+        .or_else(|| {
+            a.status
+                .value
+                .as_ref()
+                .and_then(|s| s.last_sync.as_deref())
+                .and_then(crate::app::history::parse_time)
+        })
         .map(|t| age(state.now, t))
         .unwrap_or_default();
     Row::new([

@@ -141,6 +141,7 @@ pub fn app_status(
         paused_revision: None,
         deployed_revision: Some(deployed.into()),
         head_revision: Some(HEAD.into()),
+        last_sync: None,
         target_revision: Some(HEAD.into()),
         message: if in_sync {
             format!("{} resources in sync", counts.synced)

@@ -76,6 +76,7 @@ pub(super) fn status(name: &str, sync: SyncStatus) -> AppStatus {
         paused_revision: None,
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),
+        last_sync: None,
         target_revision: Some(HEAD.into()),
         counts,
         message: String::new(),

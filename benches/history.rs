@@ -71,10 +71,11 @@ fn bench_path(repo_dir: &Path, label: &str, path: &str) {
     let ours_all = measure("ours: open + resolve + whole history", 1, n, || {
         let repo = git::open(repo_dir).expect("open");
         let head = git::resolve(&repo, "HEAD").expect("HEAD");
-        HistoryWalker::new(&repo, path, head, opts)
+        let entries: Vec<_> = HistoryWalker::new(&repo, path, head, opts)
             .expect("walker")
-            .map(|e| e.expect("entry"))
-            .count()
+            .collect::<Result<_, _>>()
+            .expect("entries");
+        entries.len()
     });
     let git_page = measure(
         "git log -n 50 --format=%H -- PATH (first page)",

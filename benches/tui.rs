@@ -120,7 +120,7 @@ fn status(i: usize, variant: usize) -> AppStatus {
             SyncStatus::OutOfSync
         },
         health,
-        suspended: i % 97 == 0,
+        suspended: i.is_multiple_of(97),
         paused_revision: None,
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),
@@ -167,7 +167,7 @@ fn entries() -> Vec<AppEntry> {
 }
 
 /// Feeds every LoadStatus effect its answer (from `statuses`, by index).
-fn feed(state: &mut AppState, effects: Vec<Effect>, statuses: &mut Vec<Option<AppStatus>>) {
+fn feed(state: &mut AppState, effects: Vec<Effect>, statuses: &mut [Option<AppStatus>]) {
     for e in effects {
         if let Effect::LoadStatus { app, generation } = e {
             let i = state.app_index(&app).expect("app");
@@ -276,7 +276,7 @@ fn big_world() {
                 generation: state.apps[i].status.generation(),
             })
             .collect();
-        let mut statuses = (0..APPS).map(|i| Some(status(i, 0))).collect();
+        let mut statuses: Vec<Option<AppStatus>> = (0..APPS).map(|i| Some(status(i, 0))).collect();
         feed(&mut state, effects, &mut statuses);
         d
     })

@@ -161,6 +161,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     }
 }
 
+/// Health and its full reason for the selected tree row.
+fn selected_health(state: &AppState) -> Option<(crate::model::Health, String)> {
+    let row = state.selected_row()?;
+    match state.selected_tree_row()?.node {
+        NodeRef::Resource(i) => {
+            let r = row.status.value.as_ref()?.resources.get(i)?;
+            Some((r.health, r.health_reason.clone()))
+        }
+        NodeRef::Owned(i) => Some(crate::health::health(row.owned.get(i)?)),
+    }
+}
+
 /// The Events section: a heading, then one line per Event (type, reason,
 /// age, message), Warnings in the warn style. Empty when nothing is selected.
 fn event_lines<'a>(state: &AppState, theme: &Theme) -> Vec<Vec<Span<'a>>> {
@@ -171,6 +183,13 @@ fn event_lines<'a>(state: &AppState, theme: &Theme) -> Vec<Vec<Span<'a>>> {
         format!("Events: {} {}", key.kind, key.name),
         theme.header,
     )]];
+    // The table's health column is narrow; the whole reason goes here.
+    if let Some((h, reason)) = selected_health(state).filter(|(_, r)| !r.is_empty()) {
+        out.push(vec![Span::styled(
+            format!("{h}: {reason}"),
+            theme.health(h),
+        )]);
+    }
     let slot = state.selected_events();
     let rows = slot.and_then(|s| s.rows.as_ref());
     match (rows, slot.and_then(|s| s.error.as_ref())) {

@@ -263,7 +263,7 @@ fn big_world() {
 
     // The reducer, per message, in batches of APPS messages.
     let batch = APPS as u32;
-    let changed = measure_timed("reducer: AppChanged (per message)", 1, n, || {
+    measure_batch("reducer: AppChanged (per message)", 1, n, batch, || {
         let t = Instant::now();
         for i in 0..APPS {
             std::hint::black_box(update(&mut state, Msg::AppChanged { app: app_name(i) }));
@@ -279,13 +279,13 @@ fn big_world() {
         let mut statuses: Vec<Option<AppStatus>> = (0..APPS).map(|i| Some(status(i, 0))).collect();
         feed(&mut state, effects, &mut statuses);
         d
-    })
-    .per(batch);
+    });
     let mut variant = 0;
-    let loaded = measure_timed(
+    measure_batch(
         "reducer: StatusLoaded, 20 resources (per message)",
         1,
         n,
+        batch,
         || {
             variant += 1;
             let msgs: Vec<Msg> = (0..APPS)
@@ -308,22 +308,21 @@ fn big_world() {
             }
             t.elapsed()
         },
-    )
-    .per(batch);
+    );
     let mut clock = now();
-    let tick = measure_timed("reducer: Tick (per message)", 1, n, || {
+    measure_batch("reducer: Tick (per message)", 1, n, batch, || {
         let t = Instant::now();
         for _ in 0..APPS {
             clock += Duration::from_millis(250);
             std::hint::black_box(update(&mut state, Msg::Tick { now: clock }));
         }
         t.elapsed()
-    })
-    .per(batch);
-    let keys = measure_timed(
+    });
+    measure_batch(
         "reducer: key j/k, moving the selection (per message)",
         1,
         n,
+        batch,
         || {
             let t = Instant::now();
             for k in 0..APPS {
@@ -332,9 +331,7 @@ fn big_world() {
             }
             t.elapsed()
         },
-    )
-    .per(batch);
-    let _ = (changed, loaded, tick, keys);
+    );
 
     // A watch event for the selected app to the frame that shows it:
     // AppChanged → (load) → StatusLoaded → draw, status load itself excluded

@@ -73,16 +73,23 @@ pub fn measure<T>(name: &str, warmup: usize, runs: usize, mut f: impl FnMut() ->
 }
 
 /// Like [`measure`], but `f` times itself (for set-up that must stay untimed).
-pub fn measure_timed(
+pub fn measure_timed(name: &str, warmup: usize, runs: usize, f: impl FnMut() -> Duration) -> Stats {
+    measure_batch(name, warmup, runs, 1, f)
+}
+
+/// Like [`measure_timed`], where each call handles `per` items: prints and
+/// returns the time per item.
+pub fn measure_batch(
     name: &str,
     warmup: usize,
     runs: usize,
+    per: u32,
     mut f: impl FnMut() -> Duration,
 ) -> Stats {
     for _ in 0..warmup {
         f();
     }
-    let s = Stats::from_samples((0..runs).map(|_| f()).collect());
+    let s = Stats::from_samples((0..runs).map(|_| f()).collect()).per(per);
     print_stats(name, &s);
     s
 }

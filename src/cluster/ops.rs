@@ -48,10 +48,21 @@ pub async fn list_labelled(
     value: &str,
 ) -> Result<Vec<Value>, ClusterError> {
     let lp = ListParams::default().labels(&format!("{label}={value}"));
+    // A real apiserver omits apiVersion and kind on the items of a list of
+    // built-in kinds; everything downstream (keys, Secret masking) needs them.
+    let with_type = |mut v: Value| {
+        if v.get("apiVersion").is_none_or(Value::is_null) {
+            v["apiVersion"] = Value::String(kind.resource.api_version.clone());
+        }
+        if v.get("kind").is_none_or(Value::is_null) {
+            v["kind"] = Value::String(kind.resource.kind.clone());
+        }
+        v
+    };
     api(client, kind, None)
         .list(&lp)
         .await
-        .map(|l| l.items.into_iter().map(to_value).collect())
+        .map(|l| l.items.into_iter().map(to_value).map(with_type).collect())
         .map_err(|e| ClusterError::from_kube(&format!("list {}", kind.resource.plural), url, e))
 }
 

@@ -235,10 +235,39 @@ pub fn list(
         if i > offset {
             out.push(b',');
         }
-        write_json(&mut out, &at_version(item, rt));
+        if rt.custom {
+            write_json(&mut out, &at_version(item, rt));
+        } else {
+            write_without_type_meta(&mut out, item);
+        }
     }
     out.extend_from_slice(b"]}");
     Ok(out)
+}
+
+/// The apiserver omits `apiVersion` and `kind` on the items of a list of a
+/// built-in kind (custom resources keep theirs); clients must cope, so
+/// kube-sim does the same rather than hide that from them.
+fn write_without_type_meta(out: &mut Vec<u8>, item: &Value) {
+    let Some(map) = item.as_object() else {
+        write_json(out, item);
+        return;
+    };
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in map
+        .iter()
+        .filter(|(k, _)| k.as_str() != "apiVersion" && k.as_str() != "kind")
+    {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_json(out, &Value::String(k.clone()));
+        out.push(b':');
+        write_json(out, v);
+    }
+    out.push(b'}');
 }
 
 pub fn wants_table(accept: &str) -> bool {

@@ -1,5 +1,8 @@
 //! gitops-tui: the engine behind the terminal UI and the headless commands.
 
+// No unwrap on anything that came from users, files or the network.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod app;
 pub mod cli;
 pub mod cluster;

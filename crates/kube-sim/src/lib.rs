@@ -18,6 +18,8 @@
 // Status errors carry their details by value: they are built on the cold
 // path of a test server, where boxing would only add noise.
 #![allow(clippy::result_large_err)]
+// No unwrap on anything that came from users, files or the network.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod admin;
 pub mod auth;

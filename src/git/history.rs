@@ -14,15 +14,23 @@
 //! The walker is an iterator, so the first page arrives after walking only as
 //! far as it needs. Per-commit results are kept in a memo so a later walk from
 //! a newer head (see `history_cache`) only opens trees of new commits.
+//!
+//! TREESAME for a one-path pathspec is equality of the (id, mode) found at
+//! the path, so each commit's entry is resolved once and reused by all its
+//! children. Resolving goes down one tree per component, and the answer is
+//! remembered for every tree id passed on the way: most commits change only
+//! a few subtrees, so the rest of the descent is a map hit.
 
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 use git2::{Oid, Repository};
 use serde::Serialize;
 
-use super::path::{components, entry_at, same_at};
+use super::path::components;
+use super::raw::{CommitInfo, RawReader, TREE_MODE};
 use super::GitError;
 
 /// One commit of a path's history.
@@ -87,10 +95,29 @@ pub(crate) struct Splice {
     pub old_entries: Arc<[HistoryEntry]>,
 }
 
+/// The (id, mode) at the walked path, `None` when absent.
+type PathEntry = Option<(Oid, i32)>;
+
+struct Walked {
+    info: CommitInfo,
+    /// This commit's parents in `HistoryWalker::parent_pool`.
+    parents: std::ops::Range<usize>,
+    /// Resolved on first comparison; a parent that is never compared (not
+    /// followed) is never resolved.
+    at_path: Option<PathEntry>,
+}
+
 /// Streams the history of a path from a head commit, newest first.
 pub struct HistoryWalker<'r> {
     repo: &'r Repository,
+    raw: RawReader<'r>,
     comps: Vec<String>,
+    /// Commits read so far; a parent is read once, for its date when queued
+    /// and its tree when compared.
+    commits: HashMap<Oid, Walked>,
+    parent_pool: Vec<Oid>,
+    /// (component depth, tree id) -> the entry at the path below that tree.
+    below: HashMap<(usize, Oid), PathEntry>,
     first_parent: bool,
     queue: BinaryHeap<Queued>,
     seq: u64,
@@ -126,7 +153,11 @@ impl<'r> HistoryWalker<'r> {
     ) -> Result<Self, GitError> {
         let mut walker = HistoryWalker {
             repo,
+            raw: RawReader::new(repo)?,
             comps: components(path)?,
+            commits: HashMap::new(),
+            parent_pool: Vec::new(),
+            below: HashMap::new(),
             first_parent: opts.first_parent,
             queue: BinaryHeap::new(),
             seq: 0,
@@ -170,7 +201,7 @@ impl<'r> HistoryWalker<'r> {
         }
         let date = match self.lookup(&oid) {
             Some(node) => node.date,
-            None => self.repo.find_commit(oid)?.time().seconds(),
+            None => self.read(oid)?.info.date,
         };
         self.seq += 1;
         self.queue.push(Queued {
@@ -181,39 +212,96 @@ impl<'r> HistoryWalker<'r> {
         Ok(())
     }
 
+    /// A commit's date, tree and parents, read from the odb once per walk.
+    fn read(&mut self, oid: Oid) -> Result<&mut Walked, GitError> {
+        match self.commits.entry(oid) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let start = self.parent_pool.len();
+                let info = self.raw.commit(oid, &mut self.parent_pool)?;
+                Ok(e.insert(Walked {
+                    info,
+                    parents: start..self.parent_pool.len(),
+                    at_path: None,
+                }))
+            }
+        }
+    }
+
+    /// The entry at the path in this commit's tree, resolved at most once.
+    fn at_path(&mut self, oid: Oid) -> Result<PathEntry, GitError> {
+        let walked = self.read(oid)?;
+        if let Some(found) = walked.at_path {
+            return Ok(found);
+        }
+        let tree = walked.info.tree;
+        let found = self.resolve(tree)?;
+        self.read(oid)?.at_path = Some(found);
+        Ok(found)
+    }
+
+    /// `path::entry_at` with the per-tree memo: stops at the first tree id
+    /// already resolved and records the answer for each tree it opened.
+    fn resolve(&mut self, root: Oid) -> Result<PathEntry, GitError> {
+        let mut current = (root, TREE_MODE);
+        let mut opened: Vec<(usize, Oid)> = Vec::with_capacity(self.comps.len());
+        let found = 'walk: {
+            for (depth, comp) in self.comps.iter().enumerate() {
+                if current.1 != TREE_MODE {
+                    break 'walk None;
+                }
+                if let Some(known) = self.below.get(&(depth, current.0)) {
+                    break 'walk *known;
+                }
+                opened.push((depth, current.0));
+                match self.raw.tree_entry(current.0, comp)? {
+                    Some(entry) => current = entry,
+                    None => break 'walk None,
+                }
+            }
+            Some(current)
+        };
+        for key in opened {
+            self.below.insert(key, found);
+        }
+        Ok(found)
+    }
+
     /// git's try_to_simplify_commit plus the listing decision.
-    fn simplify(&self, oid: Oid) -> Result<Node, GitError> {
-        let commit = self.repo.find_commit(oid)?;
-        let tree = commit.tree_id();
-        let parents: Vec<Oid> = commit.parent_ids().collect();
-        let mut kept = parents.clone();
+    fn simplify(&mut self, oid: Oid) -> Result<Node, GitError> {
+        let own = self.at_path(oid)?;
+        let walked = self.read(oid)?;
+        let (date, range) = (walked.info.date, walked.parents.clone());
         let mut treesame = false;
-        if parents.is_empty() {
-            treesame = entry_at(self.repo, tree, &self.comps)?.is_none();
+        let followed = if self.first_parent {
+            range.start..range.end.min(range.start + 1)
         } else {
-            for (n, parent) in parents.iter().enumerate() {
+            range.clone()
+        };
+        let mut kept: Box<[Oid]> = self.parent_pool[followed].into();
+        if range.is_empty() {
+            treesame = own.is_none();
+        } else {
+            for (n, i) in range.enumerate() {
                 if n == 1 && self.first_parent {
                     break;
                 }
-                let parent_tree = self.repo.find_commit(*parent)?.tree_id();
-                if same_at(self.repo, Some(parent_tree), Some(tree), &self.comps)? {
-                    kept = vec![*parent];
+                let parent = self.parent_pool[i];
+                if self.at_path(parent)? == own {
+                    kept = Box::new([parent]);
                     treesame = true;
                     break;
                 }
-            }
-            if self.first_parent {
-                kept.truncate(1);
             }
         }
         let entry = if treesame {
             None
         } else {
-            Some(Box::new(entry_of(&commit)))
+            Some(Box::new(entry_of(&self.repo.find_commit(oid)?)))
         };
         Ok(Node {
-            date: commit.time().seconds(),
-            parents: kept.into_boxed_slice(),
+            date,
+            parents: kept,
             entry,
         })
     }

@@ -8,6 +8,7 @@
 mod history;
 mod history_cache;
 mod path;
+mod raw;
 mod revert;
 mod tree;
 

@@ -1,12 +1,11 @@
 //! Path handling shared by history and tree reading: an app path split into
-//! components, and the comparison of two trees at that path by entry id, one
-//! component at a time, so unchanged subtrees are never opened.
+//! components, and the entry found at that path in a tree.
 
 use git2::{Oid, Repository};
 
 use super::GitError;
 
-const TREE_MODE: i32 = 0o040000;
+use super::raw::TREE_MODE;
 
 /// Splits a repository-relative path into components; `""`, `"."` and `"/"`
 /// mean the whole tree. `..` is refused so a path can never leave the tree.
@@ -47,49 +46,6 @@ pub(crate) fn entry_at(
         }
     }
     Ok(Some(current))
-}
-
-/// True when the trees `a` and `b` hold the same thing at `comps` (both
-/// absent counts as the same), which is git's TREESAME for a one-path
-/// pathspec. Stops at the first component whose ids agree.
-pub(crate) fn same_at(
-    repo: &Repository,
-    a: Option<Oid>,
-    b: Option<Oid>,
-    comps: &[String],
-) -> Result<bool, git2::Error> {
-    let (mut a, mut b) = (a, b);
-    if comps.is_empty() {
-        return Ok(a == b);
-    }
-    for (i, comp) in comps.iter().enumerate() {
-        if a == b {
-            return Ok(true);
-        }
-        let ea = child(repo, a, comp)?;
-        let eb = child(repo, b, comp)?;
-        if ea == eb {
-            return Ok(true);
-        }
-        if i + 1 == comps.len() {
-            return Ok(false);
-        }
-        a = ea.and_then(|(id, mode)| (mode == TREE_MODE).then_some(id));
-        b = eb.and_then(|(id, mode)| (mode == TREE_MODE).then_some(id));
-    }
-    Ok(a == b)
-}
-
-fn child(
-    repo: &Repository,
-    tree: Option<Oid>,
-    name: &str,
-) -> Result<Option<(Oid, i32)>, git2::Error> {
-    let Some(tree) = tree else {
-        return Ok(None);
-    };
-    let tree = repo.find_tree(tree)?;
-    Ok(tree.get_name(name).map(|e| (e.id(), e.filemode())))
 }
 
 /// Where a symlink stored at `link` (repository-relative) points, as a

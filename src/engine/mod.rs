@@ -5,6 +5,7 @@
 mod agent;
 mod desired_state;
 mod events;
+mod lease;
 mod lifecycle;
 mod status;
 mod sync;

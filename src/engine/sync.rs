@@ -9,6 +9,7 @@
 //! are reported unless `force_conflicts`.
 
 use super::desired_state::DesiredState;
+use super::lease::LEASE_TTL;
 use super::status::PARALLEL_REQUESTS;
 use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::{self, ApplyMode, Cluster, ClusterError, Kind, TRACKING_LABEL};
@@ -16,7 +17,7 @@ use crate::config::AppConfig;
 use crate::drift;
 use crate::model::{ResourceKey, ResourceStatus};
 use crate::sync::desired::{self, apply_order, Desired};
-use crate::sync::record::{InventoryEntry, Lease, SyncRecord};
+use crate::sync::record::{InventoryEntry, SyncRecord};
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
@@ -58,27 +59,6 @@ pub struct SyncReport {
     pub resources: Vec<ResourceResult>,
 }
 
-/// How long a lease lasts without a --wait: a crashed holder frees the app after this.
-const LEASE_TTL: Duration = Duration::from_secs(600);
-
-/// This process, as named in a lease: user, host and pid.
-fn lease_holder() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{}@{host}:{}", who(), std::process::id())
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// The outcome of dry-running one object.
 struct Planned {
     desired: Desired,
@@ -103,58 +83,6 @@ impl Engine {
         let report = result?;
         released?;
         Ok(report)
-    }
-
-    /// Take the app's lease (its record) for this process, or say who has it.
-    async fn acquire_lease(
-        &self,
-        app: &AppConfig,
-        cluster: &Cluster,
-        ttl: Duration,
-    ) -> Result<(), EngineError> {
-        let me = lease_holder();
-        let now = unix_now();
-        let busy = std::sync::Mutex::new(None);
-        self.records(cluster)
-            .update(&app.name, |r| {
-                if let Some(l) = r
-                    .lease
-                    .as_ref()
-                    .filter(|l| l.is_live(now) && l.holder != me)
-                {
-                    *busy.lock().unwrap_or_else(|e| e.into_inner()) = Some(l.clone());
-                    return;
-                }
-                *busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                r.lease = Some(Lease {
-                    holder: me.clone(),
-                    expires: now + ttl.as_secs(),
-                });
-            })
-            .await?;
-        match busy.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(l) => Err(EngineError::Busy {
-                app: app.name.clone(),
-                holder: l.holder,
-                until: humantime::format_rfc3339_seconds(
-                    std::time::UNIX_EPOCH + Duration::from_secs(l.expires),
-                )
-                .to_string(),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    async fn release_lease(&self, app: &AppConfig, cluster: &Cluster) -> Result<(), EngineError> {
-        let me = lease_holder();
-        self.records(cluster)
-            .update(&app.name, |r| {
-                if r.lease.as_ref().is_some_and(|l| l.holder == me) {
-                    r.lease = None;
-                }
-            })
-            .await?;
-        Ok(())
     }
 
     async fn sync_leased(

@@ -48,18 +48,7 @@ async fn the_agent_follows_the_ref_and_heals_drift_but_not_suspended_apps() {
             .collect::<Vec<_>>(),
         vec!["healed"]
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     // Suspended (seen through the record, as another process would set it): untouched.
     f.engine().suspend("shop").await.expect("suspend");
     f.commit(
@@ -70,33 +59,11 @@ async fn the_agent_follows_the_ref_and_heals_drift_but_not_suspended_apps() {
         "green",
     );
     assert!(engine.agent_pass(&mut backoff).await.is_empty());
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     // Resuming an auto-sync app catches it up at once; the agent then has nothing to do.
     let report = f.engine().resume("shop").await.expect("resume");
     assert!(report.is_some_and(|r| r.succeeded));
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "green"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "green");
     assert!(engine.agent_pass(&mut backoff).await.is_empty());
 }
 

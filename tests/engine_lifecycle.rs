@@ -83,36 +83,14 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
             .any(|r| r.action == "would be configured"),
         "{preview:?}"
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
 
     let report = engine
         .rollback("shop", &target, false)
         .await
         .expect("rollback");
     assert!(report.succeeded);
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "red"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
     let status = engine.status("shop").await.expect("status");
     assert_eq!(status.paused_revision.as_deref(), Some(first.as_str()));
     // Paused: compared with the pin, so it is in sync although the head differs.
@@ -125,32 +103,10 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
             .expect("sync")
             .succeeded
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "red"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
 
     engine.resume("shop").await.expect("resume");
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     let status = engine.status("shop").await.expect("status");
     assert_eq!(status.paused_revision, None);
     assert_eq!(status.deployed_revision.as_deref(), Some(head.as_str()));
@@ -184,18 +140,7 @@ async fn rollback_previous_goes_to_the_revision_deployed_before() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "red"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
     // Without --yes and without a terminal, nothing happens.
     let out = f.cli(&["rollback", "shop", "--to", "HEAD"]);
     assert_eq!(out.status.code(), Some(2));
@@ -416,18 +361,7 @@ async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
         cm("red")
     );
     assert!(!f.repo.join("apps/shop/extra.yaml").exists());
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "red"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
     assert!(!f.exists("v1", "ConfigMap", "shop", "extra"));
     assert_eq!(
         engine.status("shop").await.expect("status").paused_revision,
@@ -476,18 +410,7 @@ async fn a_remote_repository_is_mirrored_with_git_and_refreshed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     assert!(
         cache.join("gitops-tui/repos").exists(),
         "mirrored under the cache directory"

@@ -161,18 +161,7 @@ async fn kubectl_scale_and_edit_are_drift_and_sync_takes_them_back() {
         ]),
         "2"
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     assert_eq!(
         f.engine().status("shop").await.expect("status").sync,
         SyncStatus::Synced
@@ -431,18 +420,7 @@ async fn a_conflict_with_another_apply_manager_is_reported_unless_forced() {
         "{}",
         failed.message
     );
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "green"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "green");
     let forced = f
         .engine()
         .sync(
@@ -455,18 +433,7 @@ async fn a_conflict_with_another_apply_manager_is_reported_unless_forced() {
         .await
         .expect("sync");
     assert!(forced.succeeded, "{forced:?}");
-    assert_eq!(
-        f.kubectl_ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.color}"
-        ]),
-        "blue"
-    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
 }
 
 /// Regression: a sync without prune used to forget objects whose kind left

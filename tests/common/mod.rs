@@ -137,6 +137,19 @@ impl Fixture {
             .expect("gitops-tui runs")
     }
 
+    /// One key of a ConfigMap's data, read with kubectl.
+    pub fn cm_data(&self, namespace: &str, name: &str, key: &str) -> String {
+        self.kubectl_ok(&[
+            "get",
+            "cm",
+            name,
+            "-n",
+            namespace,
+            "-o",
+            &format!("jsonpath={{.data.{key}}}"),
+        ])
+    }
+
     /// resourceVersion of an object, via the simulator's store.
     pub fn rv(&self, api_version: &str, kind: &str, ns: &str, name: &str) -> Option<String> {
         self.sim.get(api_version, kind, ns, name).and_then(|o| {

@@ -105,6 +105,17 @@ impl Engine {
 
     /// The commits touching the app's path, newest first.
     pub async fn commits(&self, name: &str) -> Result<Vec<HistoryEntry>, EngineError> {
+        Ok(self.commits_marked(name, None, None).await?.0)
+    }
+
+    /// The path's commits plus which of them hold the content of `deployed`
+    /// and `pinned`, in one trip to a blocking thread (one fetch, one open).
+    async fn commits_marked(
+        &self,
+        name: &str,
+        deployed: Option<String>,
+        pinned: Option<String>,
+    ) -> Result<(Vec<HistoryEntry>, Option<String>, Option<String>), EngineError> {
         let app = self.app(name)?.clone();
         let base = self.config.base_dir.clone();
         blocking(move || {
@@ -117,32 +128,26 @@ impl Engine {
                     app: app.name.clone(),
                     source,
                 })?;
-            Ok::<_, EngineError>(entries.to_vec())
+            let shas: Vec<String> = entries.iter().map(|c| c.sha.clone()).collect();
+            let find =
+                |rev: &Option<String>| rev.as_deref().and_then(|r| content_commit(&repo, &shas, r));
+            let marks = (find(&deployed), find(&pinned));
+            Ok::<_, EngineError>((entries.to_vec(), marks.0, marks.1))
         })
         .await?
     }
 
     pub async fn history(&self, name: &str) -> Result<HistoryReport, EngineError> {
         let app = self.app(name)?.clone();
-        let commits = self.commits(name).await?;
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;
-        let marks = {
-            let app = app.clone();
-            let base = self.config.base_dir.clone();
-            let shas: Vec<String> = commits.iter().map(|c| c.sha.clone()).collect();
-            let deployed = record.deployed_revision.clone();
-            let pinned = record.paused_revision.clone();
-            blocking(move || {
-                let repo = source::open(&app, &base)?;
-                let find = |rev: &Option<String>| {
-                    rev.as_deref().and_then(|r| content_commit(&repo, &shas, r))
-                };
-                Ok::<_, EngineError>((find(&deployed), find(&pinned)))
-            })
-            .await??
-        };
-        let (deployed, pinned) = marks;
+        let (commits, deployed, pinned) = self
+            .commits_marked(
+                name,
+                record.deployed_revision.clone(),
+                record.paused_revision.clone(),
+            )
+            .await?;
         let head = commits.first().map(|c| c.sha.clone());
         Ok(HistoryReport {
             app: app.name.clone(),

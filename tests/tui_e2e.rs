@@ -7,7 +7,8 @@
 //! The pane runs a small script: the binary, then `echo EXIT:$?` and
 //! `stty -a`, so after the TUI exits the pane shows how it left the terminal.
 //!
-//! Skipped (with a message) when tmux is not installed.
+//! tmux is required (`.ci/run` installs it): without it these tests fail
+//! rather than pass having tested nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -40,11 +41,11 @@ struct Session {
 }
 
 impl Session {
-    fn start(test: &str) -> Option<Session> {
-        if !tmux_available() {
-            eprintln!("tmux not installed: skipping {test}");
-            return None;
-        }
+    fn start(test: &str) -> Session {
+        assert!(
+            tmux_available(),
+            "tmux is required for the end-to-end tests (apt-get install tmux)"
+        );
         static N: AtomicU32 = AtomicU32::new(0);
         let socket = format!(
             "gitops-tui-e2e-{}-{}-{test}",
@@ -76,7 +77,7 @@ impl Session {
             "tmux new-session: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Some(session)
+        session
     }
 
     fn tmux(&self, args: &[&str]) -> Output {
@@ -326,9 +327,7 @@ fn child_named(parent: u32, name: &str) -> Option<u32> {
 /// Find the drifted app, read its diff, sync it, see it turn Synced.
 #[test]
 fn tour_find_the_drift_read_the_diff_sync_it() {
-    let Some(t) = Session::start("tour") else {
-        return;
-    };
+    let t = Session::start("tour");
     t.wait_loaded();
     assert_eq!(
         t.pane_format("#{alternate_on}"),
@@ -354,7 +353,10 @@ fn tour_find_the_drift_read_the_diff_sync_it() {
     t.wait_for("back in resources", |s| s.contains("▶ Resources: catalog"));
 
     t.send(&["s"]);
-    let dialog = t.wait_for("the sync dialog", |s| s.contains("Sync catalog"));
+    // Each wait names everything asserted after it: a capture can land mid-paint.
+    let dialog = t.wait_for("the sync dialog", |s| {
+        s.contains("Sync catalog") && s.contains("~ update apps/Deployment catalog/catalog")
+    });
     assert!(
         dialog.contains("~ update apps/Deployment catalog/catalog"),
         "the dialog lists the change:\n{dialog}"
@@ -375,9 +377,7 @@ fn tour_find_the_drift_read_the_diff_sync_it() {
 /// Pick an older commit of storefront in the commits pane and roll back.
 #[test]
 fn rollback_to_an_older_commit_pauses_the_app() {
-    let Some(t) = Session::start("rollback") else {
-        return;
-    };
+    let t = Session::start("rollback");
     t.wait_loaded();
     t.select_app("storefront");
     // Apps → Resources → Diff → Commits.
@@ -400,7 +400,9 @@ fn rollback_to_an_older_commit_pauses_the_app() {
     });
     t.send(&["r"]);
     let dialog = t.wait_for("the rollback preview", |s| {
-        s.contains("Rollback storefront") && s.contains("Against live:")
+        s.contains("Rollback storefront")
+            && s.contains("Against live:")
+            && s.contains("update ConfigMap storefront/storefront-settings")
     });
     assert!(
         dialog.contains("update ConfigMap storefront/storefront-settings"),
@@ -408,7 +410,8 @@ fn rollback_to_an_older_commit_pauses_the_app() {
     );
     t.send(&["y"]);
     let screen = t.wait_for("storefront paused by the rollback", |s| {
-        app_row(s, "storefront").is_some_and(|r| r.contains("PAUSED"))
+        app_row(s, "storefront").is_some_and(|r| r.contains("PAUSED") && r.contains('→'))
+            && s.contains("rolled back")
     });
     let row = app_row(&screen, "storefront").unwrap_or_default();
     assert!(row.contains('→'), "deployed → head revision shown: {row}");
@@ -427,9 +430,7 @@ fn rollback_to_an_older_commit_pauses_the_app() {
 /// `p` suspends (confirm), the marker shows; `p` again resumes, it goes.
 #[test]
 fn suspend_then_resume() {
-    let Some(t) = Session::start("suspend") else {
-        return;
-    };
+    let t = Session::start("suspend");
     t.wait_loaded();
     t.select_app("checkout");
     let before = app_row(&t.screen(), "checkout").unwrap_or_default();
@@ -461,13 +462,11 @@ fn suspend_then_resume() {
 /// and the terminal is as it was.
 #[test]
 fn help_then_quit_restores_the_terminal() {
-    let Some(t) = Session::start("quit") else {
-        return;
-    };
+    let t = Session::start("quit");
     t.wait_loaded();
     t.send(&["?"]);
-    let help = t.wait_for("the help overlay", |s| s.contains("Help: keys"));
-    for words in [
+    let words = [
+        "Help: keys",
         "sync selected/marked",
         "suspend/resume",
         "rollback to commit",
@@ -476,8 +475,12 @@ fn help_then_quit_restores_the_terminal() {
         "quit",
         "Navigation",
         "Operations",
-    ] {
-        assert!(help.contains(words), "help lacks {words:?}:\n{help}");
+    ];
+    // Wait for the whole overlay: a capture can land mid-paint, when only
+    // its first rows are on screen (this made the test flaky).
+    let help = t.wait_for("the help overlay", |s| words.iter().all(|w| s.contains(w)));
+    for w in words {
+        assert!(help.contains(w), "help lacks {w:?}:\n{help}");
     }
     t.send(&["Escape"]);
     t.wait_for("the help closed", |s| !s.contains("Help: keys"));
@@ -488,9 +491,7 @@ fn help_then_quit_restores_the_terminal() {
 /// SIGTERM to the binary: it exits 0 and restores the terminal too.
 #[test]
 fn sigterm_restores_the_terminal() {
-    let Some(t) = Session::start("sigterm") else {
-        return;
-    };
+    let t = Session::start("sigterm");
     t.wait_loaded();
     let pid = t.binary_pid();
     let status = Command::new("kill")

@@ -4,10 +4,12 @@
 
 mod client;
 mod kinds;
+pub mod live_cache;
 mod ops;
 
 pub use client::{Cluster, ClusterConnector, KubeOptions};
 pub use kinds::{Kind, KindResolver};
+pub use live_cache::LiveCache;
 pub use ops::{apply, delete, get, list_labelled, ApplyMode};
 
 pub const FIELD_MANAGER: &str = "gitops-tui";

@@ -1,20 +1,31 @@
 //! The verbs the engine needs, on objects as JSON.
+//!
+//! Requests are built with kube's request builder and answered as plain
+//! `serde_json::Value`: everything downstream works on JSON, and going
+//! through `DynamicObject` would convert every object once more.
 
+use super::live_cache::with_type;
 use super::{ClusterError, Kind, FIELD_MANAGER};
 use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy,
+    DeleteParams, DynamicObject, GetParams, ListParams, Patch, PatchParams, PropagationPolicy,
 };
+use kube::core::Request;
+use kube::Resource;
 use serde_json::Value;
 
-fn api(client: &kube::Client, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
-    match (kind.namespaced, namespace) {
-        (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &kind.resource),
-        _ => Api::all_with(client.clone(), &kind.resource),
-    }
+/// The collection URL of `kind`, in `namespace` when the kind is namespaced.
+fn request(kind: &Kind, namespace: Option<&str>) -> Request {
+    let namespace = if kind.namespaced { namespace } else { None };
+    Request::new(DynamicObject::url_path(&kind.resource, namespace))
 }
 
-fn to_value(o: DynamicObject) -> Value {
-    serde_json::to_value(o).unwrap_or(Value::Null)
+async fn send(
+    client: &kube::Client,
+    built: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<Value, kube::Error> {
+    client
+        .request::<Value>(built.map_err(kube::Error::BuildRequest)?)
+        .await
 }
 
 fn describe(kind: &Kind, namespace: Option<&str>, name: &str) -> String {
@@ -32,11 +43,20 @@ pub async fn get(
     namespace: Option<&str>,
     name: &str,
 ) -> Result<Option<Value>, ClusterError> {
-    api(client, kind, namespace)
-        .get_opt(name)
-        .await
-        .map(|o| o.map(to_value))
-        .map_err(|e| ClusterError::from_kube(&describe(kind, namespace, name), url, e))
+    match send(
+        client,
+        request(kind, namespace).get(name, &GetParams::default()),
+    )
+    .await
+    {
+        Ok(v) => Ok(Some(v)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        Err(e) => Err(ClusterError::from_kube(
+            &describe(kind, namespace, name),
+            url,
+            e,
+        )),
+    }
 }
 
 /// Objects of a kind carrying `label=value`, across all namespaces.
@@ -48,22 +68,15 @@ pub async fn list_labelled(
     value: &str,
 ) -> Result<Vec<Value>, ClusterError> {
     let lp = ListParams::default().labels(&format!("{label}={value}"));
-    // A real apiserver omits apiVersion and kind on the items of a list of
-    // built-in kinds; everything downstream (keys, Secret masking) needs them.
-    let with_type = |mut v: Value| {
-        if v.get("apiVersion").is_none_or(Value::is_null) {
-            v["apiVersion"] = Value::String(kind.resource.api_version.clone());
-        }
-        if v.get("kind").is_none_or(Value::is_null) {
-            v["kind"] = Value::String(kind.resource.kind.clone());
-        }
-        v
-    };
-    api(client, kind, None)
-        .list(&lp)
+    let mut list = send(client, request(kind, None).list(&lp))
         .await
-        .map(|l| l.items.into_iter().map(to_value).map(with_type).collect())
-        .map_err(|e| ClusterError::from_kube(&format!("list {}", kind.resource.plural), url, e))
+        .map_err(|e| ClusterError::from_kube(&format!("list {}", kind.resource.plural), url, e))?;
+    Ok(match list.get_mut("items").map(Value::take) {
+        // A real apiserver omits apiVersion and kind on the items of a list of
+        // built-in kinds; everything downstream (keys, Secret masking) needs them.
+        Some(Value::Array(items)) => items.into_iter().map(|v| with_type(v, kind)).collect(),
+        _ => Vec::new(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,11 +104,12 @@ pub async fn apply(
     let mut params = PatchParams::apply(FIELD_MANAGER);
     params.force = force;
     params.dry_run = mode == ApplyMode::DryRun;
-    api(client, kind, namespace)
-        .patch(name, &params, &Patch::Apply(object))
-        .await
-        .map(to_value)
-        .map_err(|e| ClusterError::from_kube(&describe(kind, namespace, name), url, e))
+    send(
+        client,
+        request(kind, namespace).patch(name, &params, &Patch::Apply(object)),
+    )
+    .await
+    .map_err(|e| ClusterError::from_kube(&describe(kind, namespace, name), url, e))
 }
 
 pub async fn delete(
@@ -109,7 +123,7 @@ pub async fn delete(
         propagation_policy: Some(PropagationPolicy::Background),
         ..Default::default()
     };
-    match api(client, kind, namespace).delete(name, &dp).await {
+    match send(client, request(kind, namespace).delete(name, &dp)).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         Err(e) => Err(ClusterError::from_kube(

@@ -7,6 +7,7 @@ mod desired_state;
 mod events;
 mod lease;
 mod lifecycle;
+mod observe;
 mod status;
 mod sync;
 
@@ -17,10 +18,11 @@ pub use status::{AppStatus, Counts, ResourceState};
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
 
 use crate::cluster::Cluster;
-use crate::cluster::{ClusterConnector, ClusterError, KindResolver, KubeOptions};
+use crate::cluster::{ClusterConnector, ClusterError, KindResolver, KubeOptions, LiveCache};
 use crate::config::{AppConfig, Config};
 use crate::source::SourceError;
 use crate::sync::record::RecordStore;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -47,6 +49,9 @@ pub struct Engine {
     connector: ClusterConnector,
     kinds: KindResolver,
     dry_runs: status::DryRunCache,
+    /// Live objects from the TUI's watches; empty (and unused) until a
+    /// runtime attaches a context.
+    live: Arc<LiveCache>,
     readonly: bool,
 }
 
@@ -57,12 +62,18 @@ impl Engine {
             connector: ClusterConnector::new(kube),
             kinds: KindResolver::default(),
             dry_runs: status::DryRunCache::default(),
+            live: Arc::default(),
             readonly,
         }
     }
 
     pub fn readonly(&self) -> bool {
         self.readonly
+    }
+
+    /// The cache a runtime's watches fill (see `cluster::live_cache`).
+    pub fn live_cache(&self) -> Arc<LiveCache> {
+        self.live.clone()
     }
 
     pub fn app(&self, name: &str) -> Result<&AppConfig, EngineError> {

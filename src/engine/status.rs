@@ -6,18 +6,18 @@
 //! the dry-run is refused, by the local normaliser.
 
 use super::desired_state::DesiredState;
+use super::observe::{Observed, Read};
 use super::{Engine, EngineError};
-use crate::cluster::{self, ApplyMode, Cluster, Kind, FIELD_MANAGER, TRACKING_LABEL};
+use crate::cluster::{self, ApplyMode, Cluster, FIELD_MANAGER};
 use crate::config::AppConfig;
 use crate::drift::{self, IgnoreRule, ResourceDrift};
 use crate::health;
 use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
-use crate::sync::desired::{key_of, Desired};
+use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// How many requests run at once against one cluster.
 pub(super) const PARALLEL_REQUESTS: usize = 16;
@@ -125,30 +125,38 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        let resources = self.compare(&app, &cluster, &desired, &record).await?;
-        Ok(summarize(&app, &record, &desired, resources))
+        let (resources, warnings) = self.compare(&app, &cluster, &desired, &record).await?;
+        let mut status = summarize(&app, &record, &desired, resources);
+        status.warnings.extend(warnings);
+        Ok(status)
     }
 
-    /// Per-resource drift of `desired` against the cluster, plus Extra objects.
+    /// Per-resource drift of `desired` against the cluster, plus Extra
+    /// objects, and warnings about what could not be looked at.
     pub(super) async fn compare(
         &self,
         app: &AppConfig,
         cluster: &Cluster,
         desired: &DesiredState,
         record: &AppRecord,
-    ) -> Result<Vec<ResourceState>, EngineError> {
+    ) -> Result<(Vec<ResourceState>, Vec<String>), EngineError> {
         let rules = &app.ignore_differences;
         let use_dry_run = !self.readonly;
+        let observed = self
+            .observe(app, cluster, desired, record, Read::Cached)
+            .await?;
         let compared: Vec<Result<ResourceState, EngineError>> =
             // Futures built up front: a closure inside the stream would make
             // this future not Send for every lifetime, which tokio::spawn needs.
-            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, d, rules, use_dry_run, &self.dry_runs)).collect::<Vec<_>>())
+            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, &observed, d, rules, use_dry_run, &self.dry_runs)).collect::<Vec<_>>())
                 .buffered(PARALLEL_REQUESTS)
                 .collect()
                 .await;
         let mut out = compared.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let wanted: BTreeSet<ResourceKey> = desired.objects.iter().map(|d| d.key.clone()).collect();
-        for (key, live) in self.extras(app, cluster, desired, record, &wanted).await? {
+        let Observed {
+            extras, warnings, ..
+        } = observed;
+        for (key, live) in extras {
             let (h, reason) = health::health(&live);
             let api_version = live
                 .get("apiVersion")
@@ -165,91 +173,13 @@ impl Engine {
                 live: Some(live),
             });
         }
-        Ok(out)
-    }
-
-    /// Objects of this app that Git no longer has: labelled for the app or in
-    /// the last sync's inventory, minus what is desired and SOPS-skipped.
-    pub(super) async fn extras(
-        &self,
-        app: &AppConfig,
-        cluster: &Cluster,
-        desired: &DesiredState,
-        record: &AppRecord,
-        wanted: &BTreeSet<ResourceKey>,
-    ) -> Result<BTreeMap<ResourceKey, Value>, EngineError> {
-        let mut kinds: BTreeMap<(String, String), Kind> = BTreeMap::new();
-        for d in &desired.objects {
-            if let Some(k) = &d.kind {
-                kinds.insert((d.api_version.clone(), d.key.kind.clone()), k.clone());
-            }
-        }
-        for entry in &record.inventory {
-            let id = (entry.api_version.clone(), entry.kind.clone());
-            if kinds.contains_key(&id) {
-                continue;
-            }
-            match self
-                .kinds
-                .resolve(
-                    &cluster.client,
-                    &cluster.url,
-                    &entry.api_version,
-                    &entry.kind,
-                )
-                .await
-            {
-                Ok(k) => {
-                    kinds.insert(id, k);
-                }
-                Err(cluster::ClusterError::UnknownKind { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let skip: BTreeSet<&ResourceKey> = desired.sops.iter().collect();
-        let mut found = BTreeMap::new();
-        for kind in kinds.values() {
-            for live in cluster::list_labelled(
-                &cluster.client,
-                &cluster.url,
-                kind,
-                TRACKING_LABEL,
-                &app.name,
-            )
-            .await?
-            {
-                let key = key_of(&live);
-                if !wanted.contains(&key) && !skip.contains(&key) {
-                    found.insert(key, live);
-                }
-            }
-        }
-        for entry in &record.inventory {
-            let key = entry.key();
-            if wanted.contains(&key) || skip.contains(&key) || found.contains_key(&key) {
-                continue;
-            }
-            let Some(kind) = kinds.get(&(entry.api_version.clone(), entry.kind.clone())) else {
-                continue;
-            };
-            if let Some(live) = cluster::get(
-                &cluster.client,
-                &cluster.url,
-                kind,
-                entry.namespace.as_deref(),
-                &entry.name,
-            )
-            .await?
-            {
-                found.insert(key, live);
-            }
-        }
-        Ok(found)
+        Ok((out, warnings))
     }
 }
 
 async fn compare_one(
     cluster: &Cluster,
+    observed: &Observed,
     d: &Desired,
     rules: &[IgnoreRule],
     use_dry_run: bool,
@@ -267,15 +197,7 @@ async fn compare_one(
     let Some(kind) = &d.kind else {
         return Ok(missing("its kind is not served yet"));
     };
-    let live = cluster::get(
-        &cluster.client,
-        &cluster.url,
-        kind,
-        d.key.namespace.as_deref(),
-        &d.key.name,
-    )
-    .await?;
-    let Some(live) = live else {
+    let Some(live) = observed.live_of(cluster, d, kind).await? else {
         return Ok(missing("not in the cluster"));
     };
     let drift = if use_dry_run {

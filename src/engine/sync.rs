@@ -10,6 +10,7 @@
 
 use super::desired_state::DesiredState;
 use super::lease::LEASE_TTL;
+use super::observe::{Observed, Read};
 use super::status::PARALLEL_REQUESTS;
 use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::{self, ApplyMode, Cluster, ClusterError, Kind, TRACKING_LABEL};
@@ -21,7 +22,7 @@ use crate::sync::record::{InventoryEntry, SyncRecord};
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Default)]
@@ -110,6 +111,13 @@ impl Engine {
             resources: vec![],
         };
 
+        // What the cluster holds now: the live side of the plan, and the
+        // Extras (stage one only creates or updates desired objects, so it
+        // cannot change which objects are extra).
+        let observed = self
+            .observe(&app, &cluster, &desired, &record, Read::Fresh)
+            .await?;
+
         // Stage one: the namespace create_namespace asks for, then the app's
         // own Namespaces and CRDs.
         let mut stage_one: Vec<Desired> = desired
@@ -125,7 +133,7 @@ impl Engine {
         {
             stage_one.insert(0, self.created_namespace(&cluster, &app.namespace).await?);
         }
-        let planned = plan(&cluster, stage_one, opts.force_conflicts).await;
+        let planned = plan(&cluster, &observed, stage_one, opts.force_conflicts).await;
         let (ok, failed) = split(planned);
         if !failed.is_empty() {
             report.resources = failed;
@@ -156,7 +164,7 @@ impl Engine {
             .cloned()
             .collect();
         apply_order(&mut stage_two);
-        let (ok, failed) = split(plan(&cluster, stage_two, opts.force_conflicts).await);
+        let (ok, failed) = split(plan(&cluster, &observed, stage_two, opts.force_conflicts).await);
         if !failed.is_empty() {
             report.message = format!(
                 "{} object(s) failed the dry-run: nothing of stage two was applied{}",
@@ -174,10 +182,7 @@ impl Engine {
 
         // What Git no longer has: pruned when asked to, else kept in the
         // inventory so it stays visible as Extra (even when its kind is gone from Git).
-        let wanted: BTreeSet<ResourceKey> = desired.objects.iter().map(|d| d.key.clone()).collect();
-        let extras = self
-            .extras(&app, &cluster, &desired, &record, &wanted)
-            .await?;
+        let extras = observed.extras;
         let mut kept: Vec<InventoryEntry> = Vec::new();
         if (app.prune || opts.prune) && !apply_failed && !desired.incomplete {
             let (pruned, remaining) = self.prune(&app, &cluster, extras, opts.dry_run).await?;
@@ -445,6 +450,7 @@ fn split(planned: Vec<Result<Planned, ResourceResult>>) -> (Vec<Planned>, Vec<Re
 /// Dry-run every object (in parallel) and decide what to write.
 async fn plan(
     cluster: &Cluster,
+    observed: &Observed,
     objects: Vec<Desired>,
     force_conflicts: bool,
 ) -> Vec<Result<Planned, ResourceResult>> {
@@ -452,7 +458,7 @@ async fn plan(
     stream::iter(
         objects
             .into_iter()
-            .map(|d| plan_one(cluster, d, force_conflicts))
+            .map(|d| plan_one(cluster, observed, d, force_conflicts))
             .collect::<Vec<_>>(),
     )
     .buffered(PARALLEL_REQUESTS)
@@ -462,6 +468,7 @@ async fn plan(
 
 async fn plan_one(
     cluster: &Cluster,
+    observed: &Observed,
     d: Desired,
     force_conflicts: bool,
 ) -> Result<Planned, ResourceResult> {
@@ -479,15 +486,10 @@ async fn plan_one(
             ),
         ));
     };
-    let live = cluster::get(
-        &cluster.client,
-        &cluster.url,
-        &kind,
-        d.key.namespace.as_deref(),
-        &d.key.name,
-    )
-    .await
-    .map_err(|e| fail(&d, e.to_string()))?;
+    let live = observed
+        .live_of(cluster, &d, &kind)
+        .await
+        .map_err(|e| fail(&d, e.to_string()))?;
     let mut force = force_conflicts;
     let mut result = cluster::apply(
         &cluster.client,

@@ -1,24 +1,25 @@
 //! Watches that keep the screen live: per cluster, the app records (so a
-//! teammate's suspend shows within a second), the objects carrying the
-//! tracking label (drift and health change), and ReplicaSets and Pods (the
-//! resource tree). Each watch uses kube-runtime's watcher with its default
-//! backoff; its errors drive the connection state in the status bar.
+//! teammate's suspend shows within a second), one watch per kind the apps
+//! need of the objects carrying the tracking label (drift and health
+//! change; their reflector stores are the engine's live cache), and
+//! ReplicaSets and Pods (the resource tree). Each watch uses kube-runtime's
+//! watcher with its default backoff; its errors drive the connection state
+//! in the status bar.
 
 use crate::app::{ConnectionState, Msg};
+use crate::cluster::live_cache::{self, KindRequest, LiveCache};
 use crate::cluster::TRACKING_LABEL;
 use crate::engine::Engine;
 use futures::{stream, StreamExt};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
-use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, PartialObjectMeta};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::Api;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// How long changes are gathered before the apps they touch reload.
 const COALESCE: Duration = Duration::from_millis(300);
@@ -59,10 +60,14 @@ pub fn spawn(
     by_context
         .into_iter()
         .map(|(context, apps)| {
+            // Attached before any status loads, so the first one already
+            // asks for the kinds its app needs.
+            let kinds_wanted = engine.live_cache().attach(&context);
             tokio::spawn(watch_context(
                 engine.clone(),
                 context,
                 apps,
+                kinds_wanted,
                 record_namespace.clone(),
                 tx.clone(),
             ))
@@ -70,29 +75,16 @@ pub fn spawn(
         .collect()
 }
 
-/// A metadata-only watch (`PartialObjectMeta`) of the objects carrying the
-/// tracking label: enough to know which app changed, and Secret values never
-/// reach this process.
-fn label_stream<K>(client: kube::Client, selector: &str) -> stream::BoxStream<'static, Seen>
-where
-    K: kube::Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + serde::de::DeserializeOwned
-        + 'static,
-{
-    let api: Api<PartialObjectMeta<K>> = Api::all(client);
-    watcher::watcher(api, watch_config().labels(selector))
-        .default_backoff()
+/// The watch of one kind's labelled objects (see `live_cache::watch_kind`):
+/// which apps changed.
+fn kind_stream(client: kube::Client, request: KindRequest) -> stream::BoxStream<'static, Seen> {
+    live_cache::watch_kind(client, request)
         .map(|e| match e {
             Ok(Event::Apply(o)) | Ok(Event::Delete(o)) | Ok(Event::InitApply(o)) => {
                 let labels = o.metadata.labels.unwrap_or_default();
-                let apps = labels.get(TRACKING_LABEL).cloned().into_iter().collect();
-                Seen::Apps(apps)
+                Seen::Apps(labels.get(TRACKING_LABEL).cloned().into_iter().collect())
             }
-            Ok(_) => Seen::Healthy,
+            Ok(Event::Init | Event::InitDone) => Seen::Healthy,
             Err(e) => Seen::Error(e),
         })
         .boxed()
@@ -102,9 +94,13 @@ async fn watch_context(
     engine: Arc<Engine>,
     context: String,
     apps: Vec<String>,
+    mut kinds_wanted: UnboundedReceiver<KindRequest>,
     record_namespace: String,
     tx: UnboundedSender<Msg>,
 ) {
+    // The watches end with this task, and the cache stops answering for
+    // the context.
+    let _detach = Detach(engine.live_cache(), context.clone());
     let Some(first) = apps.first() else { return };
     let cluster = match engine.cluster_of(first).await {
         Ok(c) => c,
@@ -146,20 +142,7 @@ async fn watch_context(
         Err(e) => Seen::Error(e),
     })
     .boxed();
-    let selector = TRACKING_LABEL.to_string();
-    let mut streams = vec![
-        records,
-        label_stream::<Deployment>(client.clone(), &selector),
-        label_stream::<StatefulSet>(client.clone(), &selector),
-        label_stream::<DaemonSet>(client.clone(), &selector),
-        label_stream::<Service>(client.clone(), &selector),
-        label_stream::<ConfigMap>(client.clone(), &selector),
-        label_stream::<Secret>(client.clone(), &selector),
-        label_stream::<Ingress>(client.clone(), &selector),
-        label_stream::<Job>(client.clone(), &selector),
-        label_stream::<CronJob>(client.clone(), &selector),
-        label_stream::<PersistentVolumeClaim>(client.clone(), &selector),
-    ];
+    let mut streams = vec![records];
     // ReplicaSets and Pods of the apps' namespaces, kept in reflector stores.
     let (rs_store, rs_writer) = kube::runtime::reflector::store::<ReplicaSet>();
     let (pod_store, pod_writer) = kube::runtime::reflector::store::<Pod>();
@@ -186,6 +169,7 @@ async fn watch_context(
         .boxed(),
     );
 
+    // Kinds are watched as apps turn out to need them.
     let mut merged = stream::select_all(streams);
     let mut pending: BTreeSet<String> = BTreeSet::new();
     let mut owned_dirty = false;
@@ -198,6 +182,9 @@ async fn watch_context(
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            Some(request) = kinds_wanted.recv() => {
+                merged.push(kind_stream(client.clone(), request));
+            }
             seen = merged.next() => {
                 let Some(seen) = seen else { return };
                 match seen {
@@ -262,6 +249,16 @@ async fn watch_context(
                 }
             }
         }
+    }
+}
+
+/// Detaches a context from the live cache when its watch task ends
+/// (including when the TUI aborts it on quit).
+struct Detach(Arc<LiveCache>, String);
+
+impl Drop for Detach {
+    fn drop(&mut self) {
+        self.0.detach(&self.1);
     }
 }
 

@@ -36,9 +36,16 @@ pub fn clear_proxies() {
 impl Fixture {
     /// A cluster and an empty repository; `config` is the `[[apps]]` part.
     pub async fn new(config: &str) -> Fixture {
+        Self::with_tls(config, false).await
+    }
+
+    /// The same, over https when `tls` (bearer tokens and the RBAC table
+    /// apply; over http every request acts as the admin).
+    pub async fn with_tls(config: &str, tls: bool) -> Fixture {
         clear_proxies();
         let sim = KubeSim::start(Options {
             ready_after: Duration::from_millis(100),
+            tls,
             ..Default::default()
         })
         .await

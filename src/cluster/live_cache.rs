@@ -1,0 +1,265 @@
+//! Live objects kept by watches: one watcher and reflector per (context,
+//! kind) that any app needs, selecting the objects that carry the tracking
+//! label, so a status refresh in the TUI reads the cluster from memory and
+//! sends only the dry-runs it has not cached.
+//!
+//! The cache does not run watches itself: whoever keeps a context's watches
+//! (the TUI runtime) attaches to it and receives a [`KindRequest`] the first
+//! time an app of that context needs a kind. Until a context is attached,
+//! and while a kind's watch is not listed yet or has failed, the cache
+//! answers nothing and the engine reads the cluster directly, so the
+//! command line (which attaches nothing) always computes from fresh reads.
+
+use super::{Kind, FIELD_MANAGER, TRACKING_LABEL};
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// A watch to start: the kind, the writer of its store, and the flag its
+/// stream keeps (true while the watch is delivering, false after an error).
+pub struct KindRequest {
+    pub kind: Kind,
+    pub writer: Writer<DynamicObject>,
+    pub healthy: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+struct Watched {
+    store: Store<DynamicObject>,
+    healthy: Arc<AtomicBool>,
+}
+
+/// (context, apiVersion, kind).
+type WatchKey = (String, String, String);
+
+#[derive(Default)]
+pub struct LiveCache {
+    attached: Mutex<HashMap<String, UnboundedSender<KindRequest>>>,
+    watched: Mutex<HashMap<WatchKey, Watched>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl LiveCache {
+    /// Start serving `context` from watches; the receiver gets a request per
+    /// kind to watch. Attaching again (a restarted runtime) starts over.
+    pub fn attach(&self, context: &str) -> UnboundedReceiver<KindRequest> {
+        let (tx, rx) = unbounded_channel();
+        lock(&self.attached).insert(context.to_string(), tx);
+        lock(&self.watched).retain(|(ctx, _, _), _| ctx != context);
+        rx
+    }
+
+    /// Stop serving `context` (its watches ended).
+    pub fn detach(&self, context: &str) {
+        lock(&self.attached).remove(context);
+        lock(&self.watched).retain(|(ctx, _, _), _| ctx != context);
+    }
+
+    /// The objects of `kind` labelled for `app`, with apiVersion and kind
+    /// filled in, when a healthy, listed watch holds them. Otherwise None,
+    /// and a watch of the kind is asked for if the context is attached.
+    pub fn labelled(&self, context: &str, kind: &Kind, app: &str) -> Option<Vec<Value>> {
+        let key = (
+            context.to_string(),
+            kind.resource.api_version.clone(),
+            kind.resource.kind.clone(),
+        );
+        let watched = {
+            let mut all = lock(&self.watched);
+            match all.get(&key) {
+                Some(w) => w.clone(),
+                None => {
+                    let attached = lock(&self.attached);
+                    let tx = attached.get(context)?;
+                    let writer = Writer::new(kind.resource.clone());
+                    let w = Watched {
+                        store: writer.as_reader(),
+                        healthy: Arc::new(AtomicBool::new(false)),
+                    };
+                    let request = KindRequest {
+                        kind: kind.clone(),
+                        writer,
+                        healthy: w.healthy.clone(),
+                    };
+                    if tx.send(request).is_ok() {
+                        all.insert(key, w);
+                    }
+                    return None;
+                }
+            }
+        };
+        let listed = futures::FutureExt::now_or_never(watched.store.wait_until_ready())
+            .is_some_and(|r| r.is_ok());
+        if !listed || !watched.healthy.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(
+            watched
+                .store
+                .state_filter(|o| {
+                    o.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get(TRACKING_LABEL))
+                        .is_some_and(|v| v == app)
+                })
+                .iter()
+                .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
+                .map(|v| with_type(v, kind))
+                .collect(),
+        )
+    }
+}
+
+/// Run the watch `request` asks for: the kind's objects carrying the
+/// tracking label, in all namespaces, into the request's store. The
+/// reflector swaps its store only on `InitDone`, so objects deleted while
+/// the watch was down leave the cache when it lists again; until then (and
+/// after any error) the store is marked unhealthy and not served.
+pub fn watch_kind(
+    client: kube::Client,
+    request: KindRequest,
+) -> BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>> {
+    let KindRequest {
+        kind,
+        writer,
+        healthy,
+    } = request;
+    let api: Api<DynamicObject> = Api::all_with(client, &kind.resource);
+    watcher::watcher(api, watcher::Config::default().labels(TRACKING_LABEL))
+        .default_backoff()
+        .modify(trim_managed_fields)
+        .reflect(writer)
+        .inspect(move |e| {
+            let listing = matches!(e, Ok(Event::Init | Event::InitApply(_)));
+            if e.is_err() {
+                healthy.store(false, Ordering::Release);
+            } else if !listing {
+                healthy.store(true, Ordering::Release);
+            }
+        })
+        .boxed()
+}
+
+/// List items and some watch events of built-in kinds come without
+/// apiVersion and kind; keys and Secret masking need them.
+pub fn with_type(mut v: Value, kind: &Kind) -> Value {
+    if v.get("apiVersion").is_none_or(Value::is_null) {
+        v["apiVersion"] = Value::String(kind.resource.api_version.clone());
+    }
+    if v.get("kind").is_none_or(Value::is_null) {
+        v["kind"] = Value::String(kind.resource.kind.clone());
+    }
+    v
+}
+
+/// Keep of managedFields only what drift needs: this tool's own entry whole
+/// (the local normaliser reads the fields it owns), the others without
+/// their field sets (who wrote, and how, is enough). On a large cluster the
+/// field sets are most of an object's size.
+pub fn trim_managed_fields(o: &mut DynamicObject) {
+    if let Some(entries) = o.metadata.managed_fields.as_mut() {
+        for e in entries
+            .iter_mut()
+            .filter(|e| e.manager.as_deref() != Some(FIELD_MANAGER))
+        {
+            e.fields_v1 = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+    use kube::api::{ApiResource, GroupVersionKind};
+
+    fn kind() -> Kind {
+        Kind {
+            resource: ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "ConfigMap")),
+            namespaced: true,
+        }
+    }
+
+    fn cm(name: &str, app: &str) -> DynamicObject {
+        let mut o = DynamicObject::new(name, &kind().resource).within("ns");
+        o.metadata.labels = Some([(TRACKING_LABEL.to_string(), app.to_string())].into());
+        o
+    }
+
+    #[test]
+    fn unattached_contexts_are_never_served_and_ask_for_nothing() {
+        let cache = LiveCache::default();
+        assert!(cache.labelled("ctx", &kind(), "web").is_none());
+        assert!(lock(&cache.watched).is_empty());
+    }
+
+    #[test]
+    fn serves_an_app_s_objects_once_listed_and_healthy_and_not_after_an_error() {
+        let cache = LiveCache::default();
+        let mut requests = cache.attach("ctx");
+        assert!(cache.labelled("ctx", &kind(), "web").is_none());
+        let mut request = requests.try_recv().expect("a watch is asked for");
+        assert!(
+            requests.try_recv().is_err(),
+            "one request per kind, not per call"
+        );
+        assert!(cache.labelled("ctx", &kind(), "web").is_none());
+        assert!(requests.try_recv().is_err());
+
+        for e in [
+            Event::Init,
+            Event::InitApply(cm("a", "web")),
+            Event::InitApply(cm("b", "other")),
+            Event::InitDone,
+        ] {
+            request.writer.apply_watcher_event(&e);
+        }
+        assert!(
+            cache.labelled("ctx", &kind(), "web").is_none(),
+            "not healthy yet"
+        );
+        request.healthy.store(true, Ordering::Release);
+        let objects = cache.labelled("ctx", &kind(), "web").expect("served");
+        assert_eq!(objects.len(), 1);
+        assert_eq!(objects[0]["metadata"]["name"], "a");
+        assert_eq!(objects[0]["kind"], "ConfigMap");
+        assert_eq!(objects[0]["apiVersion"], "v1");
+
+        request.healthy.store(false, Ordering::Release);
+        assert!(cache.labelled("ctx", &kind(), "web").is_none());
+
+        cache.detach("ctx");
+        assert!(cache.labelled("ctx", &kind(), "web").is_none());
+        assert!(lock(&cache.watched).is_empty());
+    }
+
+    #[test]
+    fn other_managers_lose_their_field_sets_ours_keeps_it() {
+        let entry = |manager: &str| ManagedFieldsEntry {
+            manager: Some(manager.into()),
+            operation: Some("Apply".into()),
+            fields_v1: Some(FieldsV1(serde_json::json!({"f:data": {}}))),
+            ..Default::default()
+        };
+        let mut o = cm("a", "web");
+        o.metadata.managed_fields = Some(vec![entry(FIELD_MANAGER), entry("kubectl")]);
+        trim_managed_fields(&mut o);
+        let m = o.metadata.managed_fields.expect("kept");
+        assert!(m[0].fields_v1.is_some());
+        assert!(m[1].fields_v1.is_none());
+        assert_eq!(m[1].manager.as_deref(), Some("kubectl"));
+    }
+}

@@ -12,7 +12,16 @@ use crate::objects::{meta_str, now};
 use crate::server::State;
 use crate::writes::{commit, Tracking};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Which Event a repeat bumps: (namespace, involved uid, reason, message) to
+/// the Event's name. Without it every record scanned all Events of the
+/// namespace, so a rollout of 1,000 Pods cost a million comparisons per Event.
+/// An entry is checked against the store when used (the Event may have been
+/// deleted), so a stale entry only costs one lookup.
+#[derive(Debug, Default)]
+pub struct Correlator(HashMap<(String, String, String, String), String>);
 
 /// `Normal` or `Warning`, the two types the API knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +72,18 @@ pub fn record(
         manager: component,
         subresource: None,
     };
+    let correlation = (
+        ns.clone(),
+        uid.clone(),
+        reason.to_string(),
+        message.to_string(),
+    );
     let same = state
-        .store
-        .list(&resource, Some(&ns))
-        .into_iter()
-        .find(|e| {
+        .events
+        .0
+        .get(&correlation)
+        .and_then(|event_name| state.store.get(&resource, &ns, event_name))
+        .filter(|e| {
             e.pointer("/involvedObject/uid").and_then(Value::as_str) == Some(uid.as_str())
                 && e.get("reason").and_then(Value::as_str) == Some(reason)
                 && e.get("message").and_then(Value::as_str) == Some(message)
@@ -117,5 +133,86 @@ pub fn record(
         "reportingComponent": component,
         "reportingInstance": host.unwrap_or(""),
     });
-    let _ = commit(state, &rt, None, event, false, tracking);
+    if commit(state, &rt, None, event, false, tracking).is_ok() {
+        state.events.0.insert(correlation, event_name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Registry;
+    use crate::store::Store;
+
+    fn state() -> State {
+        let mut state = State {
+            registry: Registry::with_builtins(),
+            store: Store::new(100),
+            snapshots: Default::default(),
+            alloc: Default::default(),
+            events: Default::default(),
+        };
+        state.store.put(
+            &(String::new(), "namespaces".into()),
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}),
+        );
+        state
+    }
+
+    fn counts(state: &State) -> Vec<(String, i64)> {
+        let mut out: Vec<(String, i64)> = state
+            .store
+            .list(&(String::new(), "events".into()), Some("default"))
+            .iter()
+            .map(|e| {
+                (
+                    e["message"].as_str().unwrap_or("").to_string(),
+                    e["count"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_repeat_bumps_its_event_and_a_deleted_event_starts_over() {
+        let mut s = state();
+        let pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default", "uid": "u1"}});
+        let back_off = |s: &mut State, message: &str| {
+            record(s, &pod, Kind::Warning, "BackOff", message, "kubelet");
+        };
+        back_off(&mut s, "Back-off pulling image");
+        back_off(&mut s, "Back-off pulling image");
+        back_off(&mut s, "Back-off restarting");
+        assert_eq!(
+            counts(&s),
+            [
+                ("Back-off pulling image".to_string(), 2),
+                ("Back-off restarting".to_string(), 1)
+            ]
+        );
+
+        // Another object's identical Event is its own.
+        let other = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "q", "namespace": "default", "uid": "u2"}});
+        record(
+            &mut s,
+            &other,
+            Kind::Warning,
+            "BackOff",
+            "Back-off restarting",
+            "kubelet",
+        );
+        assert_eq!(counts(&s).len(), 3);
+
+        let resource = (String::new(), "events".to_string());
+        for e in s.store.list(&resource, Some("default")) {
+            let (ns, name) = crate::store::ns_name(&e);
+            s.store.remove(&resource, &ns, &name);
+        }
+        back_off(&mut s, "Back-off pulling image");
+        assert_eq!(counts(&s), [("Back-off pulling image".to_string(), 1)]);
+    }
 }

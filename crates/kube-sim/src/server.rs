@@ -30,6 +30,7 @@ pub struct State {
     pub store: Store,
     pub snapshots: crate::pagination::Snapshots,
     pub alloc: crate::writes::IpAllocator,
+    pub events: crate::events::Correlator,
 }
 
 pub struct Shared {
@@ -52,6 +53,7 @@ impl Shared {
                 store: Store::new(watch_cache),
                 snapshots: Default::default(),
                 alloc: Default::default(),
+                events: Default::default(),
             }),
             settings,
             auth,

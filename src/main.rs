@@ -8,6 +8,12 @@ use gitops_tui::cluster::KubeOptions;
 use gitops_tui::config::{self, Config};
 use gitops_tui::engine::Engine;
 
+/// mimalloc instead of glibc's malloc: drift and status build and drop
+/// thousands of small JSON trees per refresh, and glibc's free lists
+/// (consolidation, chunk unlinking) were the client's largest single cost.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let _ = color_eyre::install();
     let cli = Cli::parse();

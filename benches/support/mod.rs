@@ -9,6 +9,11 @@
 
 use std::time::{Duration, Instant};
 
+/// The allocator the product binary uses (src/main.rs), so the benches
+/// measure what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// True under `cargo bench`; false when cargo runs the binary as a test.
 pub fn benching() -> bool {
     if std::env::args().any(|a| a == "--bench") {

@@ -18,6 +18,7 @@ use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// How many requests run at once against one cluster.
 pub(super) const PARALLEL_REQUESTS: usize = 16;
@@ -224,6 +225,7 @@ async fn compare_one(
                 true,
             )
             .await
+            .map(Arc::new)
             .inspect(|r| cache.put(cache_key, r.clone())),
         };
         match result {
@@ -319,7 +321,7 @@ pub(super) fn summarize(
 /// while neither side changes, the answer cannot, so a refresh of an unchanged
 /// app sends one GET per object and no PATCH.
 #[derive(Default)]
-pub struct DryRunCache(std::sync::Mutex<std::collections::HashMap<DryRunKey, Value>>);
+pub struct DryRunCache(std::sync::Mutex<std::collections::HashMap<DryRunKey, Arc<Value>>>);
 
 type DryRunKey = (String, ResourceKey, u64, String);
 
@@ -327,7 +329,7 @@ type DryRunKey = (String, ResourceKey, u64, String);
 const DRY_RUN_CACHE_LIMIT: usize = 20_000;
 
 impl DryRunCache {
-    fn get(&self, key: &DryRunKey) -> Option<Value> {
+    fn get(&self, key: &DryRunKey) -> Option<Arc<Value>> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -335,7 +337,7 @@ impl DryRunCache {
             .cloned()
     }
 
-    fn put(&self, key: DryRunKey, value: Value) {
+    fn put(&self, key: DryRunKey, value: Arc<Value>) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= DRY_RUN_CACHE_LIMIT {
             map.clear();

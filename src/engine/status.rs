@@ -18,7 +18,6 @@ use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// How many requests run at once against one cluster.
 pub(super) const PARALLEL_REQUESTS: usize = 16;
@@ -213,10 +212,9 @@ async fn compare_one(
             content_hash(&d.object),
             rv,
         );
-        let cached = cache.get(&cache_key);
-        let result = match cached {
-            Some(hit) => Ok(hit),
-            None => cluster::apply(
+        match cache.get(&cache_key) {
+            Some(hit) => hit,
+            None => match cluster::apply(
                 &cluster.client,
                 &cluster.url,
                 kind,
@@ -225,13 +223,15 @@ async fn compare_one(
                 true,
             )
             .await
-            .map(Arc::new)
-            .inspect(|r| cache.put(cache_key, r.clone())),
-        };
-        match result {
-            Ok(result) => drift::compare_dry_run(&d.object, &live, &result, rules),
-            // Refused (RBAC, validation): fall back to the local normaliser.
-            Err(_) => drift::compare_local(&d.object, &live, FIELD_MANAGER, rules),
+            {
+                Ok(result) => {
+                    let drift = drift::compare_dry_run(&d.object, &live, &result, rules);
+                    cache.put(cache_key, drift.clone());
+                    drift
+                }
+                // Refused (RBAC, validation): fall back to the local normaliser.
+                Err(_) => drift::compare_local(&d.object, &live, FIELD_MANAGER, rules),
+            },
         }
     } else {
         drift::compare_local(&d.object, &live, FIELD_MANAGER, rules)
@@ -317,11 +317,13 @@ pub(super) fn summarize(
     s
 }
 
-/// Dry-run results per (cluster, object, desired content, live resourceVersion):
-/// while neither side changes, the answer cannot, so a refresh of an unchanged
-/// app sends one GET per object and no PATCH.
+/// Dry-run comparisons per (cluster, object, desired content, live
+/// resourceVersion): while neither side changes, the server's answer cannot,
+/// and the comparison is a pure function of the two sides and the answer
+/// (the app's ignore rules are fixed for an engine's life). So a refresh of
+/// an unchanged app sends no PATCH and compares nothing again.
 #[derive(Default)]
-pub struct DryRunCache(std::sync::Mutex<std::collections::HashMap<DryRunKey, Arc<Value>>>);
+pub struct DryRunCache(std::sync::Mutex<std::collections::HashMap<DryRunKey, ResourceDrift>>);
 
 type DryRunKey = (String, ResourceKey, u64, String);
 
@@ -329,7 +331,7 @@ type DryRunKey = (String, ResourceKey, u64, String);
 const DRY_RUN_CACHE_LIMIT: usize = 20_000;
 
 impl DryRunCache {
-    fn get(&self, key: &DryRunKey) -> Option<Arc<Value>> {
+    fn get(&self, key: &DryRunKey) -> Option<ResourceDrift> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -337,7 +339,7 @@ impl DryRunCache {
             .cloned()
     }
 
-    fn put(&self, key: DryRunKey, value: Arc<Value>) {
+    fn put(&self, key: DryRunKey, value: ResourceDrift) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= DRY_RUN_CACHE_LIMIT {
             map.clear();

@@ -501,3 +501,48 @@ fn sigterm_restores_the_terminal() {
     assert!(status.success(), "kill -TERM {pid}");
     t.assert_restored();
 }
+
+/// Changes made outside (kubectl) reach the screen through the watches of the
+/// kinds the apps need: a scaled Deployment shows as drift, a deleted Service
+/// as Missing, without a key press.
+#[test]
+fn changes_made_with_kubectl_show_up_by_themselves() {
+    let t = Session::start("outside");
+    t.wait_loaded();
+    t.select_app("storefront");
+    t.wait_for("storefront Synced", |s| {
+        app_row(s, "storefront").is_some_and(|r| r.contains("✓ Synced"))
+    });
+    let kubeconfig = t.dir.path().join("world").join("kubeconfig");
+    let kubectl = |args: &[&str]| {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    kubectl(&[
+        "-n",
+        "storefront",
+        "scale",
+        "deployment",
+        "web",
+        "--replicas=3",
+    ]);
+    t.wait_for("storefront OutOfSync with the replicas in its diff", |s| {
+        app_row(s, "storefront").is_some_and(|r| r.contains("✗ OutOfSync"))
+            && right(s).lines().any(|l| l.contains("│-  replicas: 3"))
+    });
+    kubectl(&["-n", "storefront", "delete", "service", "web"]);
+    t.wait_for("storefront's Service Missing", |s| {
+        app_row(s, "storefront").is_some_and(|r| r.contains("-1"))
+            && s.lines()
+                .any(|l| l.contains("Service") && l.contains("- Missing"))
+    });
+}

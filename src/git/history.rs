@@ -20,18 +20,44 @@
 //! children. Resolving goes down one tree per component, and the answer is
 //! remembered for every tree id passed on the way: most commits change only
 //! a few subtrees, so the rest of the descent is a map hit.
+//!
+//! libgit2 is set once per process to read objects the way `git` does (see
+//! `tune_libgit2`).
 
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
-use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Once};
 
 use git2::{Oid, Repository};
 use serde::Serialize;
 
+use super::oidmap::{IdBuild, IdKey, IdMap, IdSet};
 use super::path::components;
 use super::raw::{CommitInfo, RawReader, TREE_MODE};
 use super::GitError;
+
+/// Sets libgit2 to read objects as `git log` does, once per process:
+///
+/// - No hash verification on read. libgit2 re-hashes every object it
+///   inflates, with the collision-detecting SHA-1, which was a sixth of the
+///   walk; git itself checks hashes only in fsck and when receiving objects,
+///   so a corrupt object gives us what `git log` would show.
+/// - No object cache. Every read was inserted into the repository's cache,
+///   which then had to be searched and freed again (another sixth, most of
+///   it when the `Repository` is dropped). The walk memoises what it needs
+///   itself and reads each object about once; the other readers here (files
+///   at a commit, revert, a commit's subject) read a handful of objects once
+///   each per request, and blobs were never cached by default anyway.
+///
+/// Both are process-wide settings, which is why they live here, done once.
+fn tune_libgit2() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+    });
+}
 
 /// One commit of a path's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,7 +89,7 @@ pub(crate) struct Node {
     entry: Option<Box<HistoryEntry>>,
 }
 
-pub(crate) type Memo = HashMap<Oid, Node>;
+pub(crate) type Memo = HashMap<Oid, Node, IdBuild>;
 
 #[derive(PartialEq, Eq)]
 struct Queued {
@@ -96,7 +122,52 @@ pub(crate) struct Splice {
 }
 
 /// The (id, mode) at the walked path, `None` when absent.
-type PathEntry = Option<(Oid, i32)>;
+pub(crate) type PathEntry = Option<(Oid, i32)>;
+
+/// Finds the entry at one path under root trees, remembering the answer for
+/// every tree id passed on the way down.
+pub(crate) struct PathResolver {
+    comps: Vec<String>,
+    /// Per component depth: tree id -> the entry at the path below it.
+    below: Vec<IdMap<PathEntry>>,
+}
+
+impl PathResolver {
+    pub fn new(comps: Vec<String>) -> Self {
+        let below = comps.iter().map(|_| IdMap::default()).collect();
+        PathResolver { comps, below }
+    }
+
+    /// `path::entry_at` with the per-tree memo: stops at the first tree id
+    /// already resolved and records the answer for each tree it opened.
+    pub fn resolve(&mut self, raw: &RawReader<'_>, root: Oid) -> Result<PathEntry, git2::Error> {
+        let mut current = (root, TREE_MODE);
+        let mut opened: Vec<(usize, IdKey)> = Vec::with_capacity(self.comps.len());
+        let found = 'walk: {
+            for (depth, comp) in self.comps.iter().enumerate() {
+                if current.1 != TREE_MODE {
+                    break 'walk None;
+                }
+                let key = IdKey::from(current.0);
+                if let Some(known) = self.below.get(depth).and_then(|m| m.get(&key)) {
+                    break 'walk *known;
+                }
+                opened.push((depth, key));
+                match raw.tree_entry(current.0, comp)? {
+                    Some(entry) => current = entry,
+                    None => break 'walk None,
+                }
+            }
+            Some(current)
+        };
+        for (depth, key) in opened {
+            if let Some(map) = self.below.get_mut(depth) {
+                map.insert(key, found);
+            }
+        }
+        Ok(found)
+    }
+}
 
 struct Walked {
     info: CommitInfo,
@@ -111,17 +182,15 @@ struct Walked {
 pub struct HistoryWalker<'r> {
     repo: &'r Repository,
     raw: RawReader<'r>,
-    comps: Vec<String>,
+    resolver: PathResolver,
     /// Commits read so far; a parent is read once, for its date when queued
     /// and its tree when compared.
-    commits: HashMap<Oid, Walked>,
+    commits: IdMap<Walked>,
     parent_pool: Vec<Oid>,
-    /// (component depth, tree id) -> the entry at the path below that tree.
-    below: HashMap<(usize, Oid), PathEntry>,
     first_parent: bool,
     queue: BinaryHeap<Queued>,
     seq: u64,
-    seen: HashSet<Oid>,
+    seen: IdSet,
     base: Option<Arc<Memo>>,
     memo: Memo,
     splice: Option<Splice>,
@@ -151,19 +220,20 @@ impl<'r> HistoryWalker<'r> {
         base: Option<Arc<Memo>>,
         splice: Option<Splice>,
     ) -> Result<Self, GitError> {
+        tune_libgit2();
+        let resolver = PathResolver::new(components(path)?);
         let mut walker = HistoryWalker {
             repo,
             raw: RawReader::new(repo)?,
-            comps: components(path)?,
-            commits: HashMap::new(),
+            resolver,
+            commits: IdMap::default(),
             parent_pool: Vec::new(),
-            below: HashMap::new(),
             first_parent: opts.first_parent,
             queue: BinaryHeap::new(),
             seq: 0,
-            seen: HashSet::new(),
+            seen: IdSet::default(),
             base,
-            memo: Memo::new(),
+            memo: Memo::default(),
             splice,
             splice_blocked: false,
             spliced: None,
@@ -196,7 +266,7 @@ impl<'r> HistoryWalker<'r> {
     }
 
     fn enqueue(&mut self, oid: Oid) -> Result<(), GitError> {
-        if !self.seen.insert(oid) {
+        if !self.seen.insert(IdKey::from(oid)) {
             return Ok(());
         }
         let date = match self.lookup(&oid) {
@@ -214,7 +284,7 @@ impl<'r> HistoryWalker<'r> {
 
     /// A commit's date, tree and parents, read from the odb once per walk.
     fn read(&mut self, oid: Oid) -> Result<&mut Walked, GitError> {
-        match self.commits.entry(oid) {
+        match self.commits.entry(IdKey::from(oid)) {
             Entry::Occupied(e) => Ok(e.into_mut()),
             Entry::Vacant(e) => {
                 let start = self.parent_pool.len();
@@ -235,35 +305,8 @@ impl<'r> HistoryWalker<'r> {
             return Ok(found);
         }
         let tree = walked.info.tree;
-        let found = self.resolve(tree)?;
+        let found = self.resolver.resolve(&self.raw, tree)?;
         self.read(oid)?.at_path = Some(found);
-        Ok(found)
-    }
-
-    /// `path::entry_at` with the per-tree memo: stops at the first tree id
-    /// already resolved and records the answer for each tree it opened.
-    fn resolve(&mut self, root: Oid) -> Result<PathEntry, GitError> {
-        let mut current = (root, TREE_MODE);
-        let mut opened: Vec<(usize, Oid)> = Vec::with_capacity(self.comps.len());
-        let found = 'walk: {
-            for (depth, comp) in self.comps.iter().enumerate() {
-                if current.1 != TREE_MODE {
-                    break 'walk None;
-                }
-                if let Some(known) = self.below.get(&(depth, current.0)) {
-                    break 'walk *known;
-                }
-                opened.push((depth, current.0));
-                match self.raw.tree_entry(current.0, comp)? {
-                    Some(entry) => current = entry,
-                    None => break 'walk None,
-                }
-            }
-            Some(current)
-        };
-        for key in opened {
-            self.below.insert(key, found);
-        }
         Ok(found)
     }
 

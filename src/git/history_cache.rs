@@ -155,7 +155,7 @@ impl HistoryCache {
         let mut memo = match base {
             // Unique once the cache let go of it: no copy.
             Some(base) => Arc::unwrap_or_clone(base),
-            None => Memo::new(),
+            None => Memo::default(),
         };
         memo.extend(new);
         inner.order.push_back(key.clone());

@@ -7,6 +7,7 @@
 
 mod history;
 mod history_cache;
+mod oidmap;
 mod path;
 mod raw;
 mod revert;

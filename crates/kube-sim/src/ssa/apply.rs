@@ -231,7 +231,14 @@ pub fn apply_with(
         prune(&mut merged, &entries[i].fields, &managed, schema);
     }
 
-    let cmp = Comparison::between(live, &merged, schema, opts.scope);
+    // An apply that leaves the object as it was (a drift check's dry run)
+    // changes no field, so there is nothing to compare.
+    let object_changed = !live.is_some_and(|l| equal_without_managed_fields(l, &merged));
+    let cmp = if object_changed {
+        Comparison::between(live, &merged, schema, opts.scope)
+    } else {
+        Comparison::default()
+    };
     let changed = cmp.changed();
     let mut conflicts = Vec::new();
     let mut taken = Vec::new();
@@ -262,7 +269,6 @@ pub fn apply_with(
     }
 
     // A no-op apply keeps the entry's time, as the apiserver does.
-    let object_changed = !live.is_some_and(|l| equal_without_managed_fields(l, &merged));
     let previous_time = mine.and_then(|i| entries[i].time.clone());
     let time = match (object_changed, previous_time) {
         (false, Some(t)) => Some(t),

@@ -611,7 +611,7 @@ fn replica_set_pods(state: &mut State, rs: &Value) {
                     &message,
                     REPLICA_SETS,
                 );
-                pods.push(Arc::new(p));
+                pods.push(p);
             }
             Err(_) => break,
         }

@@ -348,5 +348,6 @@ fn seed_object(shared: &Shared, object: Value) -> Result<Value, Error> {
             subresource: None,
         },
     )
+    .map(Arc::unwrap_or_clone)
     .map_err(|e| Error::Api(e.message))
 }

@@ -12,7 +12,7 @@ use crate::route::ResourcePath;
 use crate::server::{Shared, State};
 use crate::status::ApiError;
 use crate::{ssa, subresources, validation};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 pub use crate::deletes::{delete, delete_collection};
@@ -61,7 +61,22 @@ pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
         });
     }
     let parsed = if content_type.contains("yaml") {
-        serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
+        // Apply bodies are YAML by content type but JSON in practice (kube-rs
+        // and client-go send JSON), which serde_json parses several times
+        // faster than serde_yaml. JSON is YAML, so anything serde_json takes
+        // means the same; whatever it refuses goes to serde_yaml, so YAML
+        // bodies and the error messages of bad ones are as before.
+        let json = body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{');
+        match json
+            .then(|| serde_json::from_slice::<Value>(body).ok())
+            .flatten()
+        {
+            Some(v) => Ok(v),
+            None => serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string()),
+        }
     } else {
         serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
     };
@@ -102,7 +117,7 @@ pub fn create(
     rp: &ResourcePath,
     ctx: &Ctx,
     body: &[u8],
-) -> Result<Value, ApiError> {
+) -> Result<Arc<Value>, ApiError> {
     let mut obj = parse_body(body, &ctx.content_type)?;
     check_type(rt, &obj)?;
     let url_ns = rp.namespace.clone().unwrap_or_default();
@@ -163,10 +178,10 @@ pub fn update(
     rp: &ResourcePath,
     ctx: &Ctx,
     body: &[u8],
-) -> Result<Value, ApiError> {
+) -> Result<Arc<Value>, ApiError> {
     let obj = parse_body(body, &ctx.content_type)?;
     if rp.subresource.as_deref() == Some("scale") && rt.has_scale {
-        return subresources::write_scale(shared, rt, rp, ctx, |_| Ok(obj.clone()));
+        return subresources::write_scale(shared, rt, rp, ctx, |_| Ok(obj.clone())).map(Arc::new);
     }
     check_type(rt, &obj)?;
     let name = rp.name.as_deref().unwrap_or("");
@@ -202,7 +217,7 @@ pub fn patch(
     rp: &ResourcePath,
     ctx: &Ctx,
     body: &[u8],
-) -> Result<(bool, Value), ApiError> {
+) -> Result<(bool, Arc<Value>), ApiError> {
     let content_type = ctx
         .content_type
         .split(';')
@@ -239,7 +254,7 @@ pub fn patch(
         let patched = subresources::write_scale(shared, rt, rp, ctx, |scale| {
             apply_patch(rt, &content_type, scale, body)
         })?;
-        return Ok((false, patched));
+        return Ok((false, Arc::new(patched)));
     }
     if is_apply {
         return server_side_apply(shared, rt, rp, ctx, body, force);
@@ -310,7 +325,7 @@ fn server_side_apply(
     ctx: &Ctx,
     body: &[u8],
     force: bool,
-) -> Result<(bool, Value), ApiError> {
+) -> Result<(bool, Arc<Value>), ApiError> {
     let Some(manager) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) else {
         return Err(ApiError::invalid(
             "meta.k8s.io",
@@ -474,7 +489,9 @@ fn merge_subresource(
     }
 }
 
-/// The apiserver's registry pipeline, then storage.
+/// The apiserver's registry pipeline, then storage. Returns the object as
+/// stored (shared with the store, not copied), the old one for a write that
+/// changes nothing, or the would-be object for a dry run.
 pub fn commit(
     state: &mut State,
     rt: &Arc<ResourceType>,
@@ -482,7 +499,7 @@ pub fn commit(
     mut new: Value,
     dry_run: bool,
     tracking: Tracking,
-) -> Result<Value, ApiError> {
+) -> Result<Arc<Value>, ApiError> {
     new["apiVersion"] = json!(rt.api_version());
     new["kind"] = json!(rt.kind);
     let name = meta_str(&new, "name").unwrap_or("").to_string();
@@ -587,7 +604,7 @@ pub fn commit(
             metadata_mut(&mut new).insert("generation".into(), json!(generation));
         }
         if unchanged(old, &new) {
-            return Ok((**old).clone());
+            return Ok(old.clone());
         }
     }
     if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
@@ -595,7 +612,7 @@ pub fn commit(
             .map_err(|m| ApiError::invalid(&rt.group, &rt.kind, &name, vec![("spec".into(), m)]))?;
     }
     if dry_run {
-        return Ok(new);
+        return Ok(Arc::new(new));
     }
     let finishing = meta_str(&new, "deletionTimestamp").is_some() && finalizers(&new).is_empty();
     if finishing {
@@ -604,13 +621,13 @@ pub fn commit(
         state.store.put(&resource, new.clone());
         let gone = state.store.remove(&resource, &namespace, &name);
         crate::deletes::after_removal(state, rt, &new);
-        return Ok(gone.map(|g| (*g).clone()).unwrap_or(new));
+        return Ok(gone.unwrap_or_else(|| Arc::new(new)));
     }
     let stored = state.store.put(&resource, new);
     if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
         let _ = state.registry.register_crd(&stored);
     }
-    Ok((*stored).clone())
+    Ok(stored)
 }
 
 /// A Service's ClusterIP and NodePorts stay what they were when an update
@@ -661,37 +678,79 @@ fn has_generation(rt: &ResourceType) -> bool {
 
 /// Whether a write changes the generation: any change outside metadata and
 /// status (for kinds without a status subresource, status counts too).
+/// Compared field by field: copying both objects to strip them cost more
+/// than the rest of a write.
 fn spec_changed(rt: &ResourceType, old: &Value, new: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("metadata");
-            if rt.has_status {
-                o.remove("status");
-            }
-        }
-        v
+    let (Value::Object(o), Value::Object(n)) = (old, new) else {
+        return old != new;
     };
-    strip(old) != strip(new)
+    let counts = |k: &String| k != "metadata" && !(rt.has_status && k == "status");
+    let len = |m: &Map<String, Value>| m.keys().filter(|k| counts(k)).count();
+    len(o) != len(n)
+        || o.iter()
+            .filter(|(k, _)| counts(k))
+            .any(|(k, v)| n.get(k) != Some(v))
 }
 
 /// Equal but for managedFields timestamps: the write changes nothing.
+/// Compared in place, for the same reason as [`spec_changed`].
 fn unchanged(old: &Value, new: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(entries) = v
-            .pointer_mut("/metadata/managedFields")
-            .and_then(Value::as_array_mut)
-        {
-            for e in entries {
-                if let Some(o) = e.as_object_mut() {
-                    o.remove("time");
-                }
-            }
+    /// Two maps equal once the keys `skip` says are left out; `same`
+    /// compares the values of each remaining key.
+    fn maps_equal(
+        a: &Map<String, Value>,
+        b: &Map<String, Value>,
+        skip: impl Fn(&str) -> bool,
+        same: impl Fn(&str, &Value, &Value) -> bool,
+    ) -> bool {
+        let len = |m: &Map<String, Value>| m.keys().filter(|k| !skip(k)).count();
+        len(a) == len(b)
+            && a.iter()
+                .filter(|(k, _)| !skip(k))
+                .all(|(k, v)| b.get(k).is_some_and(|w| same(k, v, w)))
+    }
+    let entries_equal = |a: &Value, b: &Value| match (a, b) {
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(e, f)| match (e, f) {
+                    (Value::Object(e), Value::Object(f)) => {
+                        maps_equal(e, f, |k| k == "time", |_, v, w| v == w)
+                    }
+                    _ => e == f,
+                })
         }
-        v
+        _ => a == b,
     };
-    strip(old) == strip(new)
+    let metadata_equal = |a: &Value, b: &Value| match (a, b) {
+        (Value::Object(a), Value::Object(b)) => maps_equal(
+            a,
+            b,
+            |_| false,
+            |k, v, w| {
+                if k == "managedFields" {
+                    entries_equal(v, w)
+                } else {
+                    v == w
+                }
+            },
+        ),
+        _ => a == b,
+    };
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => maps_equal(
+            o,
+            n,
+            |_| false,
+            |k, v, w| {
+                if k == "metadata" {
+                    metadata_equal(v, w)
+                } else {
+                    v == w
+                }
+            },
+        ),
+        _ => old == new,
+    }
 }
 
 fn random_suffix() -> String {
@@ -702,4 +761,39 @@ fn random_suffix() -> String {
         .take(5)
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_body;
+
+    /// What serde_yaml made of a JSON body, which the fast path must match.
+    fn via_yaml(body: &str) -> serde_json::Value {
+        serde_yaml::from_str(body).expect("yaml")
+    }
+
+    #[test]
+    fn json_apply_bodies_parse_as_yaml_would() {
+        for body in [
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"v"}}"#,
+            r#"  {"a": 1, "b": -2, "c": 1.5, "d": 1e3, "e": [true, null, "x\u00e9\n"]}"#,
+            r#"{"a": 1, "a": 2}"#,
+            "{\"a\": {\"b\": [1, 2, {\"c\": \"\\\"q\\\"\"}]}}\n",
+        ] {
+            let parsed = parse_body(body.as_bytes(), "application/apply-patch+yaml");
+            assert_eq!(parsed.ok(), Some(via_yaml(body)), "{body}");
+        }
+        // Not JSON (a flow mapping with YAML in it): still YAML's answer.
+        let yaml = "{a: 1, b: [x, y]}";
+        assert_eq!(
+            parse_body(yaml.as_bytes(), "application/apply-patch+yaml").ok(),
+            Some(via_yaml(yaml))
+        );
+        let bad = parse_body(b"{\"a\": [1,", "application/apply-patch+yaml").expect_err("bad");
+        assert!(
+            bad.message.contains("could not be decoded"),
+            "{}",
+            bad.message
+        );
+    }
 }

@@ -8,12 +8,14 @@
 use super::compare::Comparison;
 use super::fieldset::FieldSet;
 use super::managed::{
-    read_managed_fields, strip_managed_fields, write_managed_fields, ManagedFieldsEntry, Operation,
+    equal_without_managed_fields, raw_managed_fields, read_managed_fields, strip_managed_fields,
+    without_managed_fields, write_managed_fields, ManagedFieldsEntry, Operation,
 };
-use super::merge::{merge, prune};
+use super::merge::{merge_into, prune};
 use super::walk::FieldScope;
 use crate::schema::Schema;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// The manager the apiserver attributes a live object's fields to when it
 /// has no managedFields at the first apply.
@@ -175,25 +177,31 @@ pub fn apply_with(
             "the applied configuration must be an object".into(),
         ));
     }
-    let mut cfg = config.clone();
-    strip_managed_fields(&mut cfg);
-    let config_set = FieldSet::from_object(&cfg, schema, opts.scope)
+    // Only a config that carries managedFields needs a copy without them.
+    let cfg = match raw_managed_fields(config) {
+        Some(_) => {
+            let mut cfg = config.clone();
+            strip_managed_fields(&mut cfg);
+            Cow::Owned(cfg)
+        }
+        None => Cow::Borrowed(config),
+    };
+    let cfg = cfg.as_ref();
+    let config_set = FieldSet::from_object(cfg, schema, opts.scope)
         .map_err(|e| typed_patch_error(config, &e.0))?;
     // The whole config is merged, whatever the scope: as in the apiserver,
     // resetting what a request may not write (status on the main resource,
     // everything else on `status`) is the caller's strategy's job; the scope
     // only limits what is owned, conflicts and is pruned.
 
-    let live_clean = live.map(|l| {
-        let mut l = l.clone();
-        strip_managed_fields(&mut l);
-        l
-    });
+    // The live object is read in place: field sets and comparisons skip
+    // `metadata.managedFields`, so only the merge needs a copy, made once and
+    // without the (large) managedFields.
     // Undecodable managedFields are reset, as the apiserver does.
     let mut entries = live
         .map(|l| read_managed_fields(l).unwrap_or_default())
         .unwrap_or_default();
-    if let (Some(l), true) = (&live_clean, entries.is_empty()) {
+    if let (Some(l), true) = (live, entries.is_empty()) {
         let existing = FieldSet::from_object_lenient(l, schema, opts.scope);
         if !existing.is_empty() {
             entries.push(ManagedFieldsEntry {
@@ -207,10 +215,10 @@ pub fn apply_with(
         }
     }
 
-    let base = live_clean
-        .clone()
+    let mut merged = live
+        .map(without_managed_fields)
         .unwrap_or_else(|| Value::Object(Map::new()));
-    let mut merged = merge(&base, &cfg, schema);
+    merge_into(&mut merged, cfg, schema);
 
     let mine = entries
         .iter()
@@ -223,7 +231,14 @@ pub fn apply_with(
         prune(&mut merged, &entries[i].fields, &managed, schema);
     }
 
-    let cmp = Comparison::between(live_clean.as_ref(), &merged, schema, opts.scope);
+    // An apply that leaves the object as it was (a drift check's dry run)
+    // changes no field, so there is nothing to compare.
+    let object_changed = !live.is_some_and(|l| equal_without_managed_fields(l, &merged));
+    let cmp = if object_changed {
+        Comparison::between(live, &merged, schema, opts.scope)
+    } else {
+        Comparison::default()
+    };
     let changed = cmp.changed();
     let mut conflicts = Vec::new();
     let mut taken = Vec::new();
@@ -254,7 +269,6 @@ pub fn apply_with(
     }
 
     // A no-op apply keeps the entry's time, as the apiserver does.
-    let object_changed = live_clean.as_ref() != Some(&merged);
     let previous_time = mine.and_then(|i| entries[i].time.clone());
     let time = match (object_changed, previous_time) {
         (false, Some(t)) => Some(t),

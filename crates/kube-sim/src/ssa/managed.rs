@@ -180,6 +180,54 @@ pub fn write_managed_fields(obj: &mut Value, entries: Vec<ManagedFieldsEntry>) {
     }
 }
 
+/// A copy of `obj` without `metadata.managedFields`, which are never copied
+/// (they are often the largest part of an object).
+pub fn without_managed_fields(obj: &Value) -> Value {
+    let Value::Object(root) = obj else {
+        return obj.clone();
+    };
+    let copy = root
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::Object(meta) if k == "metadata" => Value::Object(
+                    meta.iter()
+                        .filter(|(mk, _)| *mk != "managedFields")
+                        .map(|(mk, mv)| (mk.clone(), mv.clone()))
+                        .collect(),
+                ),
+                other => other.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Value::Object(copy)
+}
+
+/// Whether `a` and `b` are equal once `metadata.managedFields` is removed
+/// from both, without copying either.
+pub fn equal_without_managed_fields(a: &Value, b: &Value) -> bool {
+    fn metadata_equal(a: &Value, b: &Value) -> bool {
+        let (Value::Object(a), Value::Object(b)) = (a, b) else {
+            return a == b;
+        };
+        let count = |m: &Map<String, Value>| m.keys().filter(|k| *k != "managedFields").count();
+        count(a) == count(b)
+            && a.iter()
+                .filter(|(k, _)| *k != "managedFields")
+                .all(|(k, v)| b.get(k) == Some(v))
+    }
+    let (Value::Object(a), Value::Object(b)) = (a, b) else {
+        return a == b;
+    };
+    a.len() == b.len()
+        && a.iter().all(|(k, v)| match b.get(k) {
+            Some(w) if k == "metadata" => metadata_equal(v, w),
+            Some(w) => v == w,
+            None => false,
+        })
+}
+
 /// Removes `metadata.managedFields` (objects are compared and walked without them).
 pub fn strip_managed_fields(obj: &mut Value) {
     if let Some(Value::Object(meta)) = obj.get_mut("metadata") {

@@ -17,63 +17,64 @@ use serde_json::{Map, Value};
 /// Merges `config` into `live`. `config` must already be validated (no
 /// duplicate keys); items that cannot be keyed are appended as they are.
 pub fn merge(live: &Value, config: &Value, schema: &Schema) -> Value {
-    merge_at(live, config, schema, &mut Vec::new())
+    let mut out = live.clone();
+    merge_into(&mut out, config, schema);
+    out
 }
 
-fn merge_at(live: &Value, config: &Value, schema: &Schema, names: &mut Vec<String>) -> Value {
-    if let (Value::Object(l), Value::Object(c)) = (live, config) {
+/// [`merge`] in place: `live` becomes the merged object. Applies merge into
+/// a copy of the live object they own, so nothing is copied twice.
+pub fn merge_into(live: &mut Value, config: &Value, schema: &Schema) {
+    merge_at(live, config, schema, &mut Vec::new());
+}
+
+fn merge_at(live: &mut Value, config: &Value, schema: &Schema, names: &mut Vec<String>) {
+    if let (Value::Object(l), Value::Object(c)) = (&mut *live, config) {
         // An empty map merges into a live map (it only owns the map itself);
         // atomic maps are replaced.
         let path: Vec<&str> = names.iter().map(String::as_str).collect();
         if names.is_empty() || !schema.map_is_atomic(&path) {
-            return Value::Object(merge_fields(l, c, schema, names));
+            merge_fields(l, c, schema, names);
+            return;
         }
     }
-    match (node_kind(schema, names, config), live, config) {
-        (Kind::MapList(keys), Value::Array(l), Value::Array(c)) => {
-            let mut out = l.clone();
+    match (node_kind(schema, names, config), &mut *live, config) {
+        (Kind::MapList(keys), Value::Array(out), Value::Array(c)) => {
             for citem in c {
                 // Live items that match the config's key merge in place; new
                 // ones go at the end, in the config's order.
                 let found = item_key(citem, &keys).ok().and_then(|pe| {
-                    keyed_items(&out, &keys)
+                    keyed_items(out, &keys)
                         .into_iter()
                         .find(|(q, _)| *q == pe)
                         .map(|(_, i)| i)
                 });
                 match (found, citem) {
-                    (Some(i), Value::Object(cm)) => {
-                        let merged = match &out[i] {
-                            Value::Object(lm) => merge_fields(lm, cm, schema, names),
-                            _ => cm.clone(),
-                        };
-                        out[i] = Value::Object(merged);
-                    }
+                    (Some(i), Value::Object(cm)) => match &mut out[i] {
+                        Value::Object(lm) => merge_fields(lm, cm, schema, names),
+                        other => *other = Value::Object(cm.clone()),
+                    },
                     _ => out.push(citem.clone()),
                 }
             }
-            Value::Array(out)
         }
-        (Kind::Set, Value::Array(l), Value::Array(c)) => {
-            let mut out = l.clone();
+        (Kind::Set, Value::Array(out), Value::Array(c)) => {
             for v in c {
                 if !out.contains(v) {
                     out.push(v.clone());
                 }
             }
-            Value::Array(out)
         }
-        _ => config.clone(),
+        _ => *live = config.clone(),
     }
 }
 
 fn merge_fields(
-    live: &Map<String, Value>,
+    out: &mut Map<String, Value>,
     config: &Map<String, Value>,
     schema: &Schema,
     names: &mut Vec<String>,
-) -> Map<String, Value> {
-    let mut out = live.clone();
+) {
     for (k, cv) in config {
         if is_managed_fields(names, k) {
             continue;
@@ -84,18 +85,17 @@ fn merge_fields(
             out.remove(k);
             continue;
         }
-        let merged = match live.get(k) {
+        match out.get_mut(k) {
             Some(lv) => {
                 names.push(k.clone());
-                let m = merge_at(lv, cv, schema, names);
+                merge_at(lv, cv, schema, names);
                 names.pop();
-                m
             }
-            None => cv.clone(),
-        };
-        out.insert(k.clone(), merged);
+            None => {
+                out.insert(k.clone(), cv.clone());
+            }
+        }
     }
-    out
 }
 
 /// Removes from `obj` the fields in `last` (the applier's previous set) that

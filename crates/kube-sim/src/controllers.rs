@@ -401,16 +401,6 @@ fn owner_ref(owner: &Value) -> Value {
     })
 }
 
-fn owned_by(obj: &Value, owner: &Value) -> bool {
-    let uid = meta_str(owner, "uid");
-    obj.pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .is_some_and(|refs| {
-            refs.iter()
-                .any(|r| r.get("uid").and_then(Value::as_str) == uid)
-        })
-}
-
 fn find_type(state: &State, group: &str, plural: &str) -> Option<Arc<ResourceType>> {
     state
         .registry
@@ -433,8 +423,9 @@ fn sync_replica_sets(
     };
     let ns = meta_str(deploy, "namespace").unwrap_or("").to_string();
     let resource = (rs_rt.group.clone(), rs_rt.plural.clone());
-    for rs in state.store.list(&resource, Some(&ns)) {
-        if owned_by(&rs, deploy) && meta_str(&rs, "name") != Some(rs_name) && replicas(&rs) != 0 {
+    let uid = meta_str(deploy, "uid").unwrap_or("");
+    for rs in state.store.owned_by(&resource, &ns, uid) {
+        if meta_str(&rs, "name") != Some(rs_name) && replicas(&rs) != 0 {
             let mut scaled = (*rs).clone();
             scaled["spec"]["replicas"] = json!(0);
             let done = commit(
@@ -547,12 +538,8 @@ fn replica_set_pods(state: &mut State, rs: &Value) {
     let ns = meta_str(rs, "namespace").unwrap_or("").to_string();
     let rs_name = meta_str(rs, "name").unwrap_or("").to_string();
     let resource = (pod_rt.group.clone(), pod_rt.plural.clone());
-    let mut pods: Vec<Arc<Value>> = state
-        .store
-        .list(&resource, Some(&ns))
-        .into_iter()
-        .filter(|p| owned_by(p, rs))
-        .collect();
+    let uid = meta_str(rs, "uid").unwrap_or("");
+    let mut pods: Vec<Arc<Value>> = state.store.owned_by(&resource, &ns, uid);
     let want = usize::try_from(replicas(rs)).unwrap_or(0);
     while pods.len() > want {
         if let Some(p) = pods.pop() {

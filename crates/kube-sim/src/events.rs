@@ -8,9 +8,9 @@
 //! bumps `count` and `lastTimestamp` instead of adding an object, as the
 //! client-go event correlator does; callers only record real transitions.
 
+use crate::commit::{commit, Tracking};
 use crate::objects::{meta_str, now};
 use crate::server::State;
-use crate::writes::{commit, Tracking};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};

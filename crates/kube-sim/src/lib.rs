@@ -23,6 +23,7 @@
 
 mod admin;
 pub mod auth;
+mod commit;
 mod controllers;
 mod crds;
 pub mod defaults;
@@ -337,13 +338,13 @@ fn seed_object(shared: &Shared, object: Value) -> Result<Value, Error> {
         .registry
         .find_kind(group, kind)
         .ok_or_else(|| Error::Api(format!("no resource serves {api_version} {kind}")))?;
-    writes::commit(
+    commit::commit(
         &mut state,
         &rt,
         None,
         object,
         false,
-        writes::Tracking::Update {
+        commit::Tracking::Update {
             manager: "kube-sim-seed",
             subresource: None,
         },

@@ -29,7 +29,7 @@ pub struct State {
     pub registry: Registry,
     pub store: Store,
     pub snapshots: crate::pagination::Snapshots,
-    pub alloc: crate::writes::IpAllocator,
+    pub alloc: crate::commit::IpAllocator,
     pub events: crate::events::Correlator,
 }
 

@@ -2,13 +2,13 @@
 //! and HPAs write. The write lands on the parent object and is recorded in
 //! its managedFields as an Update with `subresource: scale`.
 
+use crate::commit::{commit, Tracking};
 use crate::handler::Ctx;
 use crate::objects::meta_str;
 use crate::registry::ResourceType;
 use crate::route::ResourcePath;
 use crate::server::Shared;
 use crate::status::ApiError;
-use crate::writes::{commit, Tracking};
 use serde_json::{json, Value};
 use std::sync::Arc;
 

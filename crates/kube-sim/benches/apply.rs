@@ -19,6 +19,9 @@
 //! default 200) and `KUBE_SIM_BENCH_RUNS` (passes, default 5) override sizes;
 //! `KUBE_SIM_BENCH_ONLY` picks cases by a part of their label.
 
+mod common;
+
+use common::{env_or, median};
 use http_body_util::BodyExt;
 use kube_sim::{KubeSim, Options};
 use serde_json::{json, Value};
@@ -27,26 +30,6 @@ use std::time::{Duration, Instant};
 /// Thread name of kube-sim's runtime (at most 15 bytes: `comm` is cut there).
 const SIM_THREAD: &str = "kube-sim-server";
 const NAMESPACE: &str = "default";
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
 
 /// CPU seconds used so far by kube-sim's runtime threads.
 fn sim_cpu() -> f64 {

@@ -11,7 +11,10 @@
 //! Each figure is the median of several runs. `KUBE_SIM_BENCH_OBJECTS`,
 //! `KUBE_SIM_BENCH_RUNS` and `KUBE_SIM_BENCH_WATCH_SECS` override the sizes.
 
+mod common;
+
 use bytes::Bytes;
+use common::{env_or, median};
 use futures::StreamExt;
 use http_body_util::BodyExt;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -27,26 +30,6 @@ const WRITERS: usize = 4;
 
 fn watcher_count() -> usize {
     env_or("KUBE_SIM_BENCH_WATCHERS", WATCHERS)
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -126,6 +126,37 @@ fn find_type(state: &State, group: &str, plural: &str) -> Option<Arc<ResourceTyp
         .cloned()
 }
 
+/// Scale one of `deploy`'s ReplicaSets to `to`, with the deployment
+/// controller's Event, as the real one reports it.
+fn scale_replica_set(
+    state: &mut State,
+    rs_rt: &Arc<ResourceType>,
+    deploy: &Value,
+    rs: Arc<Value>,
+    to: i64,
+) {
+    let from = replicas(&rs);
+    let name = meta_str(&rs, "name").unwrap_or("").to_string();
+    let mut scaled = (*rs).clone();
+    scaled["spec"]["replicas"] = json!(to);
+    let update = Tracking::Update {
+        manager: MANAGER,
+        subresource: None,
+    };
+    if commit(state, rs_rt, Some(rs), scaled, false, update).is_ok() {
+        let way = if to > from { "up" } else { "down" };
+        let message = format!("Scaled {way} replica set {name} to {to} from {from}");
+        record(
+            state,
+            deploy,
+            Kind::Normal,
+            "ScalingReplicaSet",
+            &message,
+            DEPLOYMENTS,
+        );
+    }
+}
+
 fn sync_replica_sets(
     state: &mut State,
     deploy: &Value,
@@ -142,34 +173,7 @@ fn sync_replica_sets(
     let uid = meta_str(deploy, "uid").unwrap_or("");
     for rs in state.store.owned_by(&resource, &ns, uid) {
         if meta_str(&rs, "name") != Some(rs_name) && replicas(&rs) != 0 {
-            let mut scaled = (*rs).clone();
-            scaled["spec"]["replicas"] = json!(0);
-            let done = commit(
-                state,
-                &rs_rt,
-                Some(rs.clone()),
-                scaled,
-                false,
-                Tracking::Update {
-                    manager: MANAGER,
-                    subresource: None,
-                },
-            );
-            if done.is_ok() {
-                let message = format!(
-                    "Scaled down replica set {} to 0 from {}",
-                    meta_str(&rs, "name").unwrap_or(""),
-                    replicas(&rs)
-                );
-                record(
-                    state,
-                    deploy,
-                    Kind::Normal,
-                    "ScalingReplicaSet",
-                    &message,
-                    DEPLOYMENTS,
-                );
-            }
+            scale_replica_set(state, &rs_rt, deploy, rs, 0);
         }
     }
     let mut labels = template
@@ -192,34 +196,7 @@ fn sync_replica_sets(
     });
     match state.store.get(&resource, &ns, rs_name) {
         Some(existing) if replicas(&existing) == n => {}
-        Some(existing) => {
-            let from = replicas(&existing);
-            let mut scaled = (*existing).clone();
-            scaled["spec"]["replicas"] = json!(n);
-            let done = commit(
-                state,
-                &rs_rt,
-                Some(existing),
-                scaled,
-                false,
-                Tracking::Update {
-                    manager: MANAGER,
-                    subresource: None,
-                },
-            );
-            if done.is_ok() {
-                let way = if n > from { "up" } else { "down" };
-                let message = format!("Scaled {way} replica set {rs_name} to {n} from {from}");
-                record(
-                    state,
-                    deploy,
-                    Kind::Normal,
-                    "ScalingReplicaSet",
-                    &message,
-                    DEPLOYMENTS,
-                );
-            }
-        }
+        Some(existing) => scale_replica_set(state, &rs_rt, deploy, existing, n),
         None => {
             let done = commit(
                 state,

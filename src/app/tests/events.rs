@@ -45,6 +45,28 @@ fn answer(
     )
 }
 
+/// Answer api's status load `generation` as Synced.
+fn api_synced(s: &mut AppState, generation: u64) -> Vec<Effect> {
+    update(
+        s,
+        Msg::StatusLoaded {
+            app: "api".into(),
+            generation,
+            result: Ok(status("api", SyncStatus::Synced)),
+        },
+    )
+}
+
+/// Start, and answer the first status load (api's) as Synced.
+fn start_with_api_synced(s: &mut AppState) -> Vec<Effect> {
+    let effects = s.start();
+    let Some(Effect::LoadStatus { app, generation }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(app, "api", "{effects:?}");
+    api_synced(s, generation)
+}
+
 fn key(kind: &str, name: &str) -> ResourceKey {
     ResourceKey {
         group: "apps".into(),
@@ -57,18 +79,7 @@ fn key(kind: &str, name: &str) -> ResourceKey {
 #[test]
 fn the_first_status_asks_for_the_selected_resources_events() {
     let mut s = fresh();
-    let effects = s.start();
-    let Some(Effect::LoadStatus { generation, .. }) = effects.first().cloned() else {
-        panic!("{effects:?}")
-    };
-    let effects = update(
-        &mut s,
-        Msg::StatusLoaded {
-            app: "api".into(),
-            generation,
-            result: Ok(status("api", SyncStatus::Synced)),
-        },
-    );
+    let effects = start_with_api_synced(&mut s);
     let wanted = load_events(&effects);
     assert_eq!(wanted.len(), 1, "{effects:?}");
     assert_eq!(wanted[0].0, "api");
@@ -155,32 +166,14 @@ fn moving_fast_through_resources_loads_at_most_two_and_drops_stale_answers() {
 #[test]
 fn a_status_reload_of_the_selected_app_reloads_its_events_keeping_the_old_rows() {
     let mut s = fresh();
-    let effects = s.start();
-    let Some(Effect::LoadStatus { generation, .. }) = effects.first().cloned() else {
-        panic!()
-    };
-    let wanted = load_events(&update(
-        &mut s,
-        Msg::StatusLoaded {
-            app: "api".into(),
-            generation,
-            result: Ok(status("api", SyncStatus::Synced)),
-        },
-    ));
+    let wanted = load_events(&start_with_api_synced(&mut s));
     answer(&mut s, wanted[0].clone(), vec![row("Scheduled", "Normal")]);
 
     let effects = update(&mut s, Msg::AppChanged { app: "api".into() });
     let Some(Effect::LoadStatus { generation, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
-    let again = load_events(&update(
-        &mut s,
-        Msg::StatusLoaded {
-            app: "api".into(),
-            generation,
-            result: Ok(status("api", SyncStatus::Synced)),
-        },
-    ));
+    let again = load_events(&api_synced(&mut s, generation));
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].1, wanted[0].1);
     assert!(again[0].2 > wanted[0].2);
@@ -206,18 +199,7 @@ fn a_status_reload_of_the_selected_app_reloads_its_events_keeping_the_old_rows()
 #[test]
 fn an_error_is_kept_for_the_pane() {
     let mut s = fresh();
-    let effects = s.start();
-    let Some(Effect::LoadStatus { generation, .. }) = effects.first().cloned() else {
-        panic!()
-    };
-    let wanted = load_events(&update(
-        &mut s,
-        Msg::StatusLoaded {
-            app: "api".into(),
-            generation,
-            result: Ok(status("api", SyncStatus::Synced)),
-        },
-    ));
+    let wanted = load_events(&start_with_api_synced(&mut s));
     let (app, key, generation) = wanted[0].clone();
     update(
         &mut s,

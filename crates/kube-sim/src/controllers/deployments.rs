@@ -126,6 +126,25 @@ fn find_type(state: &State, group: &str, plural: &str) -> Option<Arc<ResourceTyp
         .cloned()
 }
 
+/// What the Deployment and ReplicaSet controllers write: Updates by the
+/// controller manager.
+const BY_CONTROLLER: Tracking<'static> = Tracking::Update {
+    manager: MANAGER,
+    subresource: None,
+};
+
+/// The deployment controller's Event for a ReplicaSet it scaled.
+fn scaling_event(state: &mut State, deploy: &Value, message: &str) {
+    record(
+        state,
+        deploy,
+        Kind::Normal,
+        "ScalingReplicaSet",
+        message,
+        DEPLOYMENTS,
+    );
+}
+
 /// Scale one of `deploy`'s ReplicaSets to `to`, with the deployment
 /// controller's Event, as the real one reports it.
 fn scale_replica_set(
@@ -139,21 +158,10 @@ fn scale_replica_set(
     let name = meta_str(&rs, "name").unwrap_or("").to_string();
     let mut scaled = (*rs).clone();
     scaled["spec"]["replicas"] = json!(to);
-    let update = Tracking::Update {
-        manager: MANAGER,
-        subresource: None,
-    };
-    if commit(state, rs_rt, Some(rs), scaled, false, update).is_ok() {
+    if commit(state, rs_rt, Some(rs), scaled, false, BY_CONTROLLER).is_ok() {
         let way = if to > from { "up" } else { "down" };
         let message = format!("Scaled {way} replica set {name} to {to} from {from}");
-        record(
-            state,
-            deploy,
-            Kind::Normal,
-            "ScalingReplicaSet",
-            &message,
-            DEPLOYMENTS,
-        );
+        scaling_event(state, deploy, &message);
     }
 }
 
@@ -198,27 +206,10 @@ fn sync_replica_sets(
         Some(existing) if replicas(&existing) == n => {}
         Some(existing) => scale_replica_set(state, &rs_rt, deploy, existing, n),
         None => {
-            let done = commit(
-                state,
-                &rs_rt,
-                None,
-                desired,
-                false,
-                Tracking::Update {
-                    manager: MANAGER,
-                    subresource: None,
-                },
-            );
+            let done = commit(state, &rs_rt, None, desired, false, BY_CONTROLLER);
             if done.is_ok() && n > 0 {
                 let message = format!("Scaled up replica set {rs_name} to {n}");
-                record(
-                    state,
-                    deploy,
-                    Kind::Normal,
-                    "ScalingReplicaSet",
-                    &message,
-                    DEPLOYMENTS,
-                );
+                scaling_event(state, deploy, &message);
             }
         }
     }
@@ -270,17 +261,7 @@ fn replica_set_pods(state: &mut State, rs: &Value) {
                          "ownerReferences": [owner_ref(rs)]},
             "spec": template.get("spec").cloned().unwrap_or(json!({})),
         });
-        match commit(
-            state,
-            &pod_rt,
-            None,
-            pod,
-            false,
-            Tracking::Update {
-                manager: MANAGER,
-                subresource: None,
-            },
-        ) {
+        match commit(state, &pod_rt, None, pod, false, BY_CONTROLLER) {
             Ok(p) => {
                 let message = format!("Created pod: {name}");
                 record(

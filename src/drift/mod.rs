@@ -31,9 +31,8 @@ use crate::model::{ResourceKey, ResourceStatus, SyncStatus};
 pub use fields::{owned_by, FieldSet, FieldsError, PathElement};
 pub use ignore::{IgnoreError, IgnoreRule};
 
-/// The label gitops-tui puts on every object it applies, naming the app.
-/// Ours, so never drift.
-pub const TRACKING_LABEL: &str = "gitops-tui.dev/app";
+// The label gitops-tui puts on every object it applies is ours, so never drift.
+use crate::cluster::TRACKING_LABEL;
 
 /// The comparison of one object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,6 +35,11 @@ pub struct KindRequest {
 #[derive(Clone)]
 struct Watched {
     store: Store<DynamicObject>,
+    /// Set by the watch: true from its first `InitDone` while it delivers,
+    /// false after an error until it delivers again (an event after a
+    /// resumed watch, or `InitDone` of a new list). Apply and Delete come
+    /// only after a list, so true implies the store is listed. The store is
+    /// served only while this is true.
     healthy: Arc<AtomicBool>,
 }
 
@@ -71,38 +76,8 @@ impl LiveCache {
     /// filled in, when a healthy, listed watch holds them. Otherwise None,
     /// and a watch of the kind is asked for if the context is attached.
     pub fn labelled(&self, context: &str, kind: &Kind, app: &str) -> Option<Vec<Value>> {
-        let key = (
-            context.to_string(),
-            kind.resource.api_version.clone(),
-            kind.resource.kind.clone(),
-        );
-        let watched = {
-            let mut all = lock(&self.watched);
-            match all.get(&key) {
-                Some(w) => w.clone(),
-                None => {
-                    let attached = lock(&self.attached);
-                    let tx = attached.get(context)?;
-                    let writer = Writer::new(kind.resource.clone());
-                    let w = Watched {
-                        store: writer.as_reader(),
-                        healthy: Arc::new(AtomicBool::new(false)),
-                    };
-                    let request = KindRequest {
-                        kind: kind.clone(),
-                        writer,
-                        healthy: w.healthy.clone(),
-                    };
-                    if tx.send(request).is_ok() {
-                        all.insert(key, w);
-                    }
-                    return None;
-                }
-            }
-        };
-        let listed = futures::FutureExt::now_or_never(watched.store.wait_until_ready())
-            .is_some_and(|r| r.is_ok());
-        if !listed || !watched.healthy.load(Ordering::Acquire) {
+        let watched = self.watched_or_ask(context, kind)?;
+        if !watched.healthy.load(Ordering::Acquire) {
             return None;
         }
         Some(
@@ -120,6 +95,36 @@ impl LiveCache {
                 .map(|v| with_type(v, kind))
                 .collect(),
         )
+    }
+}
+
+impl LiveCache {
+    /// The kind's watch, or None after asking the attached context for one.
+    fn watched_or_ask(&self, context: &str, kind: &Kind) -> Option<Watched> {
+        let key = (
+            context.to_string(),
+            kind.resource.api_version.clone(),
+            kind.resource.kind.clone(),
+        );
+        let mut all = lock(&self.watched);
+        if let Some(w) = all.get(&key) {
+            return Some(w.clone());
+        }
+        let tx = lock(&self.attached).get(context)?.clone();
+        let writer = Writer::new(kind.resource.clone());
+        let watched = Watched {
+            store: writer.as_reader(),
+            healthy: Arc::new(AtomicBool::new(false)),
+        };
+        let request = KindRequest {
+            kind: kind.clone(),
+            writer,
+            healthy: watched.healthy.clone(),
+        };
+        if tx.send(request).is_ok() {
+            all.insert(key, watched);
+        }
+        None
     }
 }
 

@@ -8,32 +8,9 @@ mod common;
 use common::*;
 use futures::StreamExt;
 use gitops_tui::cluster::live_cache;
-use gitops_tui::engine::{Engine, SyncOptions};
+use gitops_tui::engine::Engine;
 use gitops_tui::model::{ResourceStatus, SyncStatus};
 use std::time::Duration;
-
-async fn synced_shop() -> Fixture {
-    synced_shop_over(false).await
-}
-
-async fn synced_shop_over(tls: bool) -> Fixture {
-    let f = Fixture::with_tls(APP, tls).await;
-    f.commit(
-        &[
-            ("apps/shop/deploy.yaml", Some(DEPLOYMENT)),
-            ("apps/shop/svc.yaml", Some(SERVICE)),
-            ("apps/shop/cm.yaml", Some(CONFIGMAP)),
-        ],
-        "shop: first version",
-    );
-    let report = f
-        .engine()
-        .sync("shop", &SyncOptions::default())
-        .await
-        .expect("sync runs");
-    assert!(report.succeeded, "{report:?}");
-    f
-}
 
 /// (GETs of single objects in `shop`, LISTs of the app's kinds).
 fn reads(f: &Fixture) -> (usize, usize) {
@@ -57,7 +34,7 @@ fn reads(f: &Fixture) -> (usize, usize) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_status_lists_each_kind_once_instead_of_getting_each_object() {
-    let f = synced_shop().await;
+    let f = synced_shop(false).await;
     let engine = f.engine();
     f.sim.clear_requests();
     let status = engine.status("shop").await.expect("status");
@@ -105,7 +82,7 @@ async fn a_status_lists_each_kind_once_instead_of_getting_each_object() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
-    let f = synced_shop().await;
+    let f = synced_shop(false).await;
     let engine: Engine = f.engine();
     let context = engine.context_of("shop").expect("context");
     let cluster = engine.cluster_of("shop").await.expect("cluster");
@@ -183,7 +160,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rights_in_the_app_namespace_only_still_give_a_status_with_a_warning() {
-    let f = synced_shop_over(true).await;
+    let f = synced_shop(true).await;
     // A user who may read and dry-run in `shop` and read the records, but
     // not list across namespaces (a common namespace-scoped RoleBinding).
     f.sim.add_user("shop-token", "shop-dev");

@@ -6,28 +6,9 @@ use common::*;
 use gitops_tui::engine::SyncOptions;
 use gitops_tui::model::{ResourceStatus, SyncStatus};
 
-async fn synced_fixture() -> Fixture {
-    let f = Fixture::new(APP).await;
-    f.commit(
-        &[
-            ("apps/shop/deploy.yaml", Some(DEPLOYMENT)),
-            ("apps/shop/service.yaml", Some(SERVICE)),
-            ("apps/shop/config.yaml", Some(CONFIGMAP)),
-        ],
-        "shop: first version",
-    );
-    let report = f
-        .engine()
-        .sync("shop", &SyncOptions::default())
-        .await
-        .expect("sync runs");
-    assert!(report.succeeded, "{report:?}");
-    f
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_creates_every_object_and_defaults_are_not_drift() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     assert!(f.exists("v1", "Namespace", "", "shop"));
     assert!(f.exists("apps/v1", "Deployment", "shop", "web"));
     assert!(f.exists("v1", "Service", "shop", "web"));
@@ -66,7 +47,7 @@ async fn sync_creates_every_object_and_defaults_are_not_drift() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_sync_writes_nothing() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     let before = [
         f.rv("apps/v1", "Deployment", "shop", "web"),
         f.rv("v1", "Service", "shop", "web"),
@@ -106,7 +87,7 @@ async fn a_second_sync_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_scale_and_edit_are_drift_and_sync_takes_them_back() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     f.kubectl_ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=5"]);
     f.kubectl_ok(&[
         "patch",
@@ -170,7 +151,7 @@ async fn kubectl_scale_and_edit_are_drift_and_sync_takes_them_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_commit_is_out_of_sync_with_its_diff() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     f.commit(
         &[(
             "apps/shop/deploy.yaml",
@@ -198,7 +179,7 @@ async fn a_new_commit_is_out_of_sync_with_its_diff() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_field_removed_from_git_but_still_owned_is_drift() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     f.commit(
         &[(
             "apps/shop/config.yaml",
@@ -243,7 +224,7 @@ async fn a_field_removed_from_git_but_still_owned_is_drift() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_removes_only_this_apps_objects_and_kinds_dropped_from_git() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     // Neighbours that must survive: an unlabelled object and another app's.
     let neighbours = f.dir.path().join("neighbours.yaml");
     let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: unlabelled, namespace: shop}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: neighbour, namespace: shop, labels: {gitops-tui.dev/app: other}}\n";
@@ -392,7 +373,7 @@ async fn a_secret_change_is_masked_drift_and_diff_exits_1() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_conflict_with_another_apply_manager_is_reported_unless_forced() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     let other = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  color: green\n";
     let path = f.dir.path().join("other.yaml");
     std::fs::write(&path, other).expect("write");
@@ -509,7 +490,7 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unchanged_app_is_compared_without_new_dry_runs() {
-    let f = synced_fixture().await;
+    let f = synced_shop(false).await;
     let engine = f.engine();
     engine.status("shop").await.expect("status");
     f.sim.clear_requests();

@@ -190,6 +190,27 @@ pub fn git(repo: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The shop app (Deployment, Service, ConfigMap) committed and synced, over
+/// https when `tls`.
+pub async fn synced_shop(tls: bool) -> Fixture {
+    let f = Fixture::with_tls(APP, tls).await;
+    f.commit(
+        &[
+            ("apps/shop/deploy.yaml", Some(DEPLOYMENT)),
+            ("apps/shop/service.yaml", Some(SERVICE)),
+            ("apps/shop/config.yaml", Some(CONFIGMAP)),
+        ],
+        "shop: first version",
+    );
+    let report = f
+        .engine()
+        .sync("shop", &gitops_tui::engine::SyncOptions::default())
+        .await
+        .expect("sync runs");
+    assert!(report.succeeded, "{report:?}");
+    f
+}
+
 pub const APP: &str = r#"
 [[apps]]
 name = "shop"

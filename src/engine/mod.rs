@@ -48,7 +48,7 @@ pub struct Engine {
     pub config: Config,
     connector: ClusterConnector,
     kinds: KindResolver,
-    dry_runs: status::DryRunCache,
+    comparisons: status::ComparisonCache,
     /// Live objects from the TUI's watches; empty (and unused) until a
     /// runtime attaches a context.
     live: Arc<LiveCache>,
@@ -61,7 +61,7 @@ impl Engine {
             config,
             connector: ClusterConnector::new(kube),
             kinds: KindResolver::default(),
-            dry_runs: status::DryRunCache::default(),
+            comparisons: status::ComparisonCache::default(),
             live: Arc::default(),
             readonly,
         }

@@ -148,7 +148,7 @@ impl Engine {
         let compared: Vec<Result<ResourceState, EngineError>> =
             // Futures built up front: a closure inside the stream would make
             // this future not Send for every lifetime, which tokio::spawn needs.
-            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, &observed, d, rules, use_dry_run, &self.dry_runs)).collect::<Vec<_>>())
+            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, &observed, d, rules, use_dry_run, &self.comparisons)).collect::<Vec<_>>())
                 .buffered(PARALLEL_REQUESTS)
                 .collect()
                 .await;
@@ -183,7 +183,7 @@ async fn compare_one(
     d: &Desired,
     rules: &[IgnoreRule],
     use_dry_run: bool,
-    cache: &DryRunCache,
+    cache: &ComparisonCache,
 ) -> Result<ResourceState, EngineError> {
     let missing = |reason: &str| ResourceState {
         key: d.key.clone(),
@@ -323,15 +323,17 @@ pub(super) fn summarize(
 /// (the app's ignore rules are fixed for an engine's life). So a refresh of
 /// an unchanged app sends no PATCH and compares nothing again.
 #[derive(Default)]
-pub struct DryRunCache(std::sync::Mutex<std::collections::HashMap<DryRunKey, ResourceDrift>>);
+pub struct ComparisonCache(
+    std::sync::Mutex<std::collections::HashMap<ComparisonKey, ResourceDrift>>,
+);
 
-type DryRunKey = (String, ResourceKey, u64, String);
+type ComparisonKey = (String, ResourceKey, u64, String);
 
 /// Entries kept before the cache starts over (about the objects of a few large apps).
-const DRY_RUN_CACHE_LIMIT: usize = 20_000;
+const COMPARISON_CACHE_LIMIT: usize = 20_000;
 
-impl DryRunCache {
-    fn get(&self, key: &DryRunKey) -> Option<ResourceDrift> {
+impl ComparisonCache {
+    fn get(&self, key: &ComparisonKey) -> Option<ResourceDrift> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -339,9 +341,9 @@ impl DryRunCache {
             .cloned()
     }
 
-    fn put(&self, key: DryRunKey, value: ResourceDrift) {
+    fn put(&self, key: ComparisonKey, value: ResourceDrift) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= DRY_RUN_CACHE_LIMIT {
+        if map.len() >= COMPARISON_CACHE_LIMIT {
             map.clear();
         }
         map.insert(key, value);

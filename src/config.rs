@@ -107,6 +107,13 @@ pub struct AppConfig {
     pub prune: bool,
     #[serde(default)]
     pub create_namespace: bool,
+    /// Namespaces besides `namespace` that the app may write namespaced
+    /// objects into (Argo CD's AppProject destinations).
+    #[serde(default)]
+    pub allowed_namespaces: Vec<String>,
+    /// Allow ClusterRoles granting `*` on `*` and bindings to cluster-admin.
+    #[serde(default)]
+    pub allow_cluster_admin: bool,
     #[serde(default)]
     /// Argo CD's ignoreDifferences: fields of matching objects that are never drift.
     pub ignore_differences: Vec<crate::drift::IgnoreRule>,

@@ -70,6 +70,10 @@ pub enum Command {
         /// Take fields owned by other Apply managers.
         #[arg(long)]
         force_conflicts: bool,
+        /// Take over existing objects this app did not create (listed by
+        /// `sync --dry-run` as `adopt`); without it such a sync is refused.
+        #[arg(long)]
+        adopt: bool,
         /// Wait until the app is Healthy.
         #[arg(long)]
         wait: bool,

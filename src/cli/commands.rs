@@ -66,6 +66,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             prune,
             dry_run,
             force_conflicts,
+            adopt,
             wait,
             timeout,
         } => {
@@ -74,7 +75,9 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                 prune,
                 dry_run,
                 force_conflicts,
+                adopt,
                 wait: wait.then_some(timeout),
+                ..Default::default()
             };
             match engine.sync(&app, &opts).await {
                 Ok(report) => {

@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
@@ -34,8 +35,15 @@ pub struct SyncOptions {
     /// Compute everything, write nothing.
     pub dry_run: bool,
     pub force_conflicts: bool,
+    /// Take over existing objects this app did not create (never another
+    /// app's): without it a sync that would adopt is refused.
+    pub adopt: bool,
     /// Wait for the app to be Healthy, at most this long.
     pub wait: Option<Duration>,
+    /// Cancelled by SIGINT/SIGTERM, the TUI's cancel key or quit: the sync
+    /// stops after the object in flight, records itself as Interrupted and
+    /// releases the lease.
+    pub cancel: CancellationToken,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,11 +3,13 @@
 //! label, server-side apply with or without dry-run, delete).
 
 mod client;
+mod contents;
 mod kinds;
 pub mod live_cache;
 mod ops;
 
 pub use client::{Cluster, ClusterConnector, KubeOptions};
+pub use contents::{list_all, namespaced_kinds, remove_label};
 pub use kinds::{Kind, KindResolver};
 pub use live_cache::LiveCache;
 pub use ops::{apply, delete, get, list_labelled, ApplyMode};

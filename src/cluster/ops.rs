@@ -14,12 +14,12 @@ use kube::Resource;
 use serde_json::Value;
 
 /// The collection URL of `kind`, in `namespace` when the kind is namespaced.
-fn request(kind: &Kind, namespace: Option<&str>) -> Request {
+pub(super) fn request(kind: &Kind, namespace: Option<&str>) -> Request {
     let namespace = if kind.namespaced { namespace } else { None };
     Request::new(DynamicObject::url_path(&kind.resource, namespace))
 }
 
-async fn send(
+pub(super) async fn send(
     client: &kube::Client,
     built: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
 ) -> Result<Value, kube::Error> {
@@ -28,7 +28,7 @@ async fn send(
         .await
 }
 
-fn describe(kind: &Kind, namespace: Option<&str>, name: &str) -> String {
+pub(super) fn describe(kind: &Kind, namespace: Option<&str>, name: &str) -> String {
     let k = &kind.resource.kind;
     match namespace {
         Some(ns) if kind.namespaced => format!("{k} {ns}/{name}"),

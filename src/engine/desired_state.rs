@@ -4,8 +4,10 @@
 use super::{blocking, Engine, EngineError};
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppConfig;
+use crate::manifest::{ManifestError, ManifestErrors, ObjectIdentity};
 use crate::model::ResourceKey;
-use crate::source;
+use crate::source::{self, SourceError};
+use crate::sync::boundary;
 use crate::sync::desired::{self, Desired};
 
 pub struct DesiredState {
@@ -86,6 +88,7 @@ impl Engine {
             };
             objects.push(desired::prepare(m, kind, &app.name, &app.namespace));
         }
+        duplicates_on_resolved_namespaces(app, &objects)?;
         let sops = loaded
             .sops_skipped
             .iter()
@@ -146,4 +149,40 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// `namespace: web` and no namespace are one object in an app whose
+/// namespace is `web`: the loader compares documents as written, so the same
+/// object twice is found only here, once namespaces are resolved.
+fn duplicates_on_resolved_namespaces(
+    app: &AppConfig,
+    objects: &[Desired],
+) -> Result<(), EngineError> {
+    let errors: Vec<ManifestError> = boundary::duplicates(objects)
+        .into_iter()
+        .filter_map(|(second, first)| {
+            let (Some(at), Some(first_at)) = (&second.source, &first.source) else {
+                return None;
+            };
+            Some(ManifestError::Duplicate {
+                file: at.file.clone(),
+                line: at.line,
+                identity: ObjectIdentity {
+                    group: second.key.group.clone(),
+                    kind: second.key.kind.clone(),
+                    namespace: second.key.namespace.clone(),
+                    name: second.key.name.clone(),
+                },
+                first: first_at.clone(),
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(SourceError::Invalid {
+        app: app.name.clone(),
+        errors: ManifestErrors { errors },
+    }
+    .into())
 }

@@ -8,6 +8,8 @@ mod events;
 mod lease;
 mod lifecycle;
 mod observe;
+mod ownership;
+mod prune;
 mod status;
 mod sync;
 
@@ -37,6 +39,11 @@ pub enum EngineError {
         app: String,
         holder: String,
         until: String,
+    },
+    #[error("app {app}: {} object(s) outside the app's boundaries, nothing was applied: {}", violations.len(), violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    OutOfBounds {
+        app: String,
+        violations: Vec<crate::sync::boundary::Violation>,
     },
     #[error("{0} is refused under --readonly")]
     Readonly(String),

@@ -34,6 +34,8 @@ pub(super) enum Read {
 /// The app's labelled objects by key, and what Git no longer has.
 pub(super) struct Observed {
     labelled: HashMap<ResourceKey, Value>,
+    /// Desired objects the lists did not hold, read by GET (None: absent).
+    fetched: HashMap<ResourceKey, Option<Value>>,
     pub extras: BTreeMap<ResourceKey, Value>,
     /// Kinds whose labelled LIST was refused (RBAC that allows GET in a
     /// namespace but no cluster-wide LIST): their desired objects are read
@@ -49,8 +51,8 @@ impl Observed {
         d: &Desired,
         kind: &Kind,
     ) -> Result<Option<Value>, ClusterError> {
-        if let Some(live) = self.labelled.get(&d.key) {
-            return Ok(Some(live.clone()));
+        if let Some(live) = self.known(&d.key) {
+            return Ok(live.cloned());
         }
         cluster::get(
             &cluster.client,
@@ -60,6 +62,51 @@ impl Observed {
             &d.key.name,
         )
         .await
+    }
+}
+
+impl Observed {
+    /// What is known of `key` without a request: Some(None) when a GET found
+    /// nothing.
+    pub fn known(&self, key: &ResourceKey) -> Option<Option<&Value>> {
+        if let Some(live) = self.labelled.get(key) {
+            return Some(Some(live));
+        }
+        self.fetched.get(key).map(Option::as_ref)
+    }
+
+    /// GET every desired object the lists do not hold (in parallel), so
+    /// that whose each existing object is is known before anything is
+    /// written. Objects whose kind is not served yet are left for later.
+    pub async fn fetch_unlisted(
+        &mut self,
+        cluster: &Cluster,
+        objects: &[Desired],
+    ) -> Result<(), ClusterError> {
+        use futures::{stream, StreamExt};
+        let missing: Vec<(ResourceKey, Kind)> = objects
+            .iter()
+            .filter(|d| self.known(&d.key).is_none())
+            .filter_map(|d| d.kind.clone().map(|k| (d.key.clone(), k)))
+            .collect();
+        let reads = stream::iter(missing.into_iter().map(|(key, kind)| async move {
+            let live = cluster::get(
+                &cluster.client,
+                &cluster.url,
+                &kind,
+                key.namespace.as_deref(),
+                &key.name,
+            )
+            .await;
+            (key, live)
+        }))
+        .buffer_unordered(super::status::PARALLEL_REQUESTS)
+        .collect::<Vec<_>>()
+        .await;
+        for (key, live) in reads {
+            self.fetched.insert(key, live?);
+        }
+        Ok(())
     }
 }
 
@@ -132,6 +179,7 @@ impl Engine {
         }
         Ok(Observed {
             labelled,
+            fetched: HashMap::new(),
             extras,
             warnings,
         })

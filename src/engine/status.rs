@@ -128,6 +128,12 @@ impl Engine {
         let (resources, warnings) = self.compare(&app, &cluster, &desired, &record).await?;
         let mut status = summarize(&app, &record, &desired, resources);
         status.warnings.extend(warnings);
+        // A sync refuses these; the status says so before anyone tries.
+        status.warnings.extend(
+            crate::sync::boundary::check(&app, &self.config.record_namespace, &desired.objects)
+                .iter()
+                .map(|v| format!("outside the app's boundaries, a sync refuses it: {v}")),
+        );
         Ok(status)
     }
 

@@ -11,18 +11,20 @@
 use super::desired_state::DesiredState;
 use super::lease::LEASE_TTL;
 use super::observe::{Observed, Read};
+use super::ownership::{self, describe_adoption, owner_of, Owner};
 use super::status::PARALLEL_REQUESTS;
 use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::{self, ApplyMode, Cluster, ClusterError, Kind, TRACKING_LABEL};
 use crate::config::AppConfig;
 use crate::drift;
 use crate::model::{ResourceKey, ResourceStatus};
+use crate::sync::boundary;
 use crate::sync::desired::{self, apply_order, Desired};
-use crate::sync::record::{InventoryEntry, SyncRecord};
+use crate::sync::record::{Adoption, InventoryEntry, SyncRecord};
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -71,10 +73,16 @@ pub struct SyncReport {
 /// The outcome of dry-running one object.
 struct Planned {
     desired: Desired,
-    kind: Kind,
+    /// None only for what a --dry-run says stage one would make possible.
+    kind: Option<Kind>,
     live: Option<Value>,
     changed: bool,
     force: bool,
+    /// Set when the object exists and this sync takes it over.
+    adopt: Option<Adoption>,
+    /// Said with the action (the managers of an adopted object, why a
+    /// --dry-run could not ask the server).
+    note: String,
 }
 
 impl Engine {
@@ -109,6 +117,13 @@ impl Engine {
             .clone()
             .or_else(|| record.paused_revision.clone());
         let mut desired = self.desired(&app, &cluster, revision.as_deref()).await?;
+        let violations = boundary::check(&app, &self.config.record_namespace, &desired.objects);
+        if !violations.is_empty() {
+            return Err(EngineError::OutOfBounds {
+                app: app.name.clone(),
+                violations,
+            });
+        }
         let mut report = SyncReport {
             app: app.name.clone(),
             revision: desired.revision.clone(),
@@ -122,9 +137,73 @@ impl Engine {
         // What the cluster holds now: the live side of the plan, and the
         // Extras (stage one only creates or updates desired objects, so it
         // cannot change which objects are extra).
-        let observed = self
+        let mut observed = self
             .observe(&app, &cluster, &desired, &record, Read::Fresh)
             .await?;
+
+        // Whose each existing object is, before anything is written: nothing
+        // is applied when one belongs to another app, or when one would be
+        // adopted without consent.
+        observed.fetch_unlisted(&cluster, &desired.objects).await?;
+        let owners = owners(&app.name, &observed, &desired.objects);
+        let taken: Vec<ResourceResult> = owners
+            .iter()
+            .filter_map(|(key, owner)| match owner {
+                Owner::OtherApp(other) => Some(ResourceResult {
+                    key: key.clone(),
+                    action: "failed".into(),
+                    message: format!(
+                        "belongs to app {other} (label {TRACKING_LABEL}={other}), not to {}: an object is never taken from another app",
+                        app.name
+                    ),
+                }),
+                _ => None,
+            })
+            .collect();
+        if !taken.is_empty() {
+            report.message = format!(
+                "{} object(s) belong to another app: nothing was applied",
+                taken.len()
+            );
+            report.resources = taken;
+            self.record_result(&app, &cluster, &report, None).await?;
+            return Ok(report);
+        }
+        let adoptions: BTreeMap<ResourceKey, Adoption> = owners
+            .into_iter()
+            .filter_map(|(key, owner)| match owner {
+                Owner::Unowned(a) => Some((key, a)),
+                _ => None,
+            })
+            .collect();
+        if !adoptions.is_empty() && !opts.adopt && !opts.dry_run {
+            report.resources = adoptions
+                .iter()
+                .map(|(key, a)| ResourceResult {
+                    key: key.clone(),
+                    action: "refused".into(),
+                    message: format!(
+                        "{}, not created by this app; --adopt takes it over",
+                        describe_adoption(a)
+                    ),
+                })
+                .collect();
+            report.message = format!(
+                "{} existing object(s) were not created by this app and would be adopted: nothing was applied (review with --dry-run, then --adopt)",
+                adoptions.len()
+            );
+            self.record_result(&app, &cluster, &report, None).await?;
+            return Ok(report);
+        }
+        let plan_ctx = PlanContext {
+            cluster: &cluster,
+            observed: &observed,
+            adoptions: &adoptions,
+            force_conflicts: opts.force_conflicts,
+            dry_run: opts.dry_run,
+            created_namespaces: BTreeSet::new(),
+            created_crds: BTreeSet::new(),
+        };
 
         // Stage one: the namespace create_namespace asks for, then the app's
         // own Namespaces and CRDs.
@@ -141,7 +220,7 @@ impl Engine {
         {
             stage_one.insert(0, self.created_namespace(&cluster, &app.namespace).await?);
         }
-        let planned = plan(&cluster, &observed, stage_one, opts.force_conflicts).await;
+        let planned = plan(&plan_ctx, stage_one).await;
         let (ok, failed) = split(planned);
         if !failed.is_empty() {
             report.resources = failed;
@@ -150,8 +229,21 @@ impl Engine {
             self.record_result(&app, &cluster, &report, None).await?;
             return Ok(report);
         }
+        // Under --dry-run stage one creates nothing, so stage two's objects in
+        // a namespace (or of a CRD) it would create cannot be dry-run: they
+        // are reported as what they would be.
+        let mut plan_ctx = plan_ctx;
+        for p in ok.iter().filter(|p| p.live.is_none()) {
+            if is_namespace(&p.desired.key) {
+                plan_ctx
+                    .created_namespaces
+                    .insert(p.desired.key.name.clone());
+            } else if let Some(gk) = crd_group_kind(&p.desired.object) {
+                plan_ctx.created_crds.insert(gk);
+            }
+        }
         for p in apply_all(&cluster, ok, opts.dry_run).await {
-            if p.action.ends_with("created") {
+            if !opts.dry_run && p.action == "created" {
                 report.stage_one_created.push(p.key.clone());
             }
             report.resources.push(p);
@@ -172,7 +264,7 @@ impl Engine {
             .cloned()
             .collect();
         apply_order(&mut stage_two);
-        let (ok, failed) = split(plan(&cluster, &observed, stage_two, opts.force_conflicts).await);
+        let (ok, failed) = split(plan(&plan_ctx, stage_two).await);
         if !failed.is_empty() {
             report.message = format!(
                 "{} object(s) failed the dry-run: nothing of stage two was applied{}",
@@ -190,17 +282,23 @@ impl Engine {
 
         // What Git no longer has: pruned when asked to, else kept in the
         // inventory so it stays visible as Extra (even when its kind is gone from Git).
-        let extras = observed.extras;
+        let extras = std::mem::take(&mut observed.extras);
         let mut kept: Vec<InventoryEntry> = Vec::new();
         if (app.prune || opts.prune) && !apply_failed && !desired.incomplete {
-            let (pruned, remaining) = self.prune(&app, &cluster, extras, opts.dry_run).await?;
-            report.resources.extend(pruned);
-            kept = remaining;
+            let pruned = self
+                .prune(&app, &cluster, extras, &record.inventory, opts.dry_run)
+                .await?;
+            report.resources.extend(pruned.results);
+            kept = pruned.remaining;
         } else {
             if (app.prune || opts.prune) && desired.incomplete {
                 report.message = "some manifests could not be read: pruning skipped".into();
             }
-            kept.extend(extras.iter().map(|(key, live)| inventory_entry(key, live)));
+            kept.extend(
+                extras
+                    .iter()
+                    .map(|(key, live)| previous_entry(&record.inventory, key, live)),
+            );
         }
         report.succeeded = !report.resources.iter().any(|r| r.action == "failed");
         if report.message.is_empty() {
@@ -208,7 +306,7 @@ impl Engine {
         }
         if !opts.dry_run {
             let inventory = if report.succeeded {
-                let mut inv = inventory_of(&desired);
+                let mut inv = inventory_of(&desired, &record.inventory, &adoptions);
                 inv.extend(kept);
                 Some(inv)
             } else {
@@ -242,67 +340,6 @@ impl Engine {
         })
     }
 
-    /// Delete the extras that carry this app's label; the rest (and any
-    /// whose delete failed) are returned to stay in the inventory.
-    async fn prune(
-        &self,
-        app: &AppConfig,
-        cluster: &Cluster,
-        extras: BTreeMap<ResourceKey, Value>,
-        dry_run: bool,
-    ) -> Result<(Vec<ResourceResult>, Vec<InventoryEntry>), EngineError> {
-        let mut remaining = Vec::new();
-        let mut out = Vec::new();
-        for (key, live) in extras {
-            // Only what carries this app's label: never another app's object,
-            // an unlabelled one, or the create_namespace Namespace.
-            let ours = live
-                .pointer(&format!(
-                    "/metadata/labels/{}",
-                    TRACKING_LABEL.replace('/', "~1")
-                ))
-                .and_then(Value::as_str)
-                == Some(app.name.as_str());
-            if !ours {
-                remaining.push(inventory_entry(&key, &live));
-                continue;
-            }
-            let api_version = live.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-            let kind = self
-                .kinds
-                .resolve(&cluster.client, &cluster.url, api_version, &key.kind)
-                .await?;
-            let result = if dry_run {
-                Ok(())
-            } else {
-                cluster::delete(
-                    &cluster.client,
-                    &cluster.url,
-                    &kind,
-                    key.namespace.as_deref(),
-                    &key.name,
-                )
-                .await
-            };
-            match result {
-                Ok(()) => out.push(ResourceResult {
-                    key,
-                    action: action("pruned", dry_run),
-                    message: String::new(),
-                }),
-                Err(e) => {
-                    remaining.push(inventory_entry(&key, &live));
-                    out.push(ResourceResult {
-                        key,
-                        action: "failed".into(),
-                        message: e.to_string(),
-                    });
-                }
-            }
-        }
-        Ok((out, remaining))
-    }
-
     async fn record_result(
         &self,
         app: &AppConfig,
@@ -332,7 +369,7 @@ impl Engine {
             applied: report
                 .resources
                 .iter()
-                .filter(|r| matches!(r.action.as_str(), "created" | "configured"))
+                .filter(|r| matches!(r.action.as_str(), "created" | "configured" | "adopted"))
                 .count(),
             pruned: report
                 .resources
@@ -383,7 +420,7 @@ impl Engine {
     }
 }
 
-fn inventory_entry(key: &ResourceKey, live: &Value) -> InventoryEntry {
+pub(super) fn inventory_entry(key: &ResourceKey, live: &Value) -> InventoryEntry {
     InventoryEntry {
         api_version: live
             .get("apiVersion")
@@ -393,10 +430,31 @@ fn inventory_entry(key: &ResourceKey, live: &Value) -> InventoryEntry {
         kind: key.kind.clone(),
         namespace: key.namespace.clone(),
         name: key.name.clone(),
+        adopted: None,
     }
 }
 
-fn inventory_of(desired: &DesiredState) -> Vec<InventoryEntry> {
+/// An extra's inventory entry, keeping whether the app adopted it.
+fn previous_entry(inventory: &[InventoryEntry], key: &ResourceKey, live: &Value) -> InventoryEntry {
+    let mut entry = inventory_entry(key, live);
+    entry.adopted = inventory
+        .iter()
+        .find(|e| e.key() == *key)
+        .and_then(|e| e.adopted.clone());
+    entry
+}
+
+/// The desired objects as inventory: adopted when this sync adopted them or
+/// an earlier one did, else created.
+fn inventory_of(
+    desired: &DesiredState,
+    previous: &[InventoryEntry],
+    adopted_now: &BTreeMap<ResourceKey, Adoption>,
+) -> Vec<InventoryEntry> {
+    let before: BTreeMap<ResourceKey, &Adoption> = previous
+        .iter()
+        .filter_map(|e| e.adopted.as_ref().map(|a| (e.key(), a)))
+        .collect();
     desired
         .objects
         .iter()
@@ -405,8 +463,40 @@ fn inventory_of(desired: &DesiredState) -> Vec<InventoryEntry> {
             kind: d.key.kind.clone(),
             namespace: d.key.namespace.clone(),
             name: d.key.name.clone(),
+            adopted: adopted_now
+                .get(&d.key)
+                .or(before.get(&d.key).copied())
+                .cloned(),
         })
         .collect()
+}
+
+/// Whose each existing desired object of the app is (objects not yet
+/// existing, and the create_namespace Namespace, which is not the app's,
+/// are left out).
+fn owners(app: &str, observed: &Observed, objects: &[Desired]) -> Vec<(ResourceKey, Owner)> {
+    objects
+        .iter()
+        .filter(|d| ownership::tracking_label(&d.object) == Some(app))
+        .filter_map(|d| match observed.known(&d.key) {
+            Some(Some(live)) => Some((d.key.clone(), owner_of(app, live))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_namespace(key: &ResourceKey) -> bool {
+    key.group.is_empty() && key.kind == "Namespace"
+}
+
+/// The (group, kind) a CRD object defines.
+fn crd_group_kind(object: &Value) -> Option<(String, String)> {
+    if object.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+        return None;
+    }
+    let group = object.pointer("/spec/group").and_then(Value::as_str)?;
+    let kind = object.pointer("/spec/names/kind").and_then(Value::as_str)?;
+    Some((group.to_string(), kind.to_string()))
 }
 
 fn created_note(created: &[ResourceKey]) -> String {
@@ -418,7 +508,7 @@ fn created_note(created: &[ResourceKey]) -> String {
     }
 }
 
-fn action(word: &str, dry_run: bool) -> String {
+pub(super) fn action(word: &str, dry_run: bool) -> String {
     if dry_run {
         format!("would be {word}")
     } else {
@@ -455,18 +545,29 @@ fn split(planned: Vec<Result<Planned, ResourceResult>>) -> (Vec<Planned>, Vec<Re
     (ok, failed)
 }
 
+/// What planning needs besides the objects.
+struct PlanContext<'a> {
+    cluster: &'a Cluster,
+    observed: &'a Observed,
+    /// Existing objects this sync takes over (listed, never silent).
+    adoptions: &'a BTreeMap<ResourceKey, Adoption>,
+    force_conflicts: bool,
+    dry_run: bool,
+    /// Under --dry-run: the Namespaces and CRDs stage one would create.
+    created_namespaces: BTreeSet<String>,
+    created_crds: BTreeSet<(String, String)>,
+}
+
 /// Dry-run every object (in parallel) and decide what to write.
 async fn plan(
-    cluster: &Cluster,
-    observed: &Observed,
+    ctx: &PlanContext<'_>,
     objects: Vec<Desired>,
-    force_conflicts: bool,
 ) -> Vec<Result<Planned, ResourceResult>> {
     // Futures built up front, so the whole sync future is Send (see status.rs).
     stream::iter(
         objects
             .into_iter()
-            .map(|d| plan_one(cluster, observed, d, force_conflicts))
+            .map(|d| plan_one(ctx, d))
             .collect::<Vec<_>>(),
     )
     .buffered(PARALLEL_REQUESTS)
@@ -474,18 +575,29 @@ async fn plan(
     .await
 }
 
-async fn plan_one(
-    cluster: &Cluster,
-    observed: &Observed,
-    d: Desired,
-    force_conflicts: bool,
-) -> Result<Planned, ResourceResult> {
+async fn plan_one(ctx: &PlanContext<'_>, d: Desired) -> Result<Planned, ResourceResult> {
+    let cluster = ctx.cluster;
     let fail = |d: &Desired, message: String| ResourceResult {
         key: d.key.clone(),
         action: "failed".into(),
         message,
     };
+    // Under --dry-run, what stage one would create cannot be asked of the
+    // server yet: say what would happen instead of failing.
+    let would_create = |d: Desired, why: &str| Planned {
+        desired: d,
+        kind: None,
+        live: None,
+        changed: true,
+        force: false,
+        adopt: None,
+        note: why.to_string(),
+    };
     let Some(kind) = d.kind.clone() else {
+        let crd = (d.key.group.clone(), d.key.kind.clone());
+        if ctx.dry_run && ctx.created_crds.contains(&crd) {
+            return Ok(would_create(d, "its CRD is created by this sync"));
+        }
         return Err(fail(
             &d,
             format!(
@@ -494,11 +606,40 @@ async fn plan_one(
             ),
         ));
     };
-    let live = observed
+    let live = ctx
+        .observed
         .live_of(cluster, &d, &kind)
         .await
         .map_err(|e| fail(&d, e.to_string()))?;
-    let mut force = force_conflicts;
+    // An object found only now (its kind was served after stage one) is
+    // judged as every other: never another app's, never adopted silently.
+    let adopt = match (&live, ctx.adoptions.get(&d.key)) {
+        (_, Some(a)) => Some(a.clone()),
+        (Some(live), None) if ownership::tracking_label(&d.object).is_some() => {
+            match owner_of(ownership::tracking_label(&d.object).unwrap_or(""), live) {
+                Owner::Ours => None,
+                Owner::OtherApp(other) => {
+                    return Err(fail(
+                        &d,
+                        format!(
+                            "belongs to app {other}: an object is never taken from another app"
+                        ),
+                    ))
+                }
+                Owner::Unowned(a) => {
+                    return Err(fail(
+                        &d,
+                        format!(
+                            "{}, not created by this app; --adopt takes it over",
+                            describe_adoption(&a)
+                        ),
+                    ))
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut force = ctx.force_conflicts;
     let mut result = cluster::apply(
         &cluster.client,
         &cluster.url,
@@ -522,20 +663,45 @@ async fn plan_one(
             .await;
         }
     }
-    let dry = result.map_err(|e| fail(&d, describe_failure(&e)))?;
-    let changed = match &live {
-        None => true,
-        Some(live) => {
-            drift::compare_dry_run(&d.object, live, &dry, &[]).status != ResourceStatus::Synced
+    if let Err(e) = &result {
+        if ctx.dry_run && live.is_none() {
+            if let Some(ns) = missing_namespace(e) {
+                if ctx.created_namespaces.contains(ns) {
+                    return Ok(would_create(d, "namespace created by this sync"));
+                }
+            }
         }
-    };
+    }
+    let dry = result.map_err(|e| fail(&d, describe_failure(&e)))?;
+    let changed = adopt.is_some()
+        || match &live {
+            None => true,
+            Some(live) => {
+                drift::compare_dry_run(&d.object, live, &dry, &[]).status != ResourceStatus::Synced
+            }
+        };
+    let note = adopt.as_ref().map(describe_adoption).unwrap_or_default();
     Ok(Planned {
         desired: d,
-        kind,
+        kind: Some(kind),
         live,
         changed,
         force,
+        adopt,
+        note,
     })
+}
+
+/// The namespace a 404 says does not exist (`namespaces "web" not found`).
+fn missing_namespace(e: &ClusterError) -> Option<&str> {
+    match e {
+        ClusterError::Api {
+            code: 404, message, ..
+        } => message
+            .strip_prefix("namespaces \"")
+            .and_then(|rest| rest.strip_suffix("\" not found")),
+        _ => None,
+    }
 }
 
 fn describe_failure(e: &ClusterError) -> String {
@@ -591,23 +757,31 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
             });
             continue;
         }
-        let word = if p.live.is_some() {
-            "configured"
-        } else {
-            "created"
+        let word = match (&p.adopt, &p.live) {
+            (Some(_), _) => "adopted",
+            (None, Some(_)) => "configured",
+            (None, None) => "created",
         };
         if dry_run {
             out.push(ResourceResult {
                 key,
                 action: action(word, true),
-                message: String::new(),
+                message: p.note,
             });
             continue;
         }
+        let Some(kind) = &p.kind else {
+            out.push(ResourceResult {
+                key,
+                action: "failed".into(),
+                message: "its kind is not served".into(),
+            });
+            continue;
+        };
         match cluster::apply(
             &cluster.client,
             &cluster.url,
-            &p.kind,
+            kind,
             &p.desired.object,
             ApplyMode::Apply,
             p.force,
@@ -617,7 +791,7 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
             Ok(_) => out.push(ResourceResult {
                 key,
                 action: word.into(),
-                message: String::new(),
+                message: p.note,
             }),
             Err(e) => out.push(ResourceResult {
                 key,

@@ -29,6 +29,21 @@ pub struct InventoryEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub name: String,
+    /// Set when the app took over an object that existed before it; None
+    /// when the app created it (entries written before ownership was
+    /// recorded read as created: they all carried the app's label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<Adoption>,
+}
+
+/// Whom an adopted object belonged to before: its field managers and labels
+/// when this app took it over. Prune releases such an object (removes the
+/// app's label) instead of deleting it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Adoption {
+    pub managers: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl InventoryEntry {
@@ -271,6 +286,10 @@ mod tests {
                 kind: "Deployment".into(),
                 namespace: Some("d".into()),
                 name: "web".into(),
+                adopted: Some(Adoption {
+                    managers: vec!["kubectl-client-side-apply (Update)".into()],
+                    labels: BTreeMap::from([("team".to_string(), "a".to_string())]),
+                }),
             }],
             history: vec![],
             lease: Some(Lease {
@@ -294,6 +313,15 @@ mod tests {
         };
         assert_eq!(AppRecord::from_config_map(&cm), r);
         assert_eq!(r.inventory[0].key().group, "apps");
+    }
+
+    #[test]
+    fn inventory_written_before_ownership_reads_as_created() {
+        let old = r#"[{"api_version":"v1","kind":"ConfigMap","namespace":"d","name":"c"}]"#;
+        let entries: Vec<InventoryEntry> = serde_json::from_str(old).expect("old inventory");
+        assert_eq!(entries[0].adopted, None);
+        let again = serde_json::to_string(&entries).expect("json");
+        assert_eq!(again, old, "created entries keep the old shape");
     }
 
     #[test]

@@ -73,6 +73,7 @@ fn resource(app: usize, j: usize, variant: usize) -> ResourceState {
         _ => (ResourceStatus::Synced, Health::Healthy, "", ""),
     };
     ResourceState {
+        takeover: None,
         live: (status != ResourceStatus::Missing).then(|| {
             json!({"apiVersion": api_version, "kind": kind,
                 "metadata": {"name": name, "namespace": ns, "uid": format!("{ns}-{kind}-{name}")}})

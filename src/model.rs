@@ -62,6 +62,39 @@ pub enum Health {
     Degraded,
 }
 
+/// Whose an existing desired object is when it is not the app's own yet:
+/// what a sync would take over (shown in every preview), or refuse to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Takeover {
+    /// Exists without any app's label: a sync adopts it only with consent.
+    Adopt { managers: Vec<String> },
+    /// Carries another app's label: never taken.
+    OtherApp { app: String },
+}
+
+impl Takeover {
+    /// Whose it is now: `managed by kubectl (Update)`, `belongs to app web`.
+    pub fn detail(&self) -> String {
+        match self {
+            Takeover::Adopt { managers } if managers.is_empty() => {
+                "no field managers recorded".into()
+            }
+            Takeover::Adopt { managers } => format!("managed by {}", managers.join(", ")),
+            Takeover::OtherApp { app } => format!("belongs to app {app}"),
+        }
+    }
+}
+
+impl fmt::Display for Takeover {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Takeover::Adopt { .. } => write!(f, "adopt ({})", self.detail()),
+            Takeover::OtherApp { .. } => f.write_str(&self.detail()),
+        }
+    }
+}
+
 macro_rules! display_as_debug {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {

@@ -171,6 +171,20 @@ async fn an_existing_object_is_adopted_only_with_consent_and_released_not_pruned
         "web",
     );
 
+    // status (what the TUI's confirm dialog lists) names the takeover.
+    let status = f.engine().status("web").await.expect("status");
+    let takeover = status
+        .resources
+        .iter()
+        .find(|r| r.key.name == "settings")
+        .and_then(|r| r.takeover.clone());
+    assert_eq!(
+        takeover,
+        Some(gitops_tui::model::Takeover::Adopt {
+            managers: vec!["kubectl-create (Update)".into()]
+        })
+    );
+
     // The preview lists the adoption with its current managers.
     let preview = sync(
         &f,

@@ -122,6 +122,28 @@ fn confirm_sync_dialog() {
 }
 
 #[test]
+fn confirm_sync_lists_what_it_would_adopt_first() {
+    let mut s = world();
+    select(&mut s, "shop");
+    let i = s.app_index("shop").expect("shop");
+    let status = s.apps[i].status.value.as_mut().expect("loaded");
+    let r = status
+        .resources
+        .iter_mut()
+        .find(|r| r.key.kind == "Service")
+        .expect("a Service");
+    r.takeover = Some(gitops_tui::model::Takeover::Adopt {
+        managers: vec!["kubectl-client-side-apply (Update)".into()],
+    });
+    r.status = gitops_tui::model::ResourceStatus::OutOfSync;
+    keys(&mut s, "s");
+    let screen = render(&s, 120, 40);
+    assert!(screen.contains("⇐ adopt"), "{screen}");
+    assert!(screen.contains("1 to adopt"), "{screen}");
+    both("confirm_sync_adopt", &s);
+}
+
+#[test]
 fn confirm_sync_of_marked_apps_with_operation_running() {
     let mut s = world();
     select(&mut s, "shop");

@@ -132,6 +132,9 @@ pub enum Effect {
         id: OpId,
         apps: Vec<String>,
         prune: bool,
+        /// The apps whose confirm dialog listed objects to adopt: confirming
+        /// it is the consent a sync needs to take them over.
+        adopt: Vec<String>,
     },
     Suspend {
         id: OpId,

@@ -167,6 +167,24 @@ fn start(state: &mut AppState, apps: Vec<String>, kind: OpKind) -> OpId {
     id
 }
 
+/// The apps among `apps` whose loaded status lists an object to adopt (the
+/// sync dialog shows them).
+fn shown_adoptions(state: &AppState, apps: &[String]) -> Vec<String> {
+    apps.iter()
+        .filter(|app| {
+            state
+                .app_index(app)
+                .and_then(|i| state.apps[i].status.value.as_ref())
+                .is_some_and(|s| {
+                    s.resources
+                        .iter()
+                        .any(|r| matches!(r.takeover, Some(crate::model::Takeover::Adopt { .. })))
+                })
+        })
+        .cloned()
+        .collect()
+}
+
 /// The one place a confirmed action becomes an operation.
 fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
     if let ConfirmAction::Rollback { app, sha } = &action {
@@ -183,9 +201,15 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
     state.touch();
     let effect = match action {
         ConfirmAction::Sync { apps, prune } => {
+            let adopt = shown_adoptions(state, &apps);
             let id = start(state, apps.clone(), OpKind::Sync { prune });
             state.marks.clear();
-            Effect::Sync { id, apps, prune }
+            Effect::Sync {
+                id,
+                apps,
+                prune,
+                adopt,
+            }
         }
         ConfirmAction::Suspend { app } => {
             let id = start(state, vec![app.clone()], OpKind::Suspend);

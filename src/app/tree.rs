@@ -173,6 +173,7 @@ mod tests {
             health: Health::Healthy,
             health_reason: String::new(),
             diff: String::new(),
+            takeover: None,
             live: Some(json!({"kind": kind, "metadata": {"name": name, "uid": uid}})),
         }
     }

@@ -12,7 +12,7 @@ use crate::cluster::{self, ApplyMode, Cluster, FIELD_MANAGER};
 use crate::config::AppConfig;
 use crate::drift::{self, IgnoreRule, ResourceDrift};
 use crate::health;
-use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
+use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus, Takeover};
 use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
@@ -39,6 +39,9 @@ pub struct ResourceState {
     pub health: Health,
     pub health_reason: String,
     pub diff: String,
+    /// Set when the object exists but is not this app's yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub takeover: Option<Takeover>,
     #[serde(skip)]
     pub live: Option<Value>,
 }
@@ -176,6 +179,7 @@ impl Engine {
                 health: h,
                 health_reason: reason,
                 diff: drift::extra(&live).diff,
+                takeover: None,
                 live: Some(live),
             });
         }
@@ -198,6 +202,7 @@ async fn compare_one(
         health: Health::Missing,
         health_reason: reason.to_string(),
         diff: drift::missing(&d.object).diff,
+        takeover: None,
         live: None,
     };
     let Some(kind) = &d.kind else {
@@ -254,7 +259,20 @@ fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> ResourceState {
         health: h,
         health_reason: reason,
         diff: drift.diff,
+        takeover: takeover_of(d, &live),
         live: Some(live),
+    }
+}
+
+/// What a sync would have to take over to write `d` (None: it is the app's).
+fn takeover_of(d: &Desired, live: &Value) -> Option<Takeover> {
+    let app = super::ownership::tracking_label(&d.object)?;
+    match super::ownership::owner_of(app, live) {
+        super::ownership::Owner::Ours => None,
+        super::ownership::Owner::OtherApp(app) => Some(Takeover::OtherApp { app }),
+        super::ownership::Owner::Unowned(a) => Some(Takeover::Adopt {
+            managers: a.managers,
+        }),
     }
 }
 

@@ -130,7 +130,12 @@ impl Executor {
                     result,
                 }
             }),
-            Effect::Sync { id, apps, prune } => {
+            Effect::Sync {
+                id,
+                apps,
+                prune,
+                adopt,
+            } => {
                 let tx = self.tx.clone();
                 self.operation(id, async move {
                     let mut lines = Vec::new();
@@ -141,6 +146,7 @@ impl Executor {
                         });
                         let opts = SyncOptions {
                             prune,
+                            adopt: adopt.contains(app),
                             ..Default::default()
                         };
                         match engine.sync(app, &opts).await {

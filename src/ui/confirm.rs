@@ -8,7 +8,7 @@ use super::theme::Theme;
 use crate::app::history::short_sha;
 use crate::app::{Action, AppState, ConfirmAction};
 use crate::engine::AppStatus;
-use crate::model::ResourceStatus;
+use crate::model::{ResourceStatus, Takeover};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -72,32 +72,49 @@ pub fn render(
 
 fn counts_text(s: &AppStatus) -> String {
     let c = &s.counts;
-    format!(
+    let adopt = s
+        .resources
+        .iter()
+        .filter(|r| matches!(r.takeover, Some(Takeover::Adopt { .. })))
+        .count();
+    let mut text = format!(
         "{} modified, {} missing, {} extra",
         c.out_of_sync, c.missing, c.extra
-    )
+    );
+    if adopt > 0 {
+        text.push_str(&format!(", {adopt} to adopt"));
+    }
+    text
 }
 
 fn changed<'a>(s: &AppStatus, theme: &Theme) -> Vec<Line<'a>> {
-    let drifted: Vec<_> = s
+    // Objects to take over first: they are what a person must not miss.
+    let mut drifted: Vec<_> = s
         .resources
         .iter()
-        .filter(|r| r.status != ResourceStatus::Synced)
+        .filter(|r| r.status != ResourceStatus::Synced || r.takeover.is_some())
         .collect();
+    drifted.sort_by_key(|r| r.takeover.is_none());
     let mut out: Vec<Line> = drifted
         .iter()
         .take(MAX_LISTED)
         .map(|r| {
-            let verb = match r.status {
-                ResourceStatus::OutOfSync => "~ update",
-                ResourceStatus::Missing => "+ create",
-                ResourceStatus::Extra => "- extra ",
-                ResourceStatus::Synced => "",
+            let (verb, style) = match (&r.takeover, r.status) {
+                (Some(Takeover::Adopt { .. }), _) => ("⇐ adopt ", theme.bad),
+                (Some(Takeover::OtherApp { .. }), _) => ("✖ refuse", theme.bad),
+                (None, ResourceStatus::OutOfSync) => ("~ update", theme.warn),
+                (None, ResourceStatus::Missing) => ("+ create", theme.warn),
+                (None, ResourceStatus::Extra) => ("- extra ", theme.warn),
+                (None, ResourceStatus::Synced) => ("", theme.warn),
             };
-            Line::from(vec![
-                Span::styled(format!("    {verb} "), theme.warn),
+            let mut spans = vec![
+                Span::styled(format!("    {verb} "), style),
                 Span::styled(r.key.to_string(), theme.text),
-            ])
+            ];
+            if let Some(t) = &r.takeover {
+                spans.push(Span::styled(format!("  {}", t.detail()), theme.dim));
+            }
+            Line::from(spans)
         })
         .collect();
     if drifted.len() > MAX_LISTED {

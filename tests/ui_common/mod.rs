@@ -73,6 +73,7 @@ pub fn res(
         health,
         health_reason: reason.into(),
         diff: diff.into(),
+        takeover: None,
     }
 }
 

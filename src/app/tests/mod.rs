@@ -38,6 +38,7 @@ pub(super) fn resource(
         health: Health::Healthy,
         health_reason: String::new(),
         diff: diff.into(),
+        takeover: None,
         live: Some(
             serde_json::json!({"kind": kind, "metadata": {"name": name, "uid": format!("{kind}/{name}")}}),
         ),

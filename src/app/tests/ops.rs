@@ -27,7 +27,8 @@ fn s_opens_a_confirm_with_prune_toggle_then_syncs() {
         vec![Effect::Sync {
             id: 1,
             apps: vec!["shop".into()],
-            prune: true
+            prune: true,
+            adopt: vec![],
         }]
     );
     assert_eq!(s.mode, Mode::Normal);
@@ -40,6 +41,38 @@ fn s_opens_a_confirm_with_prune_toggle_then_syncs() {
         .toasts
         .last()
         .is_some_and(|t| t.text.contains("already running")));
+}
+
+#[test]
+fn confirming_a_dialog_that_listed_adoptions_is_the_consent_to_adopt() {
+    let mut s = on_shop();
+    let i = s.app_index("shop").expect("shop");
+    if let Some(st) = s.apps[i].status.value.as_mut() {
+        st.resources[0].takeover = Some(crate::model::Takeover::Adopt {
+            managers: vec!["kubectl (Update)".into()],
+        });
+    }
+    ch(&mut s, 's');
+    let effects = ch(&mut s, 'y');
+    assert_eq!(
+        effects,
+        vec![Effect::Sync {
+            id: 1,
+            apps: vec!["shop".into()],
+            prune: false,
+            adopt: vec!["shop".into()],
+        }]
+    );
+    // Another app's object is never consent: it is refused by the sync.
+    let mut s = on_shop();
+    if let Some(st) = s.apps[i].status.value.as_mut() {
+        st.resources[0].takeover = Some(crate::model::Takeover::OtherApp { app: "web".into() });
+    }
+    ch(&mut s, 's');
+    assert!(matches!(
+        ch(&mut s, 'y').as_slice(),
+        [Effect::Sync { adopt, .. }] if adopt.is_empty()
+    ));
 }
 
 #[test]
@@ -73,7 +106,8 @@ fn marked_apps_sync_together_and_marks_clear() {
         vec![Effect::Sync {
             id: 1,
             apps: vec!["api".into(), "web".into()],
-            prune: false
+            prune: false,
+            adopt: vec![],
         }]
     );
     assert!(s.marks.is_empty());

@@ -185,6 +185,18 @@ async fn an_existing_object_is_adopted_only_with_consent_and_released_not_pruned
         })
     );
 
+    let diff = f.cli(&["diff", "web", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&diff.stdout).expect("diff json");
+    let settings = doc["resources"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["name"] == "settings"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        settings["takeover"],
+        serde_json::json!({"kind": "adopt", "managers": ["kubectl-create (Update)"]})
+    );
+
     // The preview lists the adoption with its current managers.
     let preview = sync(
         &f,

@@ -45,8 +45,12 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                     .iter()
                     .map(|r| {
                         let version = r.api_version.rsplit('/').next().unwrap_or("").to_string();
-                        json!({"group": r.key.group, "version": version, "kind": r.key.kind, "namespace": r.key.namespace,
-                               "name": r.key.name, "status": r.status, "diff": r.diff})
+                        let mut v = json!({"group": r.key.group, "version": version, "kind": r.key.kind, "namespace": r.key.namespace,
+                               "name": r.key.name, "status": r.status, "diff": r.diff});
+                        if let Some(t) = &r.takeover {
+                            v["takeover"] = json!(t);
+                        }
+                        v
                     })
                     .collect();
                     let doc = json!({"app": s.name, "sync": s.sync, "revision": s.target_revision, "resources": resources});

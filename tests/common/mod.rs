@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use gitops_tui::cluster::KubeOptions;
 use gitops_tui::config::Config;
 use gitops_tui::engine::Engine;

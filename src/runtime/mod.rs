@@ -81,6 +81,9 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // A test hook: the end-to-end tests check that a panic in the UI loop
+    // restores the terminal before the report is printed.
+    let panic_for_test = std::env::var_os("GITOPS_TUI_TEST_PANIC").is_some();
 
     'outer: loop {
         for effect in effects.drain(..) {
@@ -94,6 +97,9 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
                 .inner
                 .draw(|frame| crate::ui::draw(frame, &state))?;
             stats.frames += 1;
+            if panic_for_test {
+                panic!("GITOPS_TUI_TEST_PANIC is set: a panic on purpose, after the first frame");
+            }
         }
         let msg = tokio::select! {
             event = events.next() => match event {

@@ -6,6 +6,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The label that marks an object as applied by gitops-tui for an app (its
+/// value is the app's name).
+pub const TRACKING_LABEL: &str = "gitops-tui.dev/app";
+/// The field manager of every apply gitops-tui makes.
+pub const FIELD_MANAGER: &str = "gitops-tui";
+
 /// Identity of a Kubernetes object: group and kind, never kind alone.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ResourceKey {

@@ -14,9 +14,7 @@ pub use kinds::{Kind, KindResolver};
 pub use live_cache::LiveCache;
 pub use ops::{apply, delete, get, list_labelled, ApplyMode};
 
-pub const FIELD_MANAGER: &str = "gitops-tui";
-/// The label that marks an object as applied by gitops-tui for an app.
-pub const TRACKING_LABEL: &str = "gitops-tui.dev/app";
+pub use crate::model::{FIELD_MANAGER, TRACKING_LABEL};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {

@@ -23,6 +23,8 @@ mod secrets;
 
 #[cfg(test)]
 mod agreement_tests;
+#[cfg(test)]
+mod proptests;
 
 use serde_json::Value;
 
@@ -32,7 +34,7 @@ pub use fields::{owned_by, FieldSet, FieldsError, PathElement};
 pub use ignore::{IgnoreError, IgnoreRule};
 
 // The label gitops-tui puts on every object it applies is ours, so never drift.
-use crate::cluster::TRACKING_LABEL;
+use crate::model::TRACKING_LABEL;
 
 /// The comparison of one object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -118,8 +118,8 @@ proptest! {
         let desired = json!({"apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": "creds", "namespace": "web"}, field: values});
         let stored: Map<String, Value> = data
-            .iter()
-            .map(|(k, _)| (k.clone(), json!(encode(&rotated))))
+            .keys()
+            .map(|k| (k.clone(), json!(encode(&rotated))))
             .collect();
         let live = as_stored(&json!({"apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": "creds", "namespace": "web"}, "data": stored}));

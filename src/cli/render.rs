@@ -94,6 +94,9 @@ pub fn sync_text(r: &SyncReport) -> String {
             out.push_str(&format!("{} {}: {}\n", res.key, res.action, res.message));
         }
     }
+    for w in &r.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
     let verdict = match (r.succeeded, r.dry_run) {
         (true, true) => "dry run",
         (true, false) => "synced",

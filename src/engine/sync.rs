@@ -68,6 +68,9 @@ pub struct SyncReport {
     /// What stage one created, named even when stage two then failed.
     pub stage_one_created: Vec<ResourceKey>,
     pub resources: Vec<ResourceResult>,
+    /// What the user should know and nothing else says: documents skipped,
+    /// kinds that could not be listed.
+    pub warnings: Vec<String>,
 }
 
 /// The outcome of dry-running one object.
@@ -132,6 +135,7 @@ impl Engine {
             message: String::new(),
             stage_one_created: vec![],
             resources: vec![],
+            warnings: desired.warnings.clone(),
         };
 
         // What the cluster holds now: the live side of the plan, and the
@@ -140,6 +144,7 @@ impl Engine {
         let mut observed = self
             .observe(&app, &cluster, &desired, &record, Read::Fresh)
             .await?;
+        report.warnings.extend(observed.warnings.iter().cloned());
 
         // Whose each existing object is, before anything is written: nothing
         // is applied when one belongs to another app, or when one would be

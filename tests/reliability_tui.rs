@@ -7,6 +7,10 @@ mod common;
 use common::*;
 
 fn script(f: &Fixture, extra_env: &str) -> std::path::PathBuf {
+    script_with(f, extra_env, "")
+}
+
+fn script_with(f: &Fixture, extra_env: &str, flags: &str) -> std::path::PathBuf {
     let state = f.dir.path().join("state");
     let path = f.dir.path().join("tui.sh");
     std::fs::write(
@@ -14,12 +18,13 @@ fn script(f: &Fixture, extra_env: &str) -> std::path::PathBuf {
         format!(
             "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
              export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}' {extra_env}\n\
-             '{bin}' --config '{config}' --kubeconfig '{kc}'\n\
+             '{bin}' --config '{config}' --kubeconfig '{kc}' {flags}\n\
              echo EXIT:$?\nstty -a\nsleep 60\n",
             state = state.display(),
             bin = env!("CARGO_BIN_EXE_gitops-tui"),
             config = f.config.display(),
             kc = f.kubeconfig.display(),
+            flags = flags,
         ),
     )
     .expect("script");
@@ -103,4 +108,26 @@ async fn dropped_and_expired_watches_recover_and_the_screen_agrees_with_the_clus
         again.contains("shop/settings") && again.contains("Missing"),
         "{again}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readonly_tui_sends_no_mutating_request_whatever_is_pressed() {
+    let f = synced_shop(false).await;
+    f.kubectl_ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=4"]);
+    f.sim.clear_requests();
+    let t = tmux::Tmux::start("readonly", &script_with(&f, "", "--readonly"));
+    t.wait_for("shop drifted", |s| {
+        row(s, "shop").is_some_and(|r| r.contains("OutOfSync"))
+    });
+    for key in ["s", "y", "p", "y", "r", "y", "x", "R"] {
+        t.send(&[key]);
+    }
+    t.wait_for("the refusal", |s| s.contains("read-only"));
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    t.send(&["q"]);
+    t.wait_for("the TUI to exit", |s| s.contains("EXIT:0"));
+    let requests = f.sim.requests();
+    assert!(requests.len() > 3, "the TUI read the cluster: {requests:?}");
+    let mutating: Vec<_> = requests.into_iter().filter(|r| r.is_mutating()).collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
 }

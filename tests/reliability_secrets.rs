@@ -94,21 +94,7 @@ async fn the_tui_log_at_trace_level_holds_no_secret_value() {
         "a secret",
     );
     let state = f.dir.path().join("state");
-    let script = f.dir.path().join("tui.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
-             export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}' GITOPS_TUI_LOG=trace\n\
-             '{bin}' --config '{config}' --kubeconfig '{kc}'\n\
-             echo EXIT:$?\nsleep 60\n",
-            state = state.display(),
-            bin = env!("CARGO_BIN_EXE_gitops-tui"),
-            config = f.config.display(),
-            kc = f.kubeconfig.display(),
-        ),
-    )
-    .expect("script");
+    let script = tmux::tui_script(&f, "GITOPS_TUI_LOG=trace", "");
     let t = tmux::Tmux::start("secrets", &script);
     t.wait_for("the app's status", |s| {
         s.contains("shop") && s.contains("OutOfSync")

@@ -6,29 +6,8 @@ mod common;
 
 use common::*;
 
-fn script(f: &Fixture, extra_env: &str) -> std::path::PathBuf {
-    script_with(f, extra_env, "")
-}
-
-fn script_with(f: &Fixture, extra_env: &str, flags: &str) -> std::path::PathBuf {
-    let state = f.dir.path().join("state");
-    let path = f.dir.path().join("tui.sh");
-    std::fs::write(
-        &path,
-        format!(
-            "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
-             export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}' {extra_env}\n\
-             '{bin}' --config '{config}' --kubeconfig '{kc}' {flags}\n\
-             echo EXIT:$?\nstty -a\nsleep 60\n",
-            state = state.display(),
-            bin = env!("CARGO_BIN_EXE_gitops-tui"),
-            config = f.config.display(),
-            kc = f.kubeconfig.display(),
-            flags = flags,
-        ),
-    )
-    .expect("script");
-    path
+fn script(f: &Fixture, env: &str) -> std::path::PathBuf {
+    tmux::tui_script(f, env, "")
 }
 
 fn assert_sane_terminal(screen: &str) {
@@ -115,7 +94,7 @@ async fn readonly_tui_sends_no_mutating_request_whatever_is_pressed() {
     let f = synced_shop(false).await;
     f.kubectl_ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=4"]);
     f.sim.clear_requests();
-    let t = tmux::Tmux::start("readonly", &script_with(&f, "", "--readonly"));
+    let t = tmux::Tmux::start("readonly", &tmux::tui_script(&f, "", "--readonly"));
     t.wait_for("shop drifted", |s| {
         row(s, "shop").is_some_and(|r| r.contains("OutOfSync"))
     });

@@ -24,6 +24,14 @@ use kube::api::ApiResource;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// How an extra leaves the app.
+enum Removal {
+    /// The app created it: delete it.
+    Delete,
+    /// The app adopted it: remove the app's label, keep the object.
+    Release { managers: Vec<String> },
+}
+
 /// What prune did, and the extras that stay in the inventory.
 pub(super) struct Pruned {
     pub results: Vec<ResourceResult>,
@@ -84,38 +92,14 @@ impl Engine {
                 continue;
             }
             if let Some(adopted) = recorded.get(&key).and_then(|e| e.adopted.as_ref()) {
-                let kind = self.kind_of(cluster, &key, &live).await?;
-                let released = if dry_run {
-                    Ok(())
-                } else {
-                    cluster::remove_label(
-                        &cluster.client,
-                        &cluster.url,
-                        &kind,
-                        key.namespace.as_deref(),
-                        &key.name,
-                        TRACKING_LABEL,
-                    )
-                    .await
+                let how = Removal::Release {
+                    managers: adopted.managers.clone(),
                 };
-                let before = if adopted.managers.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (it was managed by {})", adopted.managers.join(", "))
-                };
-                match released {
-                    Ok(()) => out.results.push(result(
-                        &key,
-                        action("released", dry_run),
-                        format!(
-                            "adopted, not created by this app: label removed, object kept{before}"
-                        ),
-                    )),
-                    Err(e) => {
-                        out.results
-                            .push(result(&key, "failed".into(), e.to_string()));
-                        out.remaining.push(keep(&key, &live));
-                    }
+                if !self
+                    .remove(cluster, &key, &live, how, dry_run, &mut out)
+                    .await?
+                {
+                    out.remaining.push(keep(&key, &live));
                 }
                 continue;
             }
@@ -139,7 +123,7 @@ impl Engine {
         let mut pruned: BTreeSet<ResourceKey> = BTreeSet::new();
         for (key, live) in deletions {
             if self
-                .delete_extra(cluster, &key, &live, dry_run, &mut out)
+                .remove(cluster, &key, &live, Removal::Delete, dry_run, &mut out)
                 .await?
             {
                 pruned.insert(key);
@@ -159,7 +143,7 @@ impl Engine {
             match held {
                 Ok(held) if held.is_empty() => {
                     if self
-                        .delete_extra(cluster, &key, &live, dry_run, &mut out)
+                        .remove(cluster, &key, &live, Removal::Delete, dry_run, &mut out)
                         .await?
                     {
                         pruned.insert(key);
@@ -218,32 +202,44 @@ impl Engine {
             .await?)
     }
 
-    /// Delete one extra (or say it would be); false when the delete failed.
-    async fn delete_extra(
+    /// Delete or release one extra (or say it would be); false when that
+    /// failed.
+    async fn remove(
         &self,
         cluster: &Cluster,
         key: &ResourceKey,
         live: &Value,
+        how: Removal,
         dry_run: bool,
         out: &mut Pruned,
     ) -> Result<bool, EngineError> {
         let kind = self.kind_of(cluster, key, live).await?;
-        let deleted = if dry_run {
-            Ok(())
-        } else {
-            cluster::delete(
-                &cluster.client,
-                &cluster.url,
-                &kind,
-                key.namespace.as_deref(),
-                &key.name,
-            )
-            .await
+        let (client, url, ns) = (&cluster.client, &cluster.url, key.namespace.as_deref());
+        let done = match (&how, dry_run) {
+            (_, true) => Ok(()),
+            (Removal::Delete, false) => cluster::delete(client, url, &kind, ns, &key.name).await,
+            (Removal::Release { .. }, false) => {
+                cluster::remove_label(client, url, &kind, ns, &key.name, TRACKING_LABEL).await
+            }
         };
-        Ok(match deleted {
+        Ok(match done {
             Ok(()) => {
+                let (word, message) = match how {
+                    Removal::Delete => ("pruned", String::new()),
+                    Removal::Release { managers } => (
+                        "released",
+                        format!(
+                            "adopted, not created by this app: label removed, object kept{}",
+                            if managers.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (it was managed by {})", managers.join(", "))
+                            }
+                        ),
+                    ),
+                };
                 out.results
-                    .push(result(key, action("pruned", dry_run), String::new()));
+                    .push(result(key, action(word, dry_run), message));
                 true
             }
             Err(e) => {

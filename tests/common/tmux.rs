@@ -84,3 +84,27 @@ impl Drop for Tmux {
         let _ = self.tmux(&["kill-server"]);
     }
 }
+
+/// A script running the TUI on a fixture's config and cluster, with its state
+/// (and log) under the fixture's folder, `env` exported (`VAR=value ...`) and
+/// `flags` after the global options; then `echo EXIT:$?` and `stty -a`, so
+/// the pane shows how the TUI left the terminal.
+pub fn tui_script(f: &super::Fixture, env: &str, flags: &str) -> std::path::PathBuf {
+    let state = f.dir.path().join("state");
+    let path = f.dir.path().join("tui.sh");
+    std::fs::write(
+        &path,
+        format!(
+            "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
+             export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}' {env}\n\
+             '{bin}' --config '{config}' --kubeconfig '{kc}' {flags}\n\
+             echo EXIT:$?\nstty -a\nsleep 60\n",
+            state = state.display(),
+            bin = env!("CARGO_BIN_EXE_gitops-tui"),
+            config = f.config.display(),
+            kc = f.kubeconfig.display(),
+        ),
+    )
+    .expect("script");
+    path
+}

@@ -49,7 +49,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                                "name": r.key.name, "status": r.status, "diff": r.diff})
                     })
                     .collect();
-                    let doc = json!({"app": s.name, "sync": s.sync, "revision": s.target_revision, "resources": resources});
+                    let doc = json!({"app": s.name, "sync": s.sync, "revision": s.target_revision, "resources": resources, "warnings": s.warnings});
                     print(output, &doc, || render::diff_text(&s));
                     if s.sync == SyncStatus::Synced {
                         EXIT_OK

@@ -66,6 +66,8 @@ pub struct SyncReport {
     /// What stage one created, named even when stage two then failed.
     pub stage_one_created: Vec<ResourceKey>,
     pub resources: Vec<ResourceResult>,
+    /// Every document or file of the app not loaded, with its reason.
+    pub warnings: Vec<crate::manifest::Warning>,
 }
 
 /// The outcome of dry-running one object.
@@ -108,7 +110,14 @@ impl Engine {
             .revision
             .clone()
             .or_else(|| record.paused_revision.clone());
-        let mut desired = self.desired(&app, &cluster, revision.as_deref()).await?;
+        let mut desired = match self.desired(&app, &cluster, revision.as_deref()).await {
+            Ok(d) => d,
+            Err(e) => {
+                return Err(self
+                    .source_refused(&app, &cluster, revision.as_deref(), opts, e)
+                    .await)
+            }
+        };
         let mut report = SyncReport {
             app: app.name.clone(),
             revision: desired.revision.clone(),
@@ -117,6 +126,7 @@ impl Engine {
             message: String::new(),
             stage_one_created: vec![],
             resources: vec![],
+            warnings: desired.warnings.clone(),
         };
 
         // What the cluster holds now: the live side of the plan, and the
@@ -192,14 +202,11 @@ impl Engine {
         // inventory so it stays visible as Extra (even when its kind is gone from Git).
         let extras = observed.extras;
         let mut kept: Vec<InventoryEntry> = Vec::new();
-        if (app.prune || opts.prune) && !apply_failed && !desired.incomplete {
+        if (app.prune || opts.prune) && !apply_failed {
             let (pruned, remaining) = self.prune(&app, &cluster, extras, opts.dry_run).await?;
             report.resources.extend(pruned);
             kept = remaining;
         } else {
-            if (app.prune || opts.prune) && desired.incomplete {
-                report.message = "some manifests could not be read: pruning skipped".into();
-            }
             kept.extend(extras.iter().map(|(key, live)| inventory_entry(key, live)));
         }
         report.succeeded = !report.resources.iter().any(|r| r.action == "failed");
@@ -303,7 +310,7 @@ impl Engine {
         Ok((out, remaining))
     }
 
-    async fn record_result(
+    pub(super) async fn record_result(
         &self,
         app: &AppConfig,
         cluster: &Cluster,

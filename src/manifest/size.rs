@@ -8,8 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer};
 
-/// The default `max_manifest_size`: 10 MiB.
-pub const DEFAULT_MAX_MANIFEST_SIZE: ByteSize = ByteSize(10 << 20);
+/// The default `max_manifest_size`: 10 MiB, the Git reader's own default.
+pub const DEFAULT_MAX_MANIFEST_SIZE: ByteSize = ByteSize(crate::git::DEFAULT_MAX_FILE_BYTES);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);

@@ -387,3 +387,25 @@ async fn a_jsonnet_folder_is_unknown_never_synced_with_no_resources() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_file_of_a_kustomization_is_named_not_left_to_kustomize() {
+    let f = Fixture::new(APP).await;
+    f.commit(
+        &[
+            (
+                "apps/shop/kustomization.yaml",
+                Some("resources:\n  - config.yaml\n"),
+            ),
+            ("apps/shop/config.yaml", Some(CONFIGMAP)),
+        ],
+        "shop: kustomize",
+    );
+    let s = f.engine().status("shop").await.expect("status");
+    assert_eq!(s.counts.missing, 1, "{}", s.message);
+    let object = loose_object(&f.repo, "apps/shop/config.yaml");
+    std::fs::write(&object, b"garbage").expect("corrupt");
+    let s = f.engine().status("shop").await.expect("status");
+    assert_invalid(&s, "apps/shop/config.yaml:1", "cannot be read");
+    assert_sync_refused(&f, "apps/shop/config.yaml").await;
+}

@@ -117,6 +117,11 @@ pub struct AppConfig {
     #[serde(default)]
     /// Argo CD's ignoreDifferences: fields of matching objects that are never drift.
     pub ignore_differences: Vec<crate::drift::IgnoreRule>,
+    // --- max_manifest_size (issue 8: nothing dropped silently) ---
+    /// The largest manifest file read (`"10MiB"`); a larger one makes the app invalid.
+    #[serde(default)]
+    pub max_manifest_size: crate::manifest::ByteSize,
+    // --- end max_manifest_size ---
 }
 
 impl AppConfig {

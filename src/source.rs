@@ -22,8 +22,32 @@ pub enum SourceError {
         url: String,
         message: String,
     },
-    #[error("app {app}: invalid manifests:\n{errors}")]
+    /// Something in Git is wrong or cannot be read, or gitops-tui cannot
+    /// render it: nothing of the app is compared or applied.
+    #[error("app {app}: {}", invalid_reason(.errors))]
     Invalid { app: String, errors: ManifestErrors },
+}
+
+/// Why an app's manifests cannot be used, on one line: every error with its
+/// file and line.
+pub fn invalid_reason(errors: &ManifestErrors) -> String {
+    if errors.only_unsupported() {
+        format!("cannot render: {errors}")
+    } else {
+        format!("invalid manifests: {errors}")
+    }
+}
+
+impl SourceError {
+    /// The message without the `app NAME:` prefix, for places that name the
+    /// app already (a status row).
+    pub fn reason(&self) -> String {
+        match self {
+            SourceError::Invalid { errors, .. } => invalid_reason(errors),
+            SourceError::Git { source, .. } => source.to_string(),
+            SourceError::Fetch { url, message, .. } => format!("fetching {url} failed: {message}"),
+        }
+    }
 }
 
 /// The folder holding the repository for `app`.
@@ -137,12 +161,15 @@ pub fn manifests(
     repo: &Repository,
     commit: Oid,
 ) -> Result<LoadedManifests, SourceError> {
-    manifest::load_at_commit(repo, commit, app.repo_path(), git::ReadLimits::default()).map_err(
-        |errors| SourceError::Invalid {
+    let limits = git::ReadLimits {
+        max_file_bytes: app.max_manifest_size.0,
+    };
+    manifest::load_at_commit(repo, commit, app.repo_path(), limits).map_err(|errors| {
+        SourceError::Invalid {
             app: app.name.clone(),
             errors,
-        },
-    )
+        }
+    })
 }
 
 /// Push a branch of a remote app's mirror back to its origin (after a revert commit).

@@ -197,10 +197,9 @@ async fn rights_in_the_app_namespace_only_still_give_a_status_with_a_warning() {
     assert_eq!(status.counts.synced, 3);
     assert_eq!(status.warnings.len(), 3, "{:?}", status.warnings);
     assert!(
-        status
-            .warnings
-            .iter()
-            .any(|w| w.starts_with("cannot list deployments across namespaces")),
+        status.warnings.iter().any(|w| w
+            .reason
+            .starts_with("cannot list deployments across namespaces")),
         "{:?}",
         status.warnings
     );

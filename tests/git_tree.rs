@@ -97,7 +97,7 @@ fn files_at_lists_sorted_bytes_without_touching_the_work_tree() {
 }
 
 #[test]
-fn a_missing_blob_is_a_placeholder() {
+fn a_missing_blob_is_a_placeholder_and_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(dir.path()).unwrap();
     let c = commit(
@@ -118,9 +118,14 @@ fn a_missing_blob_is_a_placeholder() {
     let repo = Repository::open(dir.path()).unwrap();
     let files = git::files_at(&repo, c, "app", ReadLimits::default()).unwrap();
     assert!(matches!(files[1].content, FileContent::Missing { .. }));
-    let loaded = manifest::load_at_commit(&repo, c, "app", ReadLimits::default()).unwrap();
-    assert_eq!(loaded.objects.len(), 1);
-    assert!(loaded.incomplete);
+    // A file that cannot be read makes the whole app invalid, naming it.
+    let err = manifest::load_at_commit(&repo, c, "app", ReadLimits::default()).unwrap_err();
+    assert_eq!(err.errors.len(), 1, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("app/b.yaml:1: unreadable file: Git object"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -54,7 +54,7 @@ fn document_markers_everywhere() {
         (m.objects[1].source.line, m.objects[1].source.doc_index),
         (14, 3)
     );
-    assert!(m.skipped.is_empty(), "{:?}", m.skipped);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn custom_tags_in_non_kubernetes_files() {
         ("cm.yaml", &cm("a")),
     ]);
     assert_eq!(names(&m), vec!["a"]);
-    assert_eq!(m.skipped.len(), 2);
+    assert_eq!(m.warnings.len(), 2);
 }
 
 #[test]
@@ -117,11 +117,11 @@ fn non_kubernetes_yaml_is_skipped_with_reasons() {
         ("apps/web/README.md", "# not yaml {{ }} ---"),
     ]);
     assert_eq!(names(&m), vec!["a"]);
-    assert_eq!(m.skipped.len(), 4);
+    assert_eq!(m.warnings.len(), 4);
     assert!(m
-        .skipped
+        .warnings
         .iter()
-        .all(|s| s.reason.contains("no apiVersion or kind") && s.line == 1));
+        .all(|s| s.reason.contains("no apiVersion or kind") && s.line == Some(1)));
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn kustomization_kind_is_told_apart_by_group() {
     ]);
     assert_eq!(m.objects.len(), 1);
     assert_eq!(m.objects[0].identity().group, "kustomize.toolkit.fluxcd.io");
-    assert!(m.skipped[0].reason.contains("kustomize configuration"));
+    assert!(m.warnings[0].reason.contains("kustomize configuration"));
 
     // Same kind and name in two groups is not a duplicate.
     let other = "apiVersion: example.com/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\n";
@@ -166,13 +166,9 @@ fn kustomization_kind_is_told_apart_by_group() {
 }
 
 #[test]
-fn helm_charts_and_templates_are_skipped() {
-    let chart = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+fn loose_helm_templates_are_warnings_and_literal_braces_are_kept() {
     let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\nspec: {}\n{{- end }}\n";
     let m = ok(&[
-        ("charts/web/Chart.yaml", chart),
-        ("charts/web/templates/deploy.yaml", template),
-        ("charts/web/values.yaml", "a: 1\n"),
         ("loose/template.yaml", template),
         ("loose/ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: alerts\ndata:\n  msg: \"{{ $labels.instance }} is down\"\n  tpl: |\n    {{ define \"x\" }}hi{{ end }}\n"),
     ]);
@@ -181,24 +177,74 @@ fn helm_charts_and_templates_are_skipped() {
         m.objects[0].object["data"]["msg"],
         "{{ $labels.instance }} is down"
     );
-    let reasons: Vec<_> = m
-        .skipped
-        .iter()
-        .map(|s| (s.file.as_str(), s.reason.as_str()))
-        .collect();
-    assert!(
-        reasons
-            .iter()
-            .any(|(f, r)| *f == "charts/web/Chart.yaml" && r.contains("Helm chart")),
-        "{reasons:?}"
+    let reasons: Vec<_> = m.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        reasons,
+        vec!["loose/template.yaml:1: Helm template ({{ }}): not YAML until rendered"]
     );
-    assert!(
-        reasons
-            .iter()
-            .any(|(f, r)| *f == "loose/template.yaml" && r.contains("Helm template")),
-        "{reasons:?}"
+}
+
+#[test]
+fn a_helm_chart_folder_is_unsupported_not_an_empty_app() {
+    let chart = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+    let template =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
+    let err = load(&[
+        ("charts/web/Chart.yaml", chart),
+        ("charts/web/templates/deploy.yaml", template),
+        ("charts/web/values.yaml", "a: 1\n"),
+        ("plain/cm.yaml", &cm("a")),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err.errors,
+        vec![ManifestError::Unsupported {
+            file: "charts/web/Chart.yaml".into(),
+            what: "Helm chart",
+            reason: "rendering Helm is not supported yet",
+        }]
     );
-    assert_eq!(m.skipped.len(), 2);
+    assert!(err.only_unsupported());
+    assert_eq!(
+        err.to_string(),
+        "charts/web/Chart.yaml: Helm chart: rendering Helm is not supported yet"
+    );
+    // A chart at the app's root, too.
+    let err = load(&[("Chart.yml", chart), ("values.yaml", "a: 1\n")]).unwrap_err();
+    assert!(
+        err.to_string().starts_with("Chart.yml: Helm chart"),
+        "{err}"
+    );
+    // Inside a kustomize root it is kustomize's business (helmCharts).
+    let m = ok(&[
+        ("k/kustomization.yaml", "resources: []\n"),
+        ("k/charts/web/Chart.yaml", chart),
+    ]);
+    assert_eq!(m.kustomize_roots, vec!["k"]);
+}
+
+#[test]
+fn a_jsonnet_folder_is_unsupported_naming_its_first_file() {
+    let err = load(&[
+        ("app/main.jsonnet", "{ kind: 'ConfigMap' }"),
+        ("app/lib/util.libsonnet", "{}"),
+        ("app/other.JSONNET", "{}"),
+        ("app/cm.yaml", &cm("a")),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "app/main.jsonnet: Jsonnet: rendering Jsonnet is not supported yet"
+    );
+    // Two separate folders: two errors; a broken YAML file is still reported.
+    let err = load(&[
+        ("a/x.jsonnet", "{}"),
+        ("b/y.jsonnet", "{}"),
+        ("c/bad.yaml", "a: [unclosed\n"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.errors.len(), 3, "{err}");
+    assert!(!err.only_unsupported());
 }
 
 #[test]
@@ -234,7 +280,12 @@ fn sops_documents_are_skipped_with_a_warning_and_their_identity() {
         .collect();
     assert_eq!(ids, vec![("Secret", "creds", 5), ("Secret", "other", 15)]);
     assert_eq!(m.warnings.len(), 2);
-    assert!(m.warnings[0].contains("s.yaml:5") && m.warnings[0].contains("SOPS"));
+    let first = m.warnings[0].to_string();
+    assert!(
+        first.starts_with("s.yaml:5: SOPS-encrypted Secret web/creds"),
+        "{first}"
+    );
+    assert!(first.contains("never applied, never pruned"), "{first}");
 }
 
 #[test]
@@ -274,29 +325,94 @@ fn crlf_tabs_and_no_final_newline() {
 }
 
 #[test]
-fn large_and_missing_files_are_skipped_and_mark_the_set_incomplete() {
+fn large_missing_and_corrupt_files_are_errors_naming_the_file() {
+    let unreadable = |path: &str, content: FileContent| TreeFile {
+        path: path.into(),
+        content,
+    };
     let files = vec![
         file("a.yaml", &cm("a")),
-        TreeFile {
-            path: "crds.yaml".into(),
-            content: FileContent::TooLarge {
-                size: 9 << 20,
-                limit: 8 << 20,
+        unreadable(
+            "crds.yaml",
+            FileContent::TooLarge {
+                size: 50 << 20,
+                limit: 10 << 20,
             },
-        },
-        TreeFile {
-            path: "gone.yaml".into(),
-            content: FileContent::Missing {
+        ),
+        unreadable(
+            "gone.yaml",
+            FileContent::Missing {
                 oid: Oid::ZERO_SHA1,
             },
+        ),
+        unreadable(
+            "sub",
+            FileContent::Unreadable {
+                oid: Oid::ZERO_SHA1,
+                reason: "inflate failed".into(),
+                tree: true,
+            },
+        ),
+        // Not a manifest and not used by any renderer: cannot change the app.
+        unreadable(
+            "logo.png",
+            FileContent::TooLarge {
+                size: 50 << 20,
+                limit: 10 << 20,
+            },
+        ),
+    ];
+    let err = load_files(&files).unwrap_err();
+    let messages: Vec<String> = err.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "crds.yaml:1: unreadable file: 50 MiB (52428800 bytes), over the 10 MiB limit (max_manifest_size)".to_string(),
+            format!("gone.yaml:1: unreadable file: Git object {} is missing from the repository (partial clone or broken copy?)", Oid::ZERO_SHA1),
+            format!("sub:1: unreadable file: Git object {} cannot be read: inflate failed", Oid::ZERO_SHA1),
+        ]
+    );
+    // Inside a kustomize root any file may be an input: an error too.
+    let err = load_files(&[
+        file("k/kustomization.yaml", "resources: []\n"),
+        unreadable(
+            "k/data.bin",
+            FileContent::Missing {
+                oid: Oid::ZERO_SHA1,
+            },
+        ),
+    ])
+    .unwrap_err();
+    assert_eq!(err.errors[0].file(), "k/data.bin");
+}
+
+#[test]
+fn submodules_empty_lists_and_null_json_are_warnings() {
+    let files = vec![
+        TreeFile {
+            path: "vendor/lib".into(),
+            content: FileContent::Submodule {
+                commit: Oid::ZERO_SHA1,
+            },
         },
+        file("list.yaml", "apiVersion: v1\nkind: List\nitems: []\n"),
+        file("null.json", "null"),
+        file("a.yaml", &cm("a")),
     ];
     let m = load_files(&files).unwrap();
     assert_eq!(names(&m), vec!["a"]);
-    assert!(m.incomplete);
-    assert_eq!(m.skipped.len(), 2);
-    assert_eq!(m.warnings.len(), 2);
-    assert!(!ok(&[("a.yaml", &cm("a"))]).incomplete);
+    let warnings: Vec<String> = m.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "list.yaml:1: List with no items".to_string(),
+            "null.json:1: null: not a Kubernetes object".to_string(),
+            format!(
+                "vendor/lib: submodule at {}: its files are not loaded",
+                Oid::ZERO_SHA1
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -390,8 +506,8 @@ fn symlinks_leaving_the_repository_are_errors() {
         .iter()
         .all(|e| matches!(e, ManifestError::SymlinkEscapes { .. })));
     let ok = load_files(&[files[0].clone(), files[3].clone()]).unwrap();
-    assert_eq!(ok.skipped.len(), 1);
-    assert!(ok.skipped[0].reason.contains("symlink"));
+    assert_eq!(ok.warnings.len(), 1);
+    assert!(ok.warnings[0].reason.contains("symlink"));
 }
 
 #[test]

@@ -109,7 +109,8 @@ async fn a_namespace_kube_system_in_git_is_refused_and_never_labelled_or_pruned(
         status
             .warnings
             .iter()
-            .any(|w| w.contains("Namespace kube-system")),
+            .any(|w| w.reason.contains("Namespace kube-system")
+                && w.file.as_deref() == Some("apps/web/ns.yaml")),
         "{:?}",
         status.warnings
     );

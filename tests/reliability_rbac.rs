@@ -166,7 +166,7 @@ async fn a_token_that_cannot_list_one_kind_syncs_says_so_and_prunes_only_what_it
         report
             .warnings
             .iter()
-            .any(|w| w.contains("cannot list deployments")),
+            .any(|w| w.reason.contains("cannot list deployments")),
         "{:?}",
         report.warnings
     );

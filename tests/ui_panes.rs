@@ -212,3 +212,40 @@ fn apps_pane_scrolls_to_keep_the_selection_in_view() {
     let text = render_pane(&s, Pane::Apps, 80, 8);
     assert!(text.contains("›  app-00"), "{text}");
 }
+
+#[test]
+fn apps_pane_marks_an_app_with_warnings_and_its_resources_pane_lists_them() {
+    use gitops_tui::manifest::Warning;
+    let mut s = world();
+    select(&mut s, "shop");
+    let shop = s
+        .apps
+        .iter_mut()
+        .find(|a| a.name == "shop")
+        .expect("shop in the world");
+    let status = shop.status.value.as_mut().expect("shop has a status");
+    status.warnings = vec![
+        Warning::at(
+            "apps/shop/values.yaml",
+            1,
+            "no apiVersion or kind: not a Kubernetes object",
+        ),
+        Warning::at(
+            "apps/shop/secret.yaml",
+            3,
+            "SOPS-encrypted Secret shop/creds skipped: gitops-tui cannot decrypt it (never applied, never pruned)",
+        ),
+    ];
+    let apps = render_pane(&s, Pane::Apps, 78, 9);
+    assert!(apps.contains("shop ⚠2"), "{apps}");
+    insta::assert_snapshot!("pane_apps_warnings_78x9", apps);
+    let resources = render_pane(&s, Pane::Resources, 120, 12);
+    assert!(
+        resources.contains("! apps/shop/values.yaml:1: no apiVersion or kind"),
+        "{resources}"
+    );
+    assert!(
+        resources.contains("! apps/shop/secret.yaml:3: SOPS-encrypted"),
+        "{resources}"
+    );
+}

@@ -53,7 +53,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                         v
                     })
                     .collect();
-                    let doc = json!({"app": s.name, "sync": s.sync, "revision": s.target_revision, "resources": resources});
+                    let doc = json!({"app": s.name, "sync": s.sync, "revision": s.target_revision, "resources": resources, "warnings": s.warnings});
                     print(output, &doc, || render::diff_text(&s));
                     if s.sync == SyncStatus::Synced {
                         EXIT_OK

@@ -1,6 +1,9 @@
-//! Plain-text output of the headless verbs.
+//! Plain-text output of the headless verbs. Every warning of an app (a
+//! document or file not loaded, a kind not looked at) follows its table,
+//! diff or sync result as one `warning:` line, so nothing is skipped unseen.
 
 use crate::engine::{AppStatus, HistoryReport, SyncReport};
+use crate::manifest::Warning;
 use crate::model::ResourceStatus;
 
 fn short(sha: &Option<String>) -> String {
@@ -41,7 +44,25 @@ pub fn status_table(apps: &[AppStatus]) -> String {
             a.message.lines().next().unwrap_or("").to_string(),
         ]);
     }
-    table(&rows)
+    let mut out = table(&rows);
+    for a in apps {
+        out.push_str(&warning_lines(&a.warnings, Some(&a.name)));
+    }
+    out
+}
+
+/// One `warning:` line per warning, naming the app when `app` is given.
+pub fn warning_lines(warnings: &[Warning], app: Option<&str>) -> String {
+    let mut out = String::new();
+    for w in warnings {
+        let line = w.to_string();
+        let line = line.lines().next().unwrap_or("");
+        match app {
+            Some(app) => out.push_str(&format!("warning: app {app}: {line}\n")),
+            None => out.push_str(&format!("warning: {line}\n")),
+        }
+    }
+    out
 }
 
 fn table(rows: &[Vec<String>]) -> String {
@@ -82,6 +103,7 @@ pub fn diff_text(s: &AppStatus) -> String {
             short(&s.target_revision)
         );
     }
+    out.push_str(&warning_lines(&s.warnings, None));
     out
 }
 
@@ -94,9 +116,6 @@ pub fn sync_text(r: &SyncReport) -> String {
             out.push_str(&format!("{} {}: {}\n", res.key, res.action, res.message));
         }
     }
-    for w in &r.warnings {
-        out.push_str(&format!("warning: {w}\n"));
-    }
     let verdict = match (r.succeeded, r.dry_run) {
         (true, true) => "dry run",
         (true, false) => "synced",
@@ -108,6 +127,7 @@ pub fn sync_text(r: &SyncReport) -> String {
         r.revision.get(..12).unwrap_or(&r.revision),
         r.message
     ));
+    out.push_str(&warning_lines(&r.warnings, None));
     out
 }
 

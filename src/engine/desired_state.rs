@@ -1,10 +1,13 @@
 //! What Git says an app should be at a revision, resolved against the
-//! cluster's kinds.
+//! cluster's kinds, with every warning of the loader. A source that cannot
+//! be used whole (invalid, unreadable, unrenderable) is an error here: no
+//! comparison or sync goes on with part of an app.
 
+use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppConfig;
-use crate::manifest::{ManifestError, ManifestErrors, ObjectIdentity};
+use crate::manifest::{ManifestError, ManifestErrors, ObjectIdentity, Warning};
 use crate::model::ResourceKey;
 use crate::source::{self, SourceError};
 use crate::sync::boundary;
@@ -16,11 +19,10 @@ pub struct DesiredState {
     /// The app's ref head now.
     pub head: String,
     pub objects: Vec<Desired>,
-    pub warnings: Vec<String>,
+    /// Every document or file not loaded, with its reason.
+    pub warnings: Vec<Warning>,
     /// SOPS-encrypted objects: never applied, never pruned.
     pub sops: Vec<ResourceKey>,
-    /// Some file could not be read: do not prune on this basis.
-    pub incomplete: bool,
 }
 
 impl Engine {
@@ -109,8 +111,43 @@ impl Engine {
             objects,
             warnings: loaded.warnings.clone(),
             sops,
-            incomplete: loaded.incomplete,
         })
+    }
+
+    /// A sync whose source cannot be used whole applies nothing. Unless it
+    /// was a dry run, the attempt is recorded as Failed with the file and the
+    /// reason, so the history never shows it as Succeeded. Returns `error`.
+    pub(super) async fn source_refused(
+        &self,
+        app: &AppConfig,
+        cluster: &Cluster,
+        revision: Option<&str>,
+        opts: &SyncOptions,
+        error: EngineError,
+    ) -> EngineError {
+        let EngineError::Source(source @ SourceError::Invalid { .. }) = &error else {
+            return error;
+        };
+        if opts.dry_run {
+            return error;
+        }
+        let Ok((_, target)) = self.revisions(app, revision).await else {
+            return error;
+        };
+        let report = SyncReport {
+            app: app.name.clone(),
+            revision: target,
+            succeeded: false,
+            dry_run: false,
+            message: source.reason(),
+            stage_one_created: vec![],
+            resources: vec![],
+            warnings: vec![],
+        };
+        if let Err(e) = self.record_result(app, cluster, &report, None).await {
+            tracing::warn!(app = %app.name, "cannot record the refused sync: {e}");
+        }
+        error
     }
 
     /// Resolve kinds that were unknown (their CRDs were just applied).

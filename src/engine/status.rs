@@ -12,6 +12,7 @@ use crate::cluster::{self, ApplyMode, Cluster, FIELD_MANAGER};
 use crate::config::AppConfig;
 use crate::drift::{self, IgnoreRule, ResourceDrift};
 use crate::health;
+use crate::manifest::Warning;
 use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus, Takeover};
 use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
@@ -62,8 +63,9 @@ pub struct AppStatus {
     pub target_revision: Option<String>,
     pub counts: Counts,
     pub message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    /// Every document or file not loaded and everything not looked at, each
+    /// with its file and line when it has one.
+    pub warnings: Vec<Warning>,
     #[serde(skip)]
     pub resources: Vec<ResourceState>,
 }
@@ -121,8 +123,10 @@ impl Engine {
             .or_else(|| record.paused_revision.clone());
         let desired = match self.desired(&app, &cluster, target.as_deref()).await {
             Ok(d) => d,
+            // Nothing is compared with a source that cannot be used whole:
+            // no object shows as Extra because its file could not be read.
             Err(EngineError::Source(e)) => {
-                let mut s = AppStatus::unknown(&app, e.to_string());
+                let mut s = AppStatus::unknown(&app, e.reason());
                 fill_record(&mut s, &record);
                 return Ok(s);
             }
@@ -130,12 +134,14 @@ impl Engine {
         };
         let (resources, warnings) = self.compare(&app, &cluster, &desired, &record).await?;
         let mut status = summarize(&app, &record, &desired, resources);
-        status.warnings.extend(warnings);
+        status
+            .warnings
+            .extend(warnings.into_iter().map(Warning::general));
         // A sync refuses these; the status says so before anyone tries.
         status.warnings.extend(
             crate::sync::boundary::check(&app, &self.config.record_namespace, &desired.objects)
-                .iter()
-                .map(|v| format!("outside the app's boundaries, a sync refuses it: {v}")),
+                .into_iter()
+                .map(|v| v.warning()),
         );
         Ok(status)
     }

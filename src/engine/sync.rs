@@ -68,9 +68,9 @@ pub struct SyncReport {
     /// What stage one created, named even when stage two then failed.
     pub stage_one_created: Vec<ResourceKey>,
     pub resources: Vec<ResourceResult>,
-    /// What the user should know and nothing else says: documents skipped,
-    /// kinds that could not be listed.
-    pub warnings: Vec<String>,
+    /// What the user should know and nothing else says: every document or
+    /// file of the app not loaded, kinds that could not be listed.
+    pub warnings: Vec<crate::manifest::Warning>,
 }
 
 /// The outcome of dry-running one object.
@@ -119,7 +119,14 @@ impl Engine {
             .revision
             .clone()
             .or_else(|| record.paused_revision.clone());
-        let mut desired = self.desired(&app, &cluster, revision.as_deref()).await?;
+        let mut desired = match self.desired(&app, &cluster, revision.as_deref()).await {
+            Ok(d) => d,
+            Err(e) => {
+                return Err(self
+                    .source_refused(&app, &cluster, revision.as_deref(), opts, e)
+                    .await)
+            }
+        };
         let violations = boundary::check(&app, &self.config.record_namespace, &desired.objects);
         if !violations.is_empty() {
             return Err(EngineError::OutOfBounds {
@@ -144,7 +151,13 @@ impl Engine {
         let mut observed = self
             .observe(&app, &cluster, &desired, &record, Read::Fresh)
             .await?;
-        report.warnings.extend(observed.warnings.iter().cloned());
+        report.warnings.extend(
+            observed
+                .warnings
+                .iter()
+                .cloned()
+                .map(crate::manifest::Warning::general),
+        );
 
         // Whose each existing object is, before anything is written: nothing
         // is applied when one belongs to another app, or when one would be
@@ -289,16 +302,13 @@ impl Engine {
         // inventory so it stays visible as Extra (even when its kind is gone from Git).
         let extras = std::mem::take(&mut observed.extras);
         let mut kept: Vec<InventoryEntry> = Vec::new();
-        if (app.prune || opts.prune) && !apply_failed && !desired.incomplete {
+        if (app.prune || opts.prune) && !apply_failed {
             let pruned = self
                 .prune(&app, &cluster, extras, &record.inventory, opts.dry_run)
                 .await?;
             report.resources.extend(pruned.results);
             kept = pruned.remaining;
         } else {
-            if (app.prune || opts.prune) && desired.incomplete {
-                report.message = "some manifests could not be read: pruning skipped".into();
-            }
             kept.extend(
                 extras
                     .iter()
@@ -345,7 +355,7 @@ impl Engine {
         })
     }
 
-    async fn record_result(
+    pub(super) async fn record_result(
         &self,
         app: &AppConfig,
         cluster: &Cluster,

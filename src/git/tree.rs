@@ -2,8 +2,10 @@
 //! checkout, no work tree touched, any commit of the history equally cheap.
 //! Sizes are checked from object headers before a blob is loaded, symlinks
 //! are reported with their target (the loader decides whether one leaves the
-//! repository), and a blob missing from a partial clone becomes a placeholder
-//! rather than failing the whole app.
+//! repository), and a blob missing from a partial clone or corrupt on disk
+//! becomes a placeholder naming its path, so the loader can say which file
+//! made the app invalid. Blob contents are checked against their ids (the
+//! history walk turns libgit2's own check off process-wide).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,8 +15,9 @@ use git2::{ErrorCode, ObjectType, Odb, Oid, Repository};
 use super::path::{components, entry_at, symlink_target_in_repo};
 use super::GitError;
 
-/// Files bigger than this are listed as too large, not read.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Files bigger than this are listed as too large, not read (10 MiB, the
+/// default `max_manifest_size`).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 const TREE_MODE: i32 = 0o040000;
 const LINK_MODE: i32 = 0o120000;
@@ -53,6 +56,13 @@ pub enum FileContent {
     /// The object is not in this repository (partial clone, broken snapshot).
     Missing {
         oid: Oid,
+    },
+    /// The object is there but cannot be read: corrupt on disk, or its
+    /// content does not hash to its id. `tree` when it is a folder.
+    Unreadable {
+        oid: Oid,
+        reason: String,
+        tree: bool,
     },
     /// A gitlink: the commit of a submodule, which has no files here.
     Submodule {
@@ -106,14 +116,22 @@ fn collect(
 ) -> Result<(), GitError> {
     let tree = match repo.find_tree(tree) {
         Ok(tree) => tree,
-        Err(err) if err.code() == ErrorCode::NotFound => {
+        Err(err) => {
+            let content = if err.code() == ErrorCode::NotFound {
+                FileContent::Missing { oid: tree }
+            } else {
+                FileContent::Unreadable {
+                    oid: tree,
+                    reason: err.message().to_string(),
+                    tree: true,
+                }
+            };
             out.push(TreeFile {
                 path: prefix.to_string(),
-                content: FileContent::Missing { oid: tree },
+                content,
             });
             return Ok(());
         }
-        Err(err) => return Err(err.into()),
     };
     for entry in tree.iter() {
         let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
@@ -147,12 +165,20 @@ fn read_entry(
     if mode == COMMIT_MODE {
         return Ok(file(FileContent::Submodule { commit: oid }));
     }
+    let unreadable = |err: git2::Error| {
+        if err.code() == ErrorCode::NotFound {
+            FileContent::Missing { oid }
+        } else {
+            FileContent::Unreadable {
+                oid,
+                reason: err.message().to_string(),
+                tree: false,
+            }
+        }
+    };
     let size = match odb.read_header(oid) {
         Ok((size, _)) => size as u64,
-        Err(err) if err.code() == ErrorCode::NotFound => {
-            return Ok(file(FileContent::Missing { oid }))
-        }
-        Err(err) => return Err(err.into()),
+        Err(err) => return Ok(file(unreadable(err))),
     };
     if size > limits.max_file_bytes {
         return Ok(file(FileContent::TooLarge {
@@ -161,12 +187,27 @@ fn read_entry(
         }));
     }
     let data = match odb.read(oid) {
-        Ok(object) => object.data().to_vec(),
-        Err(err) if err.code() == ErrorCode::NotFound => {
-            return Ok(file(FileContent::Missing { oid }))
+        Ok(object) if object.kind() == ObjectType::Blob => object.data().to_vec(),
+        Ok(object) => {
+            return Ok(file(FileContent::Unreadable {
+                oid,
+                reason: format!("a {} where a file was expected", object.kind()),
+                tree: false,
+            }))
         }
-        Err(err) => return Err(err.into()),
+        Err(err) => return Ok(file(unreadable(err))),
     };
+    match Oid::hash_object(ObjectType::Blob, &data) {
+        Ok(id) if id == oid => {}
+        Ok(id) => {
+            return Ok(file(FileContent::Unreadable {
+                oid,
+                reason: format!("corrupt: its content hashes to {id}"),
+                tree: false,
+            }))
+        }
+        Err(err) => return Ok(file(unreadable(err))),
+    }
     if mode == LINK_MODE {
         let target = String::from_utf8_lossy(&data).into_owned();
         return Ok(file(FileContent::Symlink { target }));
@@ -236,6 +277,9 @@ pub fn export_tree(
             }
             FileContent::Missing { oid } => {
                 skip(format!("object {oid} missing from the repository"))
+            }
+            FileContent::Unreadable { oid, reason, .. } => {
+                skip(format!("object {oid} cannot be read: {reason}"))
             }
             FileContent::Submodule { commit } => skip(format!("submodule at {commit}")),
         }

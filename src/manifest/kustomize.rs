@@ -9,7 +9,7 @@ use std::process::Command;
 use git2::{Oid, Repository};
 
 use super::loader::Loader;
-use super::{LoadedManifests, ManifestError, ManifestErrors};
+use super::{LoadedManifests, ManifestError, ManifestErrors, Warning};
 use crate::git::{self, ReadLimits};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +87,10 @@ pub fn load_at_commit(
     let summary = git::export_tree(repo, commit, "", tmp.path(), limits)
         .map_err(|e| source_error(app_path, e.to_string()))?;
     for (path, reason) in &summary.skipped {
-        loader.warn(format!("{path}: not exported for kustomize ({reason})"));
+        loader.warn(Warning::in_file(
+            path,
+            format!("not exported for kustomize ({reason})"),
+        ));
     }
     for root in &roots {
         match render_kustomize(&tmp.path().join(root)) {

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use serde_yaml::Value;
 
+use super::size::ByteSize;
 use super::yaml::{is_sops, parse_documents, to_json};
 use super::{
-    LoadedManifests, ManifestError, ManifestErrors, ManifestObject, ObjectIdentity, Skipped,
-    SopsSkipped, SourceRef,
+    LoadedManifests, ManifestError, ManifestErrors, ManifestObject, ObjectIdentity, SopsSkipped,
+    SourceRef, Warning,
 };
 use crate::git::{symlink_target_in_repo, FileContent, TreeFile};
 
@@ -56,6 +57,28 @@ fn manifest_extension(path: &str) -> Option<bool> {
     }
 }
 
+fn is_jsonnet(path: &str) -> bool {
+    base_name(path).to_ascii_lowercase().ends_with(".jsonnet")
+}
+
+/// Why a listed file has no content to load, if it has none.
+fn unreadable_reason(content: &FileContent) -> Option<String> {
+    match content {
+        FileContent::TooLarge { size, limit } => Some(format!(
+            "{} ({size} bytes), over the {} limit (max_manifest_size)",
+            ByteSize(*size),
+            ByteSize(*limit)
+        )),
+        FileContent::Missing { oid } => Some(format!(
+            "Git object {oid} is missing from the repository (partial clone or broken copy?)"
+        )),
+        FileContent::Unreadable { oid, reason, .. } => {
+            Some(format!("Git object {oid} cannot be read: {reason}"))
+        }
+        FileContent::Data(_) | FileContent::Symlink { .. } | FileContent::Submodule { .. } => None,
+    }
+}
+
 /// Collects objects, skips, warnings and errors for one app.
 #[derive(Default)]
 pub struct Loader {
@@ -99,7 +122,7 @@ impl Loader {
         &self.out.kustomize_roots
     }
 
-    pub fn warn(&mut self, warning: String) {
+    pub fn warn(&mut self, warning: Warning) {
         self.out.warnings.push(warning);
     }
 
@@ -119,30 +142,43 @@ impl Loader {
                 .collect()
         };
         let roots = outermost(data_named(KUSTOMIZATION_NAMES));
+        let outside_roots = |dir: &String| !roots.iter().any(|r| is_under(dir, r) || dir == r);
         let charts: Vec<String> = outermost(data_named(CHART_NAMES))
             .into_iter()
-            .filter(|c| !roots.iter().any(|r| is_under(c, r) || c == r))
+            .filter(outside_roots)
             .collect();
-        for chart in &charts {
-            let file = CHART_NAMES
+        let jsonnet_dirs: Vec<String> = outermost(
+            sorted
                 .iter()
-                .map(|n| {
-                    if chart.is_empty() {
-                        n.to_string()
-                    } else {
-                        format!("{chart}/{n}")
-                    }
-                })
-                .find(|p| sorted.iter().any(|f| &f.path == p))
-                .unwrap_or_else(|| chart.clone());
-            self.skip(
-                &file,
-                1,
-                "Helm chart: not rendered by gitops-tui, its files are not loaded",
-            );
-            self.out.warnings.push(format!(
-                "{file}: Helm chart skipped (gitops-tui does not render Helm)"
-            ));
+                .filter(|f| is_jsonnet(&f.path))
+                .map(|f| dir_of(&f.path).to_string())
+                .collect(),
+        )
+        .into_iter()
+        .filter(outside_roots)
+        .filter(|d| !charts.iter().any(|c| is_under(d, c) || d == c))
+        .collect();
+        let first_in = |dir: &str, wanted: &dyn Fn(&str) -> bool| -> String {
+            sorted
+                .iter()
+                .map(|f| f.path.as_str())
+                .find(|p| dir_of(p) == dir && wanted(p))
+                .unwrap_or(dir)
+                .to_string()
+        };
+        for chart in &charts {
+            self.errors.push(ManifestError::Unsupported {
+                file: first_in(chart, &|p| CHART_NAMES.contains(&base_name(p))),
+                what: "Helm chart",
+                reason: "rendering Helm is not supported yet",
+            });
+        }
+        for dir in &jsonnet_dirs {
+            self.errors.push(ManifestError::Unsupported {
+                file: first_in(dir, &is_jsonnet),
+                what: "Jsonnet",
+                reason: "rendering Jsonnet is not supported yet",
+            });
         }
         for file in sorted {
             let inside = |dirs: &[String]| {
@@ -158,10 +194,33 @@ impl Loader {
                     continue;
                 }
             }
-            if inside(&roots) || inside(&charts) {
+            let rendered = inside(&roots) || inside(&charts) || inside(&jsonnet_dirs);
+            let manifest = manifest_extension(&file.path);
+            // A file that could not be read is an error wherever it could be
+            // an input: a manifest, anything a kustomization may use, or a
+            // whole folder. Only a non-manifest file beside plain manifests
+            // (a README, an image) cannot change what the app is.
+            if let Some(reason) = unreadable_reason(&file.content) {
+                let folder = matches!(file.content, FileContent::Unreadable { tree: true, .. });
+                if manifest.is_some() || rendered || folder {
+                    self.errors.push(ManifestError::Unreadable {
+                        file: file.path.clone(),
+                        reason,
+                    });
+                }
                 continue;
             }
-            let Some(json) = manifest_extension(&file.path) else {
+            if rendered {
+                continue;
+            }
+            if let FileContent::Submodule { commit } = &file.content {
+                self.warn(Warning::in_file(
+                    &file.path,
+                    format!("submodule at {commit}: its files are not loaded"),
+                ));
+                continue;
+            }
+            let Some(json) = manifest else {
                 continue;
             };
             match &file.content {
@@ -173,30 +232,7 @@ impl Loader {
                         &format!("symlink to {target:?}: not followed"),
                     );
                 }
-                FileContent::TooLarge { size, limit } => {
-                    self.skip(
-                        &file.path,
-                        1,
-                        &format!("{size} bytes, over the {limit}-byte limit"),
-                    );
-                    self.out
-                        .warnings
-                        .push(format!("{}: too large to load ({size} bytes)", file.path));
-                    self.out.incomplete = true;
-                }
-                FileContent::Missing { oid } => {
-                    self.skip(
-                        &file.path,
-                        1,
-                        &format!("object {oid} is missing (partial clone?)"),
-                    );
-                    self.out.warnings.push(format!(
-                        "{}: content missing from the repository",
-                        file.path
-                    ));
-                    self.out.incomplete = true;
-                }
-                FileContent::Submodule { .. } => {}
+                _ => {}
             }
         }
         self.out.kustomize_roots.extend(roots);
@@ -207,11 +243,7 @@ impl Loader {
     }
 
     fn skip(&mut self, file: &str, line: usize, reason: &str) {
-        self.out.skipped.push(Skipped {
-            file: file.to_string(),
-            line,
-            reason: reason.to_string(),
-        });
+        self.out.warnings.push(Warning::at(file, line, reason));
     }
 
     fn add_bytes(&mut self, file: &str, bytes: &[u8], json: bool) {
@@ -304,10 +336,13 @@ impl Loader {
                 }
                 _ => "document".to_string(),
             };
-            self.skip(file, line, "SOPS-encrypted: never applied, never pruned");
-            self.out.warnings.push(format!(
-                "{source}: SOPS-encrypted {what} skipped (gitops-tui cannot decrypt it)"
-            ));
+            self.skip(
+                file,
+                line,
+                &format!(
+                    "SOPS-encrypted {what} skipped: gitops-tui cannot decrypt it (never applied, never pruned)"
+                ),
+            );
             return;
         }
         match to_json(&value) {
@@ -333,6 +368,7 @@ impl Loader {
             doc_index,
         };
         if value.is_null() {
+            self.skip(file, line, "null: not a Kubernetes object");
             return;
         }
         let Some(map) = value.as_object() else {
@@ -383,6 +419,9 @@ impl Loader {
         }
         if identity.group.is_empty() && identity.kind.ends_with("List") {
             if let Some(items) = map.get("items").and_then(|i| i.as_array()) {
+                if items.is_empty() {
+                    self.skip(file, line, &format!("{} with no items", identity.kind));
+                }
                 for item in items.clone() {
                     self.add_json_doc(file, line, doc_index, item);
                 }

@@ -3,10 +3,13 @@
 //! from, and decides, by the rules of issue 3, what is an object, what is
 //! skipped with a reason, and what makes the whole app invalid. Errors are
 //! collected across all files so a user sees every problem at once; if there
-//! is any, the caller applies nothing.
+//! is any, the caller applies nothing. Nothing is dropped silently: what is
+//! not loaded is a warning with its file and line, and a file that cannot be
+//! read (too large, a corrupt or missing Git object) is an error.
 
 mod kustomize;
 mod loader;
+mod size;
 mod yaml;
 
 use std::fmt;
@@ -15,6 +18,7 @@ use serde::Serialize;
 
 pub use kustomize::{load_at_commit, render_kustomize, KustomizeError};
 pub use loader::{load_files, load_rendered, Loader};
+pub use size::{ByteSize, ByteSizeError, DEFAULT_MAX_MANIFEST_SIZE};
 
 /// Where a document came from: repository-relative file (for rendered
 /// kustomize output, the kustomization directory), the 1-based line where
@@ -86,12 +90,58 @@ impl fmt::Display for ObjectIdentity {
     }
 }
 
-/// Something deliberately not loaded, and why.
+/// Something a user should see beside the objects: a document or file
+/// deliberately not loaded (no kind, a Helm template, SOPS, a CI file), or a
+/// problem met while looking (a kind that cannot be listed). Never dropped:
+/// every one reaches the text and JSON output and the app's row in the TUI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    pub file: String,
-    pub line: usize,
+pub struct Warning {
+    /// Repository-relative file, when the warning is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line where the document starts, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     pub reason: String,
+}
+
+impl Warning {
+    /// About the document of `file` starting at `line`.
+    pub fn at(file: &str, line: usize, reason: impl Into<String>) -> Self {
+        Warning {
+            file: Some(file.to_string()),
+            line: Some(line),
+            reason: reason.into(),
+        }
+    }
+
+    /// About a whole file (or folder).
+    pub fn in_file(file: &str, reason: impl Into<String>) -> Self {
+        Warning {
+            file: Some(file.to_string()),
+            line: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// About no file in particular.
+    pub fn general(reason: impl Into<String>) -> Self {
+        Warning {
+            file: None,
+            line: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}: {}", self.reason),
+            (Some(file), None) => write!(f, "{file}: {}", self.reason),
+            (None, _) => f.write_str(&self.reason),
+        }
+    }
 }
 
 /// A SOPS-encrypted object: never applied, and never pruned either.
@@ -101,20 +151,18 @@ pub struct SopsSkipped {
     pub source: SourceRef,
 }
 
-/// Everything loaded for one app.
+/// Everything loaded for one app. Every non-empty document of every
+/// manifest file is exactly one of: an object (a List counts its items), a
+/// warning, or an error (and then there is no `LoadedManifests` at all).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LoadedManifests {
     pub objects: Vec<ManifestObject>,
-    pub skipped: Vec<Skipped>,
-    /// Things a user should see (SOPS, oversized or missing files, ...).
-    pub warnings: Vec<String>,
+    /// Every document or file not loaded, with its reason (SOPS included).
+    pub warnings: Vec<Warning>,
     pub sops_skipped: Vec<SopsSkipped>,
     /// Directories (repository-relative, outermost only) holding a
     /// kustomization file; their files are not loaded as plain objects.
     pub kustomize_roots: Vec<String>,
-    /// Some manifest could not be read (too large, missing blob): the set of
-    /// objects may be incomplete, so the caller must not prune.
-    pub incomplete: bool,
 }
 
 /// One reason an app's manifests are invalid.
@@ -149,6 +197,14 @@ pub enum ManifestError {
     },
     #[error("{file}:1: unreadable file: {reason}")]
     Unreadable { file: String, reason: String },
+    /// A folder gitops-tui cannot render (a Helm chart, Jsonnet): the app's
+    /// state is unknown, never Synced with what little else it holds.
+    #[error("{file}: {what}: {reason}")]
+    Unsupported {
+        file: String,
+        what: &'static str,
+        reason: &'static str,
+    },
     #[error("{file}:1: symlink to {target:?} leaves the repository")]
     SymlinkEscapes { file: String, target: String },
     #[error("{file}:1: {message}")]
@@ -163,6 +219,7 @@ impl ManifestError {
             | ManifestError::InvalidObject { file, .. }
             | ManifestError::Duplicate { file, .. }
             | ManifestError::Unreadable { file, .. }
+            | ManifestError::Unsupported { file, .. }
             | ManifestError::SymlinkEscapes { file, .. }
             | ManifestError::Source { file, .. } => file,
         }
@@ -175,6 +232,7 @@ impl ManifestError {
             | ManifestError::InvalidObject { line, .. }
             | ManifestError::Duplicate { line, .. } => *line,
             ManifestError::Unreadable { .. }
+            | ManifestError::Unsupported { .. }
             | ManifestError::SymlinkEscapes { .. }
             | ManifestError::Source { .. } => 1,
         }
@@ -185,6 +243,16 @@ impl ManifestError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ManifestErrors {
     pub errors: Vec<ManifestError>,
+}
+
+impl ManifestErrors {
+    /// True when the only problem is something gitops-tui cannot render
+    /// (rather than something wrong in Git).
+    pub fn only_unsupported(&self) -> bool {
+        self.errors
+            .iter()
+            .all(|e| matches!(e, ManifestError::Unsupported { .. }))
+    }
 }
 
 impl fmt::Display for ManifestErrors {

@@ -29,11 +29,19 @@ pub(crate) fn parse_documents(text: &str) -> Vec<Doc> {
     let starts = document_starts(text);
     let mut docs = Vec::new();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        if index >= MAX_DOCUMENTS {
-            break;
-        }
         let fallback = starts.last().copied().unwrap_or(1);
         let line = starts.get(index).copied().unwrap_or(fallback);
+        if index >= MAX_DOCUMENTS {
+            docs.push(Doc {
+                line,
+                value: Err(YamlError {
+                    line,
+                    column: 0,
+                    message: format!("more than {MAX_DOCUMENTS} documents in one file"),
+                }),
+            });
+            break;
+        }
         match Value::deserialize(de) {
             Ok(value) => docs.push(Doc {
                 line,

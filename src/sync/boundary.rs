@@ -9,7 +9,7 @@
 
 use super::desired::Desired;
 use crate::config::AppConfig;
-use crate::manifest::SourceRef;
+use crate::manifest::{SourceRef, Warning};
 use crate::model::ResourceKey;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -26,6 +26,20 @@ pub struct Violation {
     pub key: ResourceKey,
     pub source: Option<SourceRef>,
     pub reason: String,
+}
+
+impl Violation {
+    /// As a warning of `status` (which a sync would turn into a refusal).
+    pub fn warning(&self) -> Warning {
+        let reason = format!(
+            "{}: {}; a sync refuses it (outside the app's boundaries)",
+            self.key, self.reason
+        );
+        match &self.source {
+            Some(s) => Warning::at(&s.file, s.line, reason),
+            None => Warning::general(reason),
+        }
+    }
 }
 
 impl fmt::Display for Violation {

@@ -1,5 +1,7 @@
 //! The apps pane: one row per app with sync, health, operation or pause
 //! marker, deployed vs head revision, drift counts and the last sync's age.
+//! An app with warnings (files or documents not loaded) carries `⚠N` after
+//! its name; the messages are in its resources pane and diff.
 
 use super::format::age;
 use super::pane;
@@ -140,7 +142,7 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         .unwrap_or_default();
     Row::new([
         Cell::from(mark),
-        Cell::from(a.name.as_str()),
+        Cell::from(name(a, theme)),
         Cell::from(sync),
         Cell::from(health),
         Cell::from(marker(a, state, theme)),
@@ -148,6 +150,16 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         Cell::from(Span::styled(drift, theme.warn)),
         Cell::from(Span::styled(last, theme.dim)),
     ])
+}
+
+/// The app's name, and `⚠N` when N things of it were not loaded.
+fn name<'a>(a: &'a AppRow, theme: &Theme) -> Line<'a> {
+    let warnings = a.status.value.as_ref().map_or(0, |s| s.warnings.len());
+    let mut spans = vec![Span::raw(a.name.as_str())];
+    if warnings > 0 {
+        spans.push(Span::styled(format!(" ⚠{warnings}"), theme.warn));
+    }
+    Line::from(spans)
 }
 
 /// The one thing most worth knowing about an app beyond sync and health:

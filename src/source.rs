@@ -22,7 +22,7 @@ pub enum SourceError {
         url: String,
         message: String,
     },
-    #[error("app {app}: invalid manifests:\n{errors}")]
+    #[error("app {app}: invalid manifests: {errors}")]
     Invalid { app: String, errors: ManifestErrors },
 }
 

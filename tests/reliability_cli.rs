@@ -78,6 +78,227 @@ fn force_push_over_head(f: &Fixture) -> String {
     f.commit(&[("apps/shop/config.yaml", Some(&cm("teal")))], "teal")
 }
 
+// Case 10: a failed rollback.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_rollback_says_it_failed_and_does_not_pin() {
+    let f = Fixture::new(APP).await;
+    let (red, _green) = red_then_green_synced(&f);
+    // Another Apply manager shares `color` (same value): a rollback that
+    // changes it conflicts, and the sync fails without --force-conflicts.
+    let theirs = f.dir.path().join("theirs.yaml");
+    std::fs::write(
+        &theirs,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  color: green\n",
+    )
+    .expect("write");
+    f.kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=teammate",
+        "-f",
+        theirs.to_str().expect("utf-8 path"),
+    ]);
+
+    let out = cli_exit(&f, &["rollback", "shop", "--to", &red, "--yes"], 1);
+    let text = stdout(&out);
+    assert_eq!(
+        last_line(&text),
+        format!(
+            "rollback of shop to {} FAILED: the app is not paused there",
+            short(&red, 12)
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("paused by rollback"), "{text}");
+    assert!(text.contains("teammate"), "the conflict is named: {text}");
+    // Not pinned, and the cluster still runs green.
+    let status = json(&cli_exit(&f, &["status", "shop", "-o", "json"], 0));
+    assert_eq!(
+        status["apps"][0]["paused_revision"],
+        serde_json::Value::Null
+    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "green");
+
+    // With the teammate's claim on `color` dropped, the same rollback pins
+    // and says so.
+    std::fs::write(
+        &theirs,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n",
+    )
+    .expect("write");
+    f.kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=teammate",
+        "-f",
+        theirs.to_str().expect("utf-8 path"),
+    ]);
+    let out = cli_exit(&f, &["rollback", "shop", "--to", &red, "--yes"], 0);
+    assert_eq!(
+        last_line(&stdout(&out)),
+        format!(
+            "app shop is paused by rollback at {}; `gitops-tui resume shop` returns it to its ref",
+            short(&red, 12)
+        )
+    );
+    let status = json(&cli_exit(&f, &["status", "shop", "-o", "json"], 0));
+    assert_eq!(status["apps"][0]["paused_revision"], red.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_preview_that_cannot_be_computed_is_an_error_not_in_sync() {
+    let f = Fixture::new(APP).await;
+    let broken = f.commit(
+        &[(
+            "apps/shop/config.yaml",
+            Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: [blue\n"),
+        )],
+        "broken yaml",
+    );
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "fixed");
+    cli_exit(&f, &["sync", "shop"], 0);
+    let out = cli_exit(&f, &["rollback", "shop", "--to", &broken, "--dry-run"], 2);
+    let line = first_line(&stderr(&out)).to_string();
+    assert!(
+        line.starts_with(&format!(
+            "error: app shop: cannot preview the rollback to {}: invalid manifests: apps/shop/config.yaml:",
+            short(&broken, 12)
+        )),
+        "{line}"
+    );
+    assert!(!stdout(&out).contains("in sync"), "{}", stdout(&out));
+}
+
+// Case 10: a force-push removed the deployed commit.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_force_push_history_marks_nothing_deployed_and_names_the_revision() {
+    let f = Fixture::new(APP).await;
+    let (red, green) = red_then_green_synced(&f);
+    let teal = force_push_over_head(&f);
+    let warning = format!(
+        "warning: deployed revision {} is not in the history of apps/shop (force-push?)",
+        short(&green, 7)
+    );
+
+    let out = cli_exit(&f, &["history", "shop"], 0);
+    assert_eq!(first_line(&stderr(&out)), warning);
+    let text = stdout(&out);
+    // red is what green descends from, but not what the cluster runs.
+    assert_eq!(
+        first_line(&text).split_whitespace().next(),
+        Some(short(&teal, 12)),
+        "the head, unmarked: {text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with('*')), "{text}");
+
+    let doc = json(&cli_exit(&f, &["history", "shop", "-o", "json"], 0));
+    let shas: Vec<&str> = doc["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .map(|c| c["sha"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(shas, [teal.as_str(), red.as_str()]);
+    assert!(doc["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .all(|c| c["deployed"] == false));
+    assert_eq!(
+        doc["warnings"],
+        serde_json::json!([warning.trim_start_matches("warning: ")])
+    );
+    assert_eq!(doc["syncs"].as_array().map(Vec::len), Some(2));
+
+    // Once the new head is synced, it is the deployed one again, no warning.
+    cli_exit(&f, &["sync", "shop"], 0);
+    let out = cli_exit(&f, &["history", "shop"], 0);
+    assert_eq!(stderr(&out), "");
+    assert!(first_line(&stdout(&out)).starts_with(&format!("* {}", short(&teal, 12))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_previous_refuses_when_the_deployed_or_previous_revision_was_force_pushed_away() {
+    let f = Fixture::new(APP).await;
+    let (red, green) = red_then_green_synced(&f);
+    force_push_over_head(&f);
+
+    let out = cli_exit(&f, &["rollback", "shop", "--previous", "--dry-run"], 2);
+    assert_eq!(
+        first_line(&stderr(&out)),
+        format!(
+            "error: app shop: deployed revision {} is not in the history of apps/shop (force-push?): \
+             --previous cannot tell what to roll back to; pick a commit with --to (see `gitops-tui history shop`)",
+            short(&green, 7)
+        )
+    );
+    assert_eq!(stdout(&out), "", "no preview of a guess");
+    // An explicit target still works.
+    let out = cli_exit(&f, &["rollback", "shop", "--to", &red, "--dry-run"], 0);
+    assert_eq!(
+        first_line(&stdout(&out)),
+        format!(
+            "Rollback of shop to {} changes 1 object(s):",
+            short(&red, 12)
+        )
+    );
+
+    // The new head deployed: now the revision deployed before it (green)
+    // is the one gone.
+    cli_exit(&f, &["sync", "shop"], 0);
+    let out = cli_exit(&f, &["rollback", "shop", "--previous", "--dry-run"], 2);
+    assert!(
+        first_line(&stderr(&out)).starts_with(&format!(
+            "error: app shop: the previously deployed revision {} is not in the history of apps/shop (force-push?)",
+            short(&green, 7)
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(f.cm_data("shop", "settings", "color"), "teal");
+}
+
+// Case 12: history without a cluster.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_without_a_cluster_lists_the_commits_and_says_why_syncs_are_missing() {
+    let f = Fixture::new(APP).await;
+    let (red, green) = red_then_green_synced(&f);
+    let port = kill_cluster_address(&f);
+
+    let started = Instant::now();
+    let out = cli_exit(&f, &["history", "shop"], 0);
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("  {}  ", short(&green, 12))),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("  {}  ", short(&red, 12))),
+        "{text}"
+    );
+    let unavailable = lines
+        .iter()
+        .find(|l| l.starts_with("Sync records and the deployed mark unavailable: "))
+        .unwrap_or_else(|| panic!("no line says the records are unavailable: {text}"));
+    assert!(unavailable.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(!text.contains("Syncs:"), "{text}");
+
+    let doc = json(&cli_exit(&f, &["history", "shop", "-o", "json"], 0));
+    assert_eq!(doc["commits"].as_array().map(Vec::len), Some(2));
+    assert_eq!(doc["syncs"], serde_json::Value::Null);
+    assert!(
+        doc["syncs_unavailable"]
+            .as_str()
+            .is_some_and(|r| r.contains(&port.to_string())),
+        "{doc}"
+    );
+}
+
 // Case 13: error texts.
 
 const BAD_YAML: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  a: [1\n";

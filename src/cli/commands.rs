@@ -124,6 +124,11 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
         },
         Command::History { app } => match engine.history(&app).await {
             Ok(h) => {
+                if output == Output::Text {
+                    for w in &h.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                }
                 print(output, &h, || render::history_text(&h));
                 EXIT_OK
             }
@@ -260,6 +265,16 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         Err(e) => return fail(&e),
     };
     let preview = match engine.status_at(app, Some(&revision)).await {
+        // A preview that could not be computed previews nothing: never
+        // "in sync" (the manifests at that revision cannot be read).
+        Ok(s) if s.sync == SyncStatus::Unknown => {
+            eprintln!(
+                "error: app {app}: cannot preview the rollback to {}: {}",
+                short(&revision),
+                s.message
+            );
+            return EXIT_ERROR;
+        }
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -272,7 +287,7 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         if output == Output::Text {
             println!(
                 "Rollback of {app} to {} changes {changes} object(s):",
-                &revision[..revision.len().min(12)]
+                short(&revision)
             );
             print!("{}", render::diff_text(&preview));
         }
@@ -302,12 +317,12 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         let question = if revert {
             format!(
                 "Commit a revert of {app} to {} on its branch, then sync?",
-                &revision[..revision.len().min(12)]
+                short(&revision)
             )
         } else {
             format!(
                 "Roll {app} back to {} and pause it there?",
-                &revision[..revision.len().min(12)]
+                short(&revision)
             )
         };
         eprint!("{question} [y/N] ");
@@ -327,8 +342,8 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
                     || {
                         format!(
                             "wrote {} reverting {app} to {}\n{}",
-                            &commit[..commit.len().min(12)],
-                            &revision[..revision.len().min(12)],
+                            short(&commit),
+                            short(&revision),
                             render::sync_text(&report)
                         )
                     },
@@ -345,7 +360,15 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
     match engine.rollback(app, &revision, false).await {
         Ok(report) => {
             print(output, &report, || {
-                format!("{}app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref\n", render::sync_text(&report), report.revision)
+                let outcome = if report.succeeded {
+                    format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", short(&report.revision))
+                } else {
+                    format!(
+                        "rollback of {app} to {} FAILED: the app is not paused there",
+                        short(&report.revision)
+                    )
+                };
+                format!("{}{outcome}\n", render::sync_text(&report))
             });
             if report.succeeded {
                 EXIT_OK
@@ -355,4 +378,9 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         }
         Err(e) => fail(&e),
     }
+}
+
+/// The first twelve characters of a sha, as the other verbs print it.
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }

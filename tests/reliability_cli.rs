@@ -260,6 +260,119 @@ async fn rollback_previous_refuses_when_the_deployed_or_previous_revision_was_fo
     assert_eq!(f.cm_data("shop", "settings", "color"), "teal");
 }
 
+// Case 11: sync --wait.
+
+const BROKEN_DEPLOYMENT_5S: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 5
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:broken
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_wait_stops_when_degraded_with_exit_1_after_printing_the_sync_result() {
+    let f = Fixture::new(APP).await;
+    let head = f.commit(
+        &[("apps/shop/deploy.yaml", Some(BROKEN_DEPLOYMENT_5S))],
+        "broken image",
+    );
+    let started = Instant::now();
+    let out = cli_exit(&f, &["sync", "shop", "--wait", "--timeout", "40s"], 1);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(25),
+        "stopped at Degraded, not at the 40 s timeout: {took:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(5),
+        "the deadline is 5 s: {took:?}"
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.first(), Some(&"Namespace shop created"), "{text}");
+    assert!(
+        lines.contains(&"apps/Deployment shop/web created"),
+        "the sync result comes first: {text}"
+    );
+    let verdict = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("app shop synced at {}: ", short(&head, 12))))
+        .expect("the sync verdict is printed");
+    assert_eq!(verdict, lines.len() - 2, "{text}");
+    assert_eq!(
+        last_line(&text),
+        "app shop is Degraded: apps/Deployment shop/web is Degraded (Deployment \"web\" exceeded its progress deadline)"
+    );
+    assert_eq!(
+        first_line(&stderr(&out)),
+        "waiting up to 40s for app shop to be Healthy..."
+    );
+
+    // JSON: one document, the sync report with how the wait ended; the
+    // Deployment is already past its deadline, so this returns at once.
+    let started = Instant::now();
+    let doc = json(&cli_exit(
+        &f,
+        &["sync", "shop", "--wait", "--timeout", "40s", "-o", "json"],
+        1,
+    ));
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert_eq!(doc["succeeded"], true);
+    assert_eq!(doc["revision"], head.as_str());
+    assert_eq!(doc["wait"]["result"], "Degraded");
+    assert_eq!(doc["wait"]["resources"][0]["name"], "web");
+    assert_eq!(doc["wait"]["resources"][0]["health"], "Degraded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_wait_waits_for_progressing_until_healthy_or_the_timeout() {
+    let f = Fixture::new(APP).await;
+    f.commit(&[("apps/shop/deploy.yaml", Some(DEPLOYMENT))], "web");
+    let out = cli_exit(&f, &["sync", "shop", "--wait", "--timeout", "60s"], 0);
+    let text = stdout(&out);
+    assert_eq!(first_line(&text), "Namespace shop created", "{text}");
+    assert_eq!(last_line(&text), "app shop is Healthy", "{text}");
+
+    // Broken, with the default 600 s deadline: Progressing the whole time,
+    // so the wait runs to its timeout and says so (exit 2).
+    f.commit(
+        &[(
+            "apps/shop/deploy.yaml",
+            Some(&BROKEN_DEPLOYMENT_5S.replace("  progressDeadlineSeconds: 5\n", "")),
+        )],
+        "broken, slow deadline",
+    );
+    let started = Instant::now();
+    let out = cli_exit(&f, &["sync", "shop", "--wait", "--timeout", "3s"], 2);
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    let text = stdout(&out);
+    assert_eq!(first_line(&text), "Namespace shop unchanged", "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l == "apps/Deployment shop/web configured"),
+        "{text}"
+    );
+    let err = stderr(&out);
+    let line = err.lines().nth(1).unwrap_or("");
+    assert!(
+        line.starts_with(
+            "error: app shop timed out after 3s waiting to be Healthy: apps/Deployment shop/web is Progressing (Waiting for rollout to finish"
+        ),
+        "{err}"
+    );
+}
+
 // Case 12: history without a cluster.
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,7 +3,7 @@
 
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
-use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions};
+use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
 use crate::model::{ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
@@ -76,20 +76,10 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                 dry_run,
                 force_conflicts,
                 adopt,
-                wait: wait.then_some(timeout),
                 ..Default::default()
             };
-            match engine.sync(&app, &opts).await {
-                Ok(report) => {
-                    print(output, &report, || render::sync_text(&report));
-                    if report.succeeded {
-                        EXIT_OK
-                    } else {
-                        EXIT_DRIFT
-                    }
-                }
-                Err(e) => fail(&e),
-            }
+            let wait = (wait && !dry_run).then_some(timeout);
+            sync(engine, output, &app, &opts, wait).await
         }
         Command::Suspend { app } => match engine.suspend(&app).await {
             Ok(_) => {
@@ -208,6 +198,68 @@ pub async fn shutdown_signal() {
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// `sync`, and with `--wait` the wait for health after it: the sync's
+/// result is printed first (in text at once, before the wait begins), then
+/// how the wait ended. Exit 0 synced (and Healthy), 1 the sync failed or the
+/// app is Degraded, 2 an error or the wait timed out.
+async fn sync(
+    engine: &Engine,
+    output: Output,
+    app: &str,
+    opts: &SyncOptions,
+    wait: Option<std::time::Duration>,
+) -> i32 {
+    let report = match engine.sync(app, opts).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let text = output == Output::Text;
+    if text || wait.is_none() || !report.succeeded {
+        print(output, &report, || render::sync_text(&report));
+    }
+    if !report.succeeded {
+        return EXIT_DRIFT;
+    }
+    let Some(timeout) = wait else {
+        return EXIT_OK;
+    };
+    if text {
+        eprintln!(
+            "waiting up to {} for app {app} to be Healthy...",
+            humantime::format_duration(timeout)
+        );
+    }
+    let outcome = engine.wait_for_health(app, timeout).await;
+    if !text {
+        // One document: the sync report with how the wait ended.
+        let mut doc = serde_json::to_value(&report).unwrap_or_default();
+        doc["wait"] = match &outcome {
+            Ok(o) => serde_json::to_value(o).unwrap_or_default(),
+            Err(e) => json!({"result": "Error", "message": e.to_string()}),
+        };
+        print(output, &doc, String::new);
+    }
+    match outcome {
+        Ok(o @ WaitOutcome::Healthy) => {
+            if text {
+                println!("{}", o.describe(app));
+            }
+            EXIT_OK
+        }
+        Ok(o @ WaitOutcome::Degraded { .. }) => {
+            if text {
+                println!("{}", o.describe(app));
+            }
+            EXIT_DRIFT
+        }
+        Ok(o @ WaitOutcome::TimedOut { .. }) => {
+            eprintln!("error: {}", o.describe(app));
+            EXIT_ERROR
+        }
+        Err(e) => fail(&e),
     }
 }
 

@@ -182,8 +182,10 @@ async fn history_lists_exactly_what_git_log_lists_and_marks_the_deployed_commit(
     let ours: Vec<String> = history.commits.iter().map(|c| c.sha.clone()).collect();
     assert_eq!(ours, expected);
     assert_eq!(history.commits.iter().filter(|c| c.deployed).count(), 1);
-    assert_eq!(history.syncs.len(), 1);
-    assert_eq!(history.syncs[0].result, "Succeeded");
+    let syncs = history.syncs.expect("the cluster is reachable");
+    assert_eq!(syncs.len(), 1);
+    assert_eq!(syncs[0].result, "Succeeded");
+    assert!(history.warnings.is_empty(), "{:?}", history.warnings);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -433,5 +435,92 @@ async fn a_remote_repository_is_mirrored_with_git_and_refreshed() {
         String::from_utf8_lossy(&out.stderr).contains("file:///nonexistent/repo.git"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_rollback_leaves_the_earlier_pin_as_it_was() {
+    let f = Fixture::new(APP).await;
+    let engine = f.engine();
+    let mut shas = Vec::new();
+    for color in ["red", "green", "blue"] {
+        shas.push(f.commit(&[("apps/shop/config.yaml", Some(&cm(color)))], color));
+        assert!(
+            engine
+                .sync("shop", &SyncOptions::default())
+                .await
+                .expect("sync")
+                .succeeded
+        );
+    }
+    assert!(
+        engine
+            .rollback("shop", &shas[0], false)
+            .await
+            .expect("rollback")
+            .succeeded
+    );
+    // A teammate's Apply manager now shares `color`: changing it conflicts.
+    let theirs = f.dir.path().join("theirs.yaml");
+    std::fs::write(
+        &theirs,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  color: red\n",
+    )
+    .expect("write");
+    f.kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=teammate",
+        "-f",
+        theirs.to_str().expect("utf-8 path"),
+    ]);
+    let report = engine
+        .rollback("shop", &shas[1], false)
+        .await
+        .expect("rollback runs");
+    assert!(!report.succeeded, "{report:?}");
+    let status = engine.status("shop").await.expect("status");
+    assert_eq!(status.paused_revision.as_deref(), Some(shas[0].as_str()));
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployed_commit_that_does_not_touch_the_path_marks_the_commit_it_runs() {
+    let f = Fixture::new(APP).await;
+    let engine = f.engine();
+    let red = f.commit(&[("apps/shop/config.yaml", Some(&cm("red")))], "red");
+    let green = f.commit(&[("apps/shop/config.yaml", Some(&cm("green")))], "green");
+    f.commit(&[("README", Some("not the app"))], "docs");
+    // Deployed: the docs commit, whose content of the path is green's.
+    assert!(
+        engine
+            .sync("shop", &SyncOptions::default())
+            .await
+            .expect("sync")
+            .succeeded
+    );
+    let head = f.commit(&[("apps/shop/config.yaml", Some(&cm("teal")))], "teal");
+    let history = engine.history("shop").await.expect("history");
+    let marked: Vec<(&str, bool, bool)> = history
+        .commits
+        .iter()
+        .map(|c| (c.sha.as_str(), c.deployed, c.head))
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            (head.as_str(), false, true),
+            (green.as_str(), true, false),
+            (red.as_str(), false, false)
+        ]
+    );
+    assert!(history.warnings.is_empty(), "{:?}", history.warnings);
+    // One sync recorded: previous is the path's commit before the deployed one.
+    assert_eq!(
+        engine
+            .rollback_revision("shop", &RollbackTarget::Previous)
+            .await
+            .expect("previous"),
+        red
     );
 }

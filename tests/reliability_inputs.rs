@@ -43,7 +43,11 @@ fn assert_invalid(s: &AppStatus, file: &str, reason: &str) {
 /// The last sync record's result, from the engine's history.
 async fn last_result(engine: &Engine) -> String {
     let history = engine.history("shop").await.expect("history");
-    history.syncs.last().expect("a sync record").result.clone()
+    history
+        .syncs
+        .and_then(|s| s.last().cloned())
+        .expect("a sync record")
+        .result
 }
 
 /// A sync that must be refused for `file`, applying nothing and recorded as

@@ -54,7 +54,7 @@ impl History {
                     pinned: c.pinned,
                 })
                 .collect(),
-            syncs: report.syncs,
+            syncs: report.syncs.unwrap_or_default(),
         }
     }
 

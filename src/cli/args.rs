@@ -74,10 +74,11 @@ pub enum Command {
         /// `sync --dry-run` as `adopt`); without it such a sync is refused.
         #[arg(long)]
         adopt: bool,
-        /// Wait until the app is Healthy.
+        /// After the sync, wait until the app is Healthy (exit 0); stop at
+        /// once when a resource is Degraded with a reason (exit 1).
         #[arg(long)]
         wait: bool,
-        /// How long --wait waits (e.g. 90s, 5m).
+        /// How long --wait waits (e.g. 90s, 5m); then exit 2.
         #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
         timeout: std::time::Duration,
     },
@@ -85,7 +86,8 @@ pub enum Command {
     Suspend { app: String },
     /// Restart auto-sync and self-heal (clears a rollback pin and syncs the head).
     Resume { app: String },
-    /// Commits touching the app's path, the deployed one marked, and sync records.
+    /// Commits touching the app's path, the deployed one marked, and sync
+    /// records (the commits even without a reachable cluster).
     History { app: String },
     /// Apply an earlier commit and pause the app there.
     Rollback {
@@ -97,7 +99,9 @@ pub enum Command {
             required_unless_present = "previous"
         )]
         to: Option<String>,
-        /// The revision deployed before the current one.
+        /// The revision deployed before the current one (refused, naming the
+        /// revision, when a force-push took it or the deployed one out of
+        /// the history).
         #[arg(long)]
         previous: bool,
         /// Instead of pinning, commit the path as it was at that revision on

@@ -3,7 +3,7 @@
 
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
-use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions};
+use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
 use crate::model::{ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
@@ -80,20 +80,10 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                 dry_run,
                 force_conflicts,
                 adopt,
-                wait: wait.then_some(timeout),
                 ..Default::default()
             };
-            match engine.sync(&app, &opts).await {
-                Ok(report) => {
-                    print(output, &report, || render::sync_text(&report));
-                    if report.succeeded {
-                        EXIT_OK
-                    } else {
-                        EXIT_DRIFT
-                    }
-                }
-                Err(e) => fail(&e),
-            }
+            let wait = (wait && !dry_run).then_some(timeout);
+            sync(engine, output, &app, &opts, wait).await
         }
         Command::Suspend { app } => match engine.suspend(&app).await {
             Ok(_) => {
@@ -128,6 +118,11 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
         },
         Command::History { app } => match engine.history(&app).await {
             Ok(h) => {
+                if output == Output::Text {
+                    for w in &h.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                }
                 print(output, &h, || render::history_text(&h));
                 EXIT_OK
             }
@@ -210,6 +205,68 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// `sync`, and with `--wait` the wait for health after it: the sync's
+/// result is printed first (in text at once, before the wait begins), then
+/// how the wait ended. Exit 0 synced (and Healthy), 1 the sync failed or the
+/// app is Degraded, 2 an error or the wait timed out.
+async fn sync(
+    engine: &Engine,
+    output: Output,
+    app: &str,
+    opts: &SyncOptions,
+    wait: Option<std::time::Duration>,
+) -> i32 {
+    let report = match engine.sync(app, opts).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let text = output == Output::Text;
+    if text || wait.is_none() || !report.succeeded {
+        print(output, &report, || render::sync_text(&report));
+    }
+    if !report.succeeded {
+        return EXIT_DRIFT;
+    }
+    let Some(timeout) = wait else {
+        return EXIT_OK;
+    };
+    if text {
+        eprintln!(
+            "waiting up to {} for app {app} to be Healthy...",
+            humantime::format_duration(timeout)
+        );
+    }
+    let outcome = engine.wait_for_health(app, timeout).await;
+    if !text {
+        // One document: the sync report with how the wait ended.
+        let mut doc = serde_json::to_value(&report).unwrap_or_default();
+        doc["wait"] = match &outcome {
+            Ok(o) => serde_json::to_value(o).unwrap_or_default(),
+            Err(e) => json!({"result": "Error", "message": e.to_string()}),
+        };
+        print(output, &doc, String::new);
+    }
+    match outcome {
+        Ok(o @ WaitOutcome::Healthy) => {
+            if text {
+                println!("{}", o.describe(app));
+            }
+            EXIT_OK
+        }
+        Ok(o @ WaitOutcome::Degraded { .. }) => {
+            if text {
+                println!("{}", o.describe(app));
+            }
+            EXIT_DRIFT
+        }
+        Ok(o @ WaitOutcome::TimedOut { .. }) => {
+            eprintln!("error: {}", o.describe(app));
+            EXIT_ERROR
+        }
+        Err(e) => fail(&e),
+    }
+}
+
 async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
     let names: Vec<String> = if apps.is_empty() {
         engine.config.apps.iter().map(|a| a.name.clone()).collect()
@@ -264,6 +321,16 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         Err(e) => return fail(&e),
     };
     let preview = match engine.status_at(app, Some(&revision)).await {
+        // A preview that could not be computed previews nothing: never
+        // "in sync" (the manifests at that revision cannot be read).
+        Ok(s) if s.sync == SyncStatus::Unknown => {
+            eprintln!(
+                "error: app {app}: cannot preview the rollback to {}: {}",
+                short(&revision),
+                s.message
+            );
+            return EXIT_ERROR;
+        }
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -276,7 +343,7 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         if output == Output::Text {
             println!(
                 "Rollback of {app} to {} changes {changes} object(s):",
-                &revision[..revision.len().min(12)]
+                short(&revision)
             );
             print!("{}", render::diff_text(&preview));
         }
@@ -306,12 +373,12 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         let question = if revert {
             format!(
                 "Commit a revert of {app} to {} on its branch, then sync?",
-                &revision[..revision.len().min(12)]
+                short(&revision)
             )
         } else {
             format!(
                 "Roll {app} back to {} and pause it there?",
-                &revision[..revision.len().min(12)]
+                short(&revision)
             )
         };
         eprint!("{question} [y/N] ");
@@ -331,8 +398,8 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
                     || {
                         format!(
                             "wrote {} reverting {app} to {}\n{}",
-                            &commit[..commit.len().min(12)],
-                            &revision[..revision.len().min(12)],
+                            short(&commit),
+                            short(&revision),
                             render::sync_text(&report)
                         )
                     },
@@ -349,7 +416,15 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
     match engine.rollback(app, &revision, false).await {
         Ok(report) => {
             print(output, &report, || {
-                format!("{}app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref\n", render::sync_text(&report), report.revision)
+                let outcome = if report.succeeded {
+                    format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", short(&report.revision))
+                } else {
+                    format!(
+                        "rollback of {app} to {} FAILED: the app is not paused there",
+                        short(&report.revision)
+                    )
+                };
+                format!("{}{outcome}\n", render::sync_text(&report))
             });
             if report.succeeded {
                 EXIT_OK
@@ -359,4 +434,9 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         }
         Err(e) => fail(&e),
     }
+}
+
+/// The first twelve characters of a sha, as the other verbs print it.
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }

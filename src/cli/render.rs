@@ -143,9 +143,15 @@ pub fn history_text(h: &HistoryReport) -> String {
             c.subject
         ));
     }
-    if !h.syncs.is_empty() {
+    if let Some(reason) = &h.syncs_unavailable {
+        out.push_str(&format!(
+            "\nSync records and the deployed mark unavailable: {reason}\n"
+        ));
+    }
+    let syncs = h.syncs.as_deref().unwrap_or_default();
+    if !syncs.is_empty() {
         out.push_str("\nSyncs:\n");
-        for s in h.syncs.iter().rev() {
+        for s in syncs.iter().rev() {
             out.push_str(&format!(
                 "  {}  {}  {:<12}  {}\n",
                 s.time,

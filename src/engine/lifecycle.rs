@@ -29,7 +29,15 @@ pub struct CommitInfo {
 pub struct HistoryReport {
     pub app: String,
     pub commits: Vec<CommitInfo>,
-    pub syncs: Vec<SyncRecord>,
+    /// The app's sync records, oldest first; `None` when the cluster holding
+    /// them could not be read (the commits are pure Git and still listed).
+    pub syncs: Option<Vec<SyncRecord>>,
+    /// Why `syncs` is `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syncs_unavailable: Option<String>,
+    /// What the marks cannot say, e.g. a deployed revision that is not in the
+    /// history of the path any more (force-push?).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,27 +46,67 @@ pub enum RollbackTarget {
     Previous,
 }
 
+/// Where a revision (deployed, pinned, recorded) stands in the history of
+/// the app's path at its ref's head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Located {
+    /// Reachable from the head; the newest path commit whose content it has
+    /// (`None` when it is older than every commit of the path).
+    InHistory(Option<String>),
+    /// Not reachable from the head: force-pushed away, on another branch, or
+    /// not in the repository at all. No commit of the path stands for it.
+    NotInHistory,
+}
+
+impl Located {
+    fn commit(&self) -> Option<&str> {
+        match self {
+            Located::InHistory(c) => c.as_deref(),
+            Located::NotInHistory => None,
+        }
+    }
+}
+
 /// One history cache for the process: a refresh with no new commits costs nothing.
 fn history_cache() -> &'static HistoryCache {
     static CACHE: OnceLock<HistoryCache> = OnceLock::new();
     CACHE.get_or_init(|| HistoryCache::new(64))
 }
 
-/// Among the path's commits (newest first), the first that `revision` contains:
-/// the commit whose content of the path `revision` has.
-fn content_commit(
+/// Where `revision` stands among the path's commits (newest first) at `head`.
+/// Only a revision the head contains is matched to a commit: after a
+/// force-push the old deployed commit may still be in the object database,
+/// and the commit it descends from is not what the cluster runs.
+fn locate(
     repo: &crate::git::Repository,
+    head: crate::git::Oid,
     path_commits: &[String],
     revision: &str,
-) -> Option<String> {
-    let rev = crate::git::Oid::from_str(revision).ok()?;
-    path_commits
-        .iter()
-        .find(|sha| {
-            crate::git::Oid::from_str(sha)
-                .is_ok_and(|c| c == rev || repo.graph_descendant_of(rev, c).unwrap_or(false))
-        })
-        .cloned()
+) -> Located {
+    let Ok(rev) = crate::git::Oid::from_str(revision) else {
+        return Located::NotInHistory;
+    };
+    let contains = |newer: crate::git::Oid, older: crate::git::Oid| {
+        newer == older || repo.graph_descendant_of(newer, older).unwrap_or(false)
+    };
+    if !contains(head, rev) {
+        return Located::NotInHistory;
+    }
+    Located::InHistory(
+        path_commits
+            .iter()
+            .find(|sha| crate::git::Oid::from_str(sha).is_ok_and(|c| contains(rev, c)))
+            .cloned(),
+    )
+}
+
+/// `deployed revision abc1234 is not in the history of apps/web (force-push?)`
+fn not_in_history(what: &str, revision: &str, path: &str) -> String {
+    format!(
+        "{what} revision {} is not in the history of {} (force-push?)",
+        revision.get(..7).unwrap_or(revision),
+        if path.is_empty() { "/" } else { path }
+    )
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -105,17 +153,16 @@ impl Engine {
 
     /// The commits touching the app's path, newest first.
     pub async fn commits(&self, name: &str) -> Result<Vec<HistoryEntry>, EngineError> {
-        Ok(self.commits_marked(name, None, None).await?.0)
+        Ok(self.commits_located(name, vec![]).await?.0)
     }
 
-    /// The path's commits plus which of them hold the content of `deployed`
-    /// and `pinned`, in one trip to a blocking thread (one fetch, one open).
-    async fn commits_marked(
+    /// The path's commits plus where each of `revisions` stands among them,
+    /// in one trip to a blocking thread (one fetch, one open).
+    async fn commits_located(
         &self,
         name: &str,
-        deployed: Option<String>,
-        pinned: Option<String>,
-    ) -> Result<(Vec<HistoryEntry>, Option<String>, Option<String>), EngineError> {
+        revisions: Vec<String>,
+    ) -> Result<(Vec<HistoryEntry>, Vec<Located>), EngineError> {
         let app = self.app(name)?.clone();
         let base = self.config.base_dir.clone();
         blocking(move || {
@@ -129,25 +176,51 @@ impl Engine {
                     source,
                 })?;
             let shas: Vec<String> = entries.iter().map(|c| c.sha.clone()).collect();
-            let find =
-                |rev: &Option<String>| rev.as_deref().and_then(|r| content_commit(&repo, &shas, r));
-            let marks = (find(&deployed), find(&pinned));
-            Ok::<_, EngineError>((entries.to_vec(), marks.0, marks.1))
+            let located = revisions
+                .iter()
+                .map(|r| locate(&repo, head, &shas, r))
+                .collect();
+            Ok::<_, EngineError>((entries.to_vec(), located))
         })
         .await?
     }
 
+    /// The path's commits with the deployed and pinned ones marked, and the
+    /// sync records. Only the commits need Git alone: without a reachable
+    /// cluster they are still listed, with no marks and the records said to
+    /// be unavailable (and why).
     pub async fn history(&self, name: &str) -> Result<HistoryReport, EngineError> {
         let app = self.app(name)?.clone();
-        let cluster = self.cluster(&app).await?;
-        let record = self.records(&cluster).read(&app.name).await?;
-        let (commits, deployed, pinned) = self
-            .commits_marked(
-                name,
-                record.deployed_revision.clone(),
-                record.paused_revision.clone(),
-            )
+        let record = match self.cluster(&app).await {
+            Ok(cluster) => self
+                .records(&cluster)
+                .read(&app.name)
+                .await
+                .map_err(EngineError::from),
+            Err(e) => Err(e),
+        };
+        let (record, unavailable) = match record {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let deployed = record.as_ref().and_then(|r| r.deployed_revision.clone());
+        let pinned = record.as_ref().and_then(|r| r.paused_revision.clone());
+        let asked: Vec<(&str, String)> = [("deployed", &deployed), ("pinned", &pinned)]
+            .into_iter()
+            .filter_map(|(what, rev)| rev.clone().map(|r| (what, r)))
+            .collect();
+        let (commits, located) = self
+            .commits_located(name, asked.iter().map(|(_, r)| r.clone()).collect())
             .await?;
+        let mut warnings = Vec::new();
+        let mut mark = |what: &str| -> Option<String> {
+            let i = asked.iter().position(|(w, _)| *w == what)?;
+            if located[i] == Located::NotInHistory {
+                warnings.push(not_in_history(what, &asked[i].1, app.repo_path()));
+            }
+            located[i].commit().map(str::to_string)
+        };
+        let (deployed, pinned) = (mark("deployed"), mark("pinned"));
         let head = commits.first().map(|c| c.sha.clone());
         Ok(HistoryReport {
             app: app.name.clone(),
@@ -163,11 +236,18 @@ impl Engine {
                     subject: c.subject,
                 })
                 .collect(),
-            syncs: record.history,
+            syncs: record.map(|r| r.history),
+            syncs_unavailable: unavailable,
+            warnings,
         })
     }
 
-    /// The commit a rollback goes to.
+    /// The commit a rollback goes to. `Previous` is the revision deployed
+    /// before the current one (from the sync records, else the path's commit
+    /// before the deployed one). It never guesses: when the deployed revision,
+    /// or the one deployed before it, is not in the history of the path at
+    /// the head (a force-push), it is an error naming the revision, and the
+    /// user picks one with `--to`.
     pub async fn rollback_revision(
         &self,
         name: &str,
@@ -179,7 +259,15 @@ impl Engine {
             RollbackTarget::Previous => {
                 let cluster = self.cluster(&app).await?;
                 let record = self.records(&cluster).read(&app.name).await?;
-                let deployed = record.deployed_revision.clone();
+                let refuse = |why: String| {
+                    EngineError::Other(format!(
+                        "app {name}: {why}: --previous cannot tell what to roll back to; \
+                         pick a commit with --to (see `gitops-tui history {name}`)"
+                    ))
+                };
+                let Some(deployed) = record.deployed_revision.clone() else {
+                    return Err(refuse("nothing has been deployed yet".into()));
+                };
                 // The revision deployed before the current one...
                 let earlier = record
                     .history
@@ -187,21 +275,38 @@ impl Engine {
                     .rev()
                     .filter(|s| s.result == "Succeeded")
                     .map(|s| s.revision.clone())
-                    .find(|r| Some(r) != deployed.as_ref());
-                if let Some(r) = earlier {
-                    return Ok(r);
+                    .find(|r| *r != deployed);
+                let mut asked = vec![deployed.clone()];
+                asked.extend(earlier.clone());
+                let (commits, located) = self.commits_located(name, asked).await?;
+                if located[0] == Located::NotInHistory {
+                    return Err(refuse(not_in_history(
+                        "deployed",
+                        &deployed,
+                        app.repo_path(),
+                    )));
                 }
-                // ...else the commit before the deployed one.
-                let commits = self.commits(name).await?;
-                let pos = deployed
-                    .as_ref()
-                    .and_then(|d| commits.iter().position(|c| &c.sha == d))
-                    .unwrap_or(0);
-                commits.get(pos + 1).map(|c| c.sha.clone()).ok_or_else(|| {
-                    EngineError::Other(format!(
-                        "app {name} has no earlier revision to roll back to"
-                    ))
-                })
+                if let Some(earlier) = earlier {
+                    if located.get(1) == Some(&Located::NotInHistory) {
+                        return Err(refuse(not_in_history(
+                            "the previously deployed",
+                            &earlier,
+                            app.repo_path(),
+                        )));
+                    }
+                    return Ok(earlier);
+                }
+                // ...else the path's commit before the one the cluster runs.
+                let pos = located[0]
+                    .commit()
+                    .and_then(|d| commits.iter().position(|c| c.sha == d));
+                pos.and_then(|p| commits.get(p + 1))
+                    .map(|c| c.sha.clone())
+                    .ok_or_else(|| {
+                        EngineError::Other(format!(
+                            "app {name} has no earlier revision to roll back to"
+                        ))
+                    })
             }
         }
     }

@@ -12,12 +12,14 @@ mod ownership;
 mod prune;
 mod status;
 mod sync;
+mod wait;
 
 pub use agent::{AgentAction, Backoff};
 pub use events::{EventRow, MAX_EVENTS};
 pub use lifecycle::{HistoryReport, RollbackTarget};
 pub use status::{AppStatus, Counts, ResourceState};
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
+pub use wait::{Unhealthy, WaitOutcome};
 
 use crate::cluster::Cluster;
 use crate::cluster::{ClusterConnector, ClusterError, KindResolver, KubeOptions, LiveCache};

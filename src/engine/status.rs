@@ -83,8 +83,14 @@ pub(super) fn source_of(app: &AppConfig) -> String {
 }
 
 impl AppStatus {
-    /// A status that could not be computed, with the reason.
+    /// A status that could not be computed, with the reason. The message
+    /// is the app's own field, so an error's `app NAME: ` prefix is left
+    /// off: whoever prints it as an error names the app once.
     pub fn unknown(app: &AppConfig, message: String) -> Self {
+        let message = message
+            .strip_prefix(&format!("app {}: ", app.name))
+            .map(str::to_string)
+            .unwrap_or(message);
         AppStatus {
             name: app.name.clone(),
             source: source_of(app),

@@ -409,28 +409,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Poll until the app is Healthy or the time is up.
+    /// Wait until the app is Healthy: an error when it is Degraded with a
+    /// reason (at once, as that is final) or the time is up. Callers that
+    /// tell these apart use `wait_for_health`.
     pub async fn wait_healthy(&self, name: &str, timeout: Duration) -> Result<(), EngineError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let status = self.status(name).await?;
-            if status.health == crate::model::Health::Healthy {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(EngineError::Other(format!(
-                    "app {name} is not Healthy after {}: {}",
-                    humantime::format_duration(timeout),
-                    status
-                        .resources
-                        .iter()
-                        .filter(|r| r.health != crate::model::Health::Healthy)
-                        .map(|r| format!("{} {} ({})", r.key, r.health, r.health_reason))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+        match self.wait_for_health(name, timeout).await? {
+            super::wait::WaitOutcome::Healthy => Ok(()),
+            outcome => Err(EngineError::Other(outcome.describe(name))),
         }
     }
 }

@@ -58,8 +58,13 @@ fn main() {
     // The simulator's controllers now roll out 666 Deployments (ReplicaSets,
     // Pods) for a while; measure only once the cluster is quiet.
     let engine = fx.engine();
-    rt.block_on(engine.wait_healthy(APP, Duration::from_secs(600)))
-        .expect("app becomes healthy");
+    let outcome = rt
+        .block_on(engine.wait_for_health(APP, Duration::from_secs(600)))
+        .expect("app status");
+    assert!(
+        matches!(outcome, gitops_tui::engine::WaitOutcome::Healthy),
+        "app becomes healthy: {outcome:?}"
+    );
     let quiet = settle();
     println!(
         "set-up: cluster healthy and quiet after {}",

@@ -8,7 +8,7 @@ use crate::config::AppConfig;
 use crate::sync::record::Lease;
 use std::time::Duration;
 
-/// How long a lease lasts without a --wait: a crashed holder frees the app after this.
+/// How long a lease lasts: a crashed holder on another host frees the app after this.
 pub(super) const LEASE_TTL: Duration = Duration::from_secs(600);
 
 /// This process, as named in a lease: user, host and pid.

@@ -25,7 +25,6 @@ use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Default)]
@@ -40,8 +39,6 @@ pub struct SyncOptions {
     /// Take over existing objects this app did not create (never another
     /// app's): without it a sync that would adopt is refused.
     pub adopt: bool,
-    /// Wait for the app to be Healthy, at most this long.
-    pub wait: Option<Duration>,
     /// Cancelled by SIGINT/SIGTERM, the TUI's cancel key or quit: the sync
     /// stops after the object in flight, records itself as Interrupted and
     /// releases the lease.
@@ -96,8 +93,7 @@ impl Engine {
         if opts.dry_run {
             return self.sync_leased(&app, &cluster, opts).await;
         }
-        let ttl = LEASE_TTL + opts.wait.unwrap_or_default();
-        self.acquire_lease(&app, &cluster, ttl).await?;
+        self.acquire_lease(&app, &cluster, LEASE_TTL).await?;
         let result = self.sync_leased(&app, &cluster, opts).await;
         let released = self.release_lease(&app, &cluster).await;
         let report = result?;
@@ -329,9 +325,6 @@ impl Engine {
             };
             self.record_result(&app, &cluster, &report, inventory)
                 .await?;
-            if let (true, Some(timeout)) = (report.succeeded, opts.wait) {
-                self.wait_healthy(&app.name, timeout).await?;
-            }
         }
         Ok(report)
     }
@@ -407,16 +400,6 @@ impl Engine {
             })
             .await?;
         Ok(())
-    }
-
-    /// Wait until the app is Healthy: an error when it is Degraded with a
-    /// reason (at once, as that is final) or the time is up. Callers that
-    /// tell these apart use `wait_for_health`.
-    pub async fn wait_healthy(&self, name: &str, timeout: Duration) -> Result<(), EngineError> {
-        match self.wait_for_health(name, timeout).await? {
-            super::wait::WaitOutcome::Healthy => Ok(()),
-            outcome => Err(EngineError::Other(outcome.describe(name))),
-        }
     }
 }
 

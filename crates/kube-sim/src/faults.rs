@@ -2,7 +2,8 @@
 //!
 //! Tests arm faults (an error status, Retry-After, added latency) for
 //! requests matching a method and a path fragment, optionally only N times,
-//! and read back every request the server saw.
+//! and read back every request the server saw, with when it arrived. A fault
+//! may also add response headers (e.g. `Warning`) to the real answer.
 
 use crate::status::ApiError;
 use axum::http::Method;
@@ -20,6 +21,8 @@ pub struct Fault {
     pub latency: Option<Duration>,
     /// How many more requests it applies to (None: until cleared).
     pub times: Option<usize>,
+    /// Headers added to the answer (the error's, or the real one).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Fault {
@@ -48,6 +51,7 @@ impl Fault {
             )),
             latency: None,
             times: None,
+            headers: Vec::new(),
         }
     }
 
@@ -58,7 +62,27 @@ impl Fault {
             error: None,
             latency: Some(d),
             times: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Answer matching requests as usual, with `name: value` added.
+    pub fn header(name: &str, value: &str) -> Self {
+        Fault {
+            method: None,
+            path_contains: None,
+            error: None,
+            latency: None,
+            times: None,
+            headers: Vec::new(),
+        }
+        .with_header(name, value)
+    }
+
+    /// Also add `name: value` to the answer (repeatable).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn retry_after(mut self, secs: u64) -> Self {
@@ -127,6 +151,8 @@ pub struct LoggedRequest {
     pub query: String,
     pub content_type: String,
     pub body: String,
+    /// When the server received it.
+    pub at: std::time::Instant,
 }
 
 impl LoggedRequest {
@@ -176,6 +202,7 @@ impl RequestLog {
             query: query.to_string(),
             content_type: content_type.to_string(),
             body,
+            at: std::time::Instant::now(),
         });
     }
 
@@ -239,5 +266,21 @@ mod tests {
         let e = &log.entries()[0];
         assert_eq!(e.param("dryRun").as_deref(), Some("All"));
         assert!(e.is_mutating());
+        assert!(e.at <= std::time::Instant::now());
+    }
+
+    #[test]
+    fn header_faults_carry_their_headers_and_no_error() {
+        let f = Faults::default();
+        f.add(Fault::header("Warning", "299 - \"x\"").with_header("Warning", "299 - \"y\""));
+        let got = f.take_matching(&Method::GET, "/x").expect("matches");
+        assert!(got.error.is_none() && got.latency.is_none());
+        assert_eq!(
+            got.headers,
+            vec![
+                ("Warning".to_string(), "299 - \"x\"".to_string()),
+                ("Warning".to_string(), "299 - \"y\"".to_string())
+            ]
+        );
     }
 }

@@ -89,13 +89,15 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .log
         .record(&parts.method, &path, &query_string, &content_type, &body);
 
+    let mut added_headers = Vec::new();
     if let Some(fault) = shared.faults.take_matching(&parts.method, &path) {
         if let Some(latency) = fault.latency {
             tokio::time::sleep(latency).await;
         }
         if let Some(err) = fault.error {
-            return error(&err);
+            return with_headers(error(&err), &fault.headers);
         }
+        added_headers = fault.headers;
     }
 
     let user = match shared.auth.authenticate(&parts.headers) {
@@ -109,10 +111,24 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         content_type,
         accept: header(header::ACCEPT),
     };
-    match dispatch(&shared, &parts.method, &path, &ctx, body).await {
+    let resp = match dispatch(&shared, &parts.method, &path, &ctx, body).await {
         Ok(resp) => resp,
         Err(e) => error(&e),
+    };
+    with_headers(resp, &added_headers)
+}
+
+/// Headers an injected fault adds to an answer.
+fn with_headers(mut resp: Response, headers: &[(String, String)]) -> Response {
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            header::HeaderValue::from_str(value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
     }
+    resp
 }
 
 async fn dispatch(

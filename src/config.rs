@@ -39,6 +39,8 @@ pub struct Config {
     #[serde(default)]
     pub ui: UiConfig,
     #[serde(default)]
+    pub cluster: ClusterConfig,
+    #[serde(default)]
     pub apps: Vec<AppConfig>,
     /// Folder the config was read from: relative repo paths start here.
     #[serde(skip)]
@@ -70,6 +72,39 @@ impl Default for AgentConfig {
         }
     }
 }
+
+// --- [cluster]: how long requests to the API server are retried ---
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// How long one request is retried while the API server answers 429,
+    /// 5xx or times out, e.g. "60s", "2m". Then it fails naming the object.
+    #[serde(default = "default_deadline", deserialize_with = "nonzero_duration")]
+    pub deadline: Duration,
+}
+
+fn default_deadline() -> Duration {
+    crate::cluster::retry::DEFAULT_DEADLINE
+}
+
+fn nonzero_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let v: Duration = humantime_serde::deserialize(d)?;
+    if v.is_zero() {
+        return Err(serde::de::Error::custom("must be longer than 0s"));
+    }
+    Ok(v)
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            deadline: default_deadline(),
+        }
+    }
+}
+
+// --- end [cluster] ---
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -357,5 +392,35 @@ json_pointers = ["/spec/replicas"]
         assert!(is_remote_url("https://example.com/r.git"));
         assert!(is_remote_url("git@example.com:org/r.git"));
         assert!(!is_remote_url("../local/repo"));
+    }
+
+    // --- [cluster] ---
+    #[test]
+    fn the_example_config_documents_the_default_deadline() {
+        let text = include_str!("../config.example.toml");
+        let c = parse(text).expect("config.example.toml parses");
+        assert_eq!(c.cluster, ClusterConfig::default());
+        assert!(text.contains("[cluster]\n"));
+    }
+
+    #[test]
+    fn cluster_deadline_defaults_to_60s_and_parses_durations() {
+        assert_eq!(
+            parse("").expect("empty").cluster.deadline,
+            Duration::from_secs(60)
+        );
+        let c = parse("[cluster]\ndeadline = \"3s\"\n").expect("valid");
+        assert_eq!(c.cluster.deadline, Duration::from_secs(3));
+        let c = parse("[cluster]\ndeadline = \"2m\"\n").expect("valid");
+        assert_eq!(c.cluster.deadline, Duration::from_secs(120));
+        let e = parse("[cluster]\ndeadline = \"0s\"\n").expect_err("zero");
+        assert!(e.to_string().contains("longer than 0s"), "{e}");
+        let e = parse("[cluster]\ndeadline = \"soon\"\n").expect_err("not a duration");
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("a duration"),
+            "{e}"
+        );
+        let e = parse("[cluster]\ndeadlin = \"3s\"\n").expect_err("typo");
+        assert!(e.to_string().contains("deadlin"), "{e}");
     }
 }

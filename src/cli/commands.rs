@@ -281,6 +281,12 @@ async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
                 eprintln!("error: no app named {n:?} in the config");
                 return EXIT_ERROR;
             }
+            // The server kept refusing or never answered until the deadline:
+            // an error, not an Unknown row (every further app would wait too).
+            Err(EngineError::Cluster(e)) if e.is_deadline() => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
             Err(e) => match engine.app(name) {
                 Ok(app) => statuses.push(crate::engine::AppStatus::unknown(app, e.to_string())),
                 Err(e) => return fail(&e),

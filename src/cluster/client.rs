@@ -1,11 +1,14 @@
 //! Clients per kubeconfig context, built with kube-rs's own config loading
 //! (KUBECONFIG, exec plugins, tokens, client certificates) and bounded
-//! timeouts, so an unreachable cluster fails fast with its URL named.
+//! timeouts, so an unreachable cluster fails fast with its URL named. The
+//! request client retries within the run's deadline (`transport.rs`).
 
-use super::ClusterError;
+use super::retry::{RetryPolicy, RetryProgressSink};
+use super::{transport, ClusterError};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -15,6 +18,17 @@ pub struct KubeOptions {
     pub kubeconfig: Option<PathBuf>,
     /// `--context`: overrides every app's context for the whole run.
     pub context: Option<String>,
+}
+
+fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, ClusterError> {
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(ClusterError::Kubeconfig(format!(
+            "cannot read {}: {e}",
+            path.display()
+        )));
+    }
+    Kubeconfig::read_from(path)
+        .map_err(|e| ClusterError::Kubeconfig(format!("{}: {e}", path.display())))
 }
 
 /// A connected cluster: its clients and where it is.
@@ -31,6 +45,7 @@ pub struct Cluster {
 
 pub struct ClusterConnector {
     options: KubeOptions,
+    retry: Arc<RetryPolicy>,
     clients: Mutex<HashMap<String, Cluster>>,
 }
 
@@ -38,15 +53,23 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_TIMEOUT: Duration = Duration::from_secs(12);
 const WATCH_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Two clients from one config: short reads for requests, long for watches.
-fn build_clients(mut config: kube::Config) -> Result<(kube::Client, kube::Client), kube::Error> {
+/// Two clients from one config: short reads for requests, retried within
+/// `retry`'s deadline; long reads for watches, which kube-runtime's watcher
+/// retries with its own backoff.
+fn build_clients(
+    mut config: kube::Config,
+    retry: &Arc<RetryPolicy>,
+) -> Result<(kube::Client, kube::Client), kube::Error> {
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.write_timeout = Some(READ_TIMEOUT);
     let mut watch_config = config.clone();
     watch_config.read_timeout = Some(WATCH_READ_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
+    // kube's own retry layer waits out 429s silently, 15 times, with no
+    // deadline (minutes against an endlessly busy server): ours replaces it.
+    config.default_retry = false;
     Ok((
-        kube::Client::try_from(config)?,
+        transport::retrying(kube::Client::try_from(config)?, retry.clone()),
         kube::Client::try_from(watch_config)?,
     ))
 }
@@ -55,14 +78,30 @@ impl ClusterConnector {
     pub fn new(options: KubeOptions) -> Self {
         ClusterConnector {
             options,
+            retry: Arc::new(RetryPolicy::default()),
             clients: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Requests of clients made from now on retry within `deadline`.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        Arc::make_mut(&mut self.retry).deadline = deadline;
+        self
+    }
+
+    /// Every wait before a retry is also told to `sink` (the CLI prints it).
+    pub fn with_retry_progress(mut self, sink: RetryProgressSink) -> Self {
+        Arc::make_mut(&mut self.retry).progress = Some(sink);
+        self
+    }
+
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     fn kubeconfig(&self) -> Result<Kubeconfig, ClusterError> {
         let kc = match &self.options.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path)
-                .map_err(|e| ClusterError::Kubeconfig(format!("{}: {e}", path.display())))?,
+            Some(path) => read_kubeconfig(path)?,
             None => Kubeconfig::read().map_err(|e| ClusterError::Kubeconfig(e.to_string()))?,
         };
         Ok(kc)
@@ -106,7 +145,7 @@ impl ClusterConnector {
             .await
             .map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
         let url = config.cluster_url.to_string();
-        let (client, watch_client) = build_clients(config)
+        let (client, watch_client) = build_clients(config, &self.retry)
             .map_err(|e| ClusterError::Kubeconfig(format!("context {context}: {e}")))?;
         let cluster = Cluster {
             client,
@@ -128,7 +167,7 @@ impl ClusterConnector {
             |e: &dyn std::fmt::Display| ClusterError::Kubeconfig(format!("in-cluster config: {e}"));
         let config = kube::Config::incluster().map_err(|e| err(&e))?;
         let url = config.cluster_url.to_string();
-        let (client, watch_client) = build_clients(config).map_err(|e| err(&e))?;
+        let (client, watch_client) = build_clients(config, &self.retry).map_err(|e| err(&e))?;
         let cluster = Cluster {
             client,
             watch_client,

@@ -67,13 +67,20 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: Config, kube: KubeOptions, readonly: bool) -> Self {
         Engine {
+            connector: ClusterConnector::new(kube).with_deadline(config.cluster.deadline),
             config,
-            connector: ClusterConnector::new(kube),
             kinds: KindResolver::default(),
             comparisons: status::ComparisonCache::default(),
             live: Arc::default(),
             readonly,
         }
+    }
+
+    /// Report each wait before a retry to `sink` (the CLI prints them to
+    /// stderr; the TUI can turn them into messages). Before first use.
+    pub fn with_retry_progress(mut self, sink: crate::cluster::RetryProgressSink) -> Self {
+        self.connector = self.connector.with_retry_progress(sink);
+        self
     }
 
     pub fn readonly(&self) -> bool {

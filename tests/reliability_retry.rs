@@ -1,12 +1,13 @@
 //! Retries with a deadline, over kube-sim's fault injection and request log:
 //! busy servers are waited out (Retry-After honoured), an endless refusal
-//! fails within the deadline naming the object, and writes that are not
-//! idempotent are sent once.
+//! fails within the deadline naming the object, writes that are not
+//! idempotent are sent once, and every apply asks for strict validation and
+//! hands back the server's warnings.
 
 mod common;
 
 use common::{synced_shop, Fixture, APP, CONFIGMAP, DEPLOYMENT, SERVICE};
-use gitops_tui::cluster::RetryProgressSink;
+use gitops_tui::cluster::{self, ApplyMode, KindResolver, RetryProgressSink};
 use gitops_tui::engine::SyncOptions;
 use kube_sim::{Fault, LoggedRequest};
 use std::sync::{Arc, Mutex};
@@ -391,4 +392,122 @@ async fn a_write_that_does_not_answer_is_sent_once_and_worded_timed_out() {
         .filter(|r| r.method == "PUT")
         .count();
     assert_eq!(puts, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_dry_run_and_apply_asks_for_strict_field_validation() {
+    let f = Fixture::new(APP).await;
+    f.commit(
+        &[
+            ("apps/shop/deploy.yaml", Some(DEPLOYMENT)),
+            ("apps/shop/config.yaml", Some(CONFIGMAP)),
+        ],
+        "shop",
+    );
+    let engine = f.engine();
+    let report = engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync runs");
+    assert!(report.succeeded, "{report:?}");
+    engine.status("shop").await.expect("status");
+    let applies: Vec<LoggedRequest> = f
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.content_type.starts_with("application/apply-patch"))
+        .collect();
+    let dry_runs = applies
+        .iter()
+        .filter(|r| r.param("dryRun").as_deref() == Some("All"))
+        .count();
+    // Namespace, Deployment and ConfigMap: dry-run and apply each, and the
+    // status's dry-run comparisons.
+    assert!(
+        dry_runs >= 3 && applies.len() - dry_runs >= 3,
+        "{applies:#?}"
+    );
+    for r in &applies {
+        assert_eq!(
+            r.param("fieldValidation").as_deref(),
+            Some("Strict"),
+            "{} {}?{}",
+            r.method,
+            r.path,
+            r.query
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_returns_the_servers_warning_headers() {
+    let f = synced_shop(false).await;
+    let engine = f.engine();
+    let cluster = engine.cluster_of("shop").await.expect("cluster");
+    let kind = KindResolver::default()
+        .resolve(&cluster.client, &cluster.url, "v1", "ConfigMap")
+        .await
+        .expect("ConfigMap is served");
+    f.sim.inject(
+        Fault::header("Warning", r#"299 - "unknown field \"datta\"""#)
+            .with_header("Warning", r#"299 - "v1 ConfigMap is fine, this is a test""#)
+            .on("PATCH", "/namespaces/shop/configmaps/settings")
+            .times(1),
+    );
+    let object = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": "shop"},
+        "data": {"color": "blue", "size": "3"},
+    });
+    let applied = cluster::apply(
+        &cluster.client,
+        &cluster.url,
+        &kind,
+        &object,
+        ApplyMode::DryRun,
+        true,
+    )
+    .await
+    .expect("dry-run");
+    assert_eq!(
+        applied.warnings,
+        vec![
+            r#"unknown field "datta""#.to_string(),
+            "v1 ConfigMap is fine, this is a test".to_string()
+        ]
+    );
+    assert_eq!(applied["data"]["color"], "blue");
+    // The next answer carries none.
+    let applied = cluster::apply(
+        &cluster.client,
+        &cluster.url,
+        &kind,
+        &object,
+        ApplyMode::DryRun,
+        true,
+    )
+    .await
+    .expect("dry-run");
+    assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+    // A refusal still reads as the server's Status.
+    let bad = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "settings", "namespace": "shop"},
+    });
+    let err = cluster::apply(
+        &cluster.client,
+        &cluster.url,
+        &kind,
+        &bad,
+        ApplyMode::DryRun,
+        true,
+    )
+    .await
+    .expect_err("the kind does not match the URL");
+    assert_eq!(err.code(), Some(400), "{err}");
+    assert!(
+        err.to_string()
+            .contains("ConfigMap shop/settings: the kind in the data (Secret)"),
+        "{err}"
+    );
 }

@@ -10,12 +10,13 @@ pub mod live_cache;
 mod ops;
 pub mod retry;
 mod transport;
+pub mod warnings;
 
 pub use client::{Cluster, ClusterConnector, KubeOptions};
 pub use contents::{list_all, namespaced_kinds, remove_label};
 pub use kinds::{Kind, KindResolver};
 pub use live_cache::LiveCache;
-pub use ops::{apply, delete, get, list_labelled, ApplyMode};
+pub use ops::{apply, delete, get, list_labelled, Applied, ApplyMode};
 pub use retry::{RetryPolicy, RetryProgress, RetryProgressSink};
 
 use retry::{Answer, GaveUp};

@@ -2,14 +2,16 @@
 //!
 //! Requests are built with kube's request builder and answered as plain
 //! `serde_json::Value`: everything downstream works on JSON, and going
-//! through `DynamicObject` would convert every object once more.
+//! through `DynamicObject` would convert every object once more. Apply is
+//! sent raw (`Client::send`) to keep the response's `Warning` headers.
 
 use super::live_cache::with_type;
-use super::{ClusterError, Kind, FIELD_MANAGER};
+use super::{warnings, ClusterError, Kind, FIELD_MANAGER};
 use kube::api::{
     DeleteParams, DynamicObject, GetParams, ListParams, Patch, PatchParams, PropagationPolicy,
+    ValidationDirective,
 };
-use kube::core::Request;
+use kube::core::{Request, Status};
 use kube::Resource;
 use serde_json::Value;
 
@@ -85,7 +87,25 @@ pub enum ApplyMode {
     Apply,
 }
 
-/// Server-side apply as field manager `gitops-tui`.
+/// What an apply (or its dry-run) answered: the object as the server would
+/// store it, and the server's warnings about it. Derefs to the object, so
+/// callers that only compare objects read it as a `Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub object: Value,
+    pub warnings: Vec<String>,
+}
+
+impl std::ops::Deref for Applied {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.object
+    }
+}
+
+/// Server-side apply as field manager `gitops-tui`, with
+/// `fieldValidation=Strict`: an unknown or duplicate field (a typo in Git) is
+/// refused with the server's message instead of being dropped.
 pub async fn apply(
     client: &kube::Client,
     url: &str,
@@ -93,7 +113,7 @@ pub async fn apply(
     object: &Value,
     mode: ApplyMode,
     force: bool,
-) -> Result<Value, ClusterError> {
+) -> Result<Applied, ClusterError> {
     let namespace = object
         .pointer("/metadata/namespace")
         .and_then(Value::as_str);
@@ -104,12 +124,32 @@ pub async fn apply(
     let mut params = PatchParams::apply(FIELD_MANAGER);
     params.force = force;
     params.dry_run = mode == ApplyMode::DryRun;
-    send(
-        client,
-        request(kind, namespace).patch(name, &params, &Patch::Apply(object)),
-    )
-    .await
-    .map_err(|e| ClusterError::from_kube(&describe(kind, namespace, name), url, e))
+    params.field_validation = Some(ValidationDirective::Strict);
+    let built = request(kind, namespace).patch(name, &params, &Patch::Apply(object));
+    send_keeping_warnings(client, built)
+        .await
+        .map_err(|e| ClusterError::from_kube(&describe(kind, namespace, name), url, e))
+}
+
+/// A request whose answer is an object, with the `Warning` headers kept.
+async fn send_keeping_warnings(
+    client: &kube::Client,
+    built: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<Applied, kube::Error> {
+    let request = built.map_err(kube::Error::BuildRequest)?;
+    let response = client.send(request.map(kube::client::Body::from)).await?;
+    let status = response.status();
+    let warnings = warnings::from_headers(response.headers());
+    let body = response.into_body().collect_bytes().await?;
+    if status.is_client_error() || status.is_server_error() {
+        // As kube's own request path does: a Status body, else the text.
+        let status = serde_json::from_slice::<Status>(&body).unwrap_or_else(|_| {
+            Status::failure(String::from_utf8_lossy(&body).trim(), "").with_code(status.as_u16())
+        });
+        return Err(kube::Error::Api(status.boxed()));
+    }
+    let object = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+    Ok(Applied { object, warnings })
 }
 
 pub async fn delete(

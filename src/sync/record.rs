@@ -262,7 +262,7 @@ impl RecordStore {
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}});
         api.patch(
             &self.namespace,
-            &PatchParams::apply(FIELD_MANAGER),
+            &PatchParams::apply(FIELD_MANAGER).validation_strict(),
             &Patch::Apply(&ns),
         )
         .await

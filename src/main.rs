@@ -61,6 +61,11 @@ async fn run(cli: Cli) -> i32 {
         kubeconfig: cli.global.kubeconfig.clone(),
         context: cli.global.context.clone(),
     };
+    // An explicit --kubeconfig that cannot be read is an error for every verb.
+    if let Err(e) = kube.check() {
+        eprintln!("error: {e}");
+        return EXIT_ERROR;
+    }
     let engine = Engine::new(config, kube, cli.global.readonly);
     match cli.command {
         Some(command) => {

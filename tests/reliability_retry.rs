@@ -511,3 +511,51 @@ async fn apply_returns_the_servers_warning_headers() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kubeconfig_that_cannot_be_read_is_an_error_for_every_verb() {
+    let f = Fixture::new(APP).await;
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
+    let missing = f.dir.path().join("no-such-kubeconfig");
+    let not_yaml = f.dir.path().join("not-a-kubeconfig");
+    std::fs::write(&not_yaml, "clusters: [unclosed\n").expect("write");
+    for path in [&missing, &not_yaml] {
+        for verb in [
+            &["status"][..],
+            &["status", "-o", "json"],
+            &["diff", "shop"],
+            &["sync", "shop", "--dry-run"],
+            &["history", "shop"],
+            &["suspend", "shop"],
+        ] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-tui"))
+                .arg("--config")
+                .arg(&f.config)
+                .arg("--kubeconfig")
+                .arg(path)
+                .args(verb)
+                .env_remove("HTTPS_PROXY")
+                .env_remove("https_proxy")
+                .output()
+                .expect("gitops-tui runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{verb:?} {}: {stderr}",
+                path.display()
+            );
+            assert!(
+                stderr.contains(&path.display().to_string()),
+                "{verb:?}: {stderr}"
+            );
+            assert!(
+                out.stdout.is_empty(),
+                "{verb:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+    // Nothing was sent anywhere.
+    assert!(f.sim.requests().is_empty());
+}

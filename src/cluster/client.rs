@@ -20,6 +20,18 @@ pub struct KubeOptions {
     pub context: Option<String>,
 }
 
+impl KubeOptions {
+    /// An explicit `--kubeconfig` must be a readable kubeconfig: checked
+    /// before any verb runs, so no verb reports "Unknown" and exits 0 over
+    /// a file that is not there.
+    pub fn check(&self) -> Result<(), ClusterError> {
+        match &self.kubeconfig {
+            Some(path) => read_kubeconfig(path).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
 fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, ClusterError> {
     if let Err(e) = std::fs::metadata(path) {
         return Err(ClusterError::Kubeconfig(format!(

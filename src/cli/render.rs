@@ -115,6 +115,9 @@ pub fn sync_text(r: &SyncReport) -> String {
         } else {
             out.push_str(&format!("{} {}: {}\n", res.key, res.action, res.message));
         }
+        for w in &res.warnings {
+            out.push_str(&format!("  warning from the API server: {w}\n"));
+        }
     }
     let verdict = match (r.succeeded, r.dry_run) {
         (true, true) => "dry run",

@@ -51,6 +51,7 @@ fn result(key: &ResourceKey, action: String, message: impl Into<String>) -> Reso
         key: key.clone(),
         action,
         message: message.into(),
+        warnings: vec![],
     }
 }
 

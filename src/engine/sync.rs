@@ -53,6 +53,10 @@ pub struct ResourceResult {
     pub action: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub message: String,
+    /// The API server's `Warning` headers about this object (deprecated
+    /// fields, ignored values), from its dry-run and its apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,6 +87,8 @@ struct Planned {
     /// Said with the action (the managers of an adopted object, why a
     /// --dry-run could not ask the server).
     note: String,
+    /// The server's warnings about the dry-run.
+    warnings: Vec<String>,
 }
 
 impl Engine {
@@ -170,6 +176,7 @@ impl Engine {
                         "belongs to app {other} (label {TRACKING_LABEL}={other}), not to {}: an object is never taken from another app",
                         app.name
                     ),
+                    warnings: vec![],
                 }),
                 _ => None,
             })
@@ -200,6 +207,7 @@ impl Engine {
                         "{}, not created by this app; --adopt takes it over",
                         describe_adoption(a)
                     ),
+                    warnings: vec![],
                 })
                 .collect();
             report.message = format!(
@@ -499,6 +507,8 @@ pub(super) fn action(word: &str, dry_run: bool) -> String {
     }
 }
 
+/// `3 created, 1 adopted, 0 configured, 5 unchanged, 1 pruned` (and
+/// released/kept when there are any); `would be` counts under --dry-run.
 fn summary(report: &SyncReport) -> String {
     let count = |a: &str| {
         report
@@ -507,13 +517,27 @@ fn summary(report: &SyncReport) -> String {
             .filter(|r| r.action.ends_with(a))
             .count()
     };
-    format!(
-        "{} created, {} configured, {} unchanged, {} pruned",
-        count("created"),
-        count("configured"),
-        count("unchanged"),
-        count("pruned")
-    )
+    let mut parts = Vec::new();
+    for (word, always) in [
+        ("created", true),
+        ("adopted", false),
+        ("configured", true),
+        ("unchanged", true),
+        ("pruned", true),
+        ("released", false),
+        ("kept", false),
+    ] {
+        let n = count(word);
+        if always || n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    let text = parts.join(", ");
+    if report.dry_run {
+        format!("would be: {text}")
+    } else {
+        text
+    }
 }
 
 fn split(planned: Vec<Result<Planned, ResourceResult>>) -> (Vec<Planned>, Vec<ResourceResult>) {
@@ -564,6 +588,7 @@ async fn plan_one(ctx: &PlanContext<'_>, d: Desired) -> Result<Planned, Resource
         key: d.key.clone(),
         action: "failed".into(),
         message,
+        warnings: vec![],
     };
     // Under --dry-run, what stage one would create cannot be asked of the
     // server yet: say what would happen instead of failing.
@@ -575,6 +600,7 @@ async fn plan_one(ctx: &PlanContext<'_>, d: Desired) -> Result<Planned, Resource
         force: false,
         adopt: None,
         note: why.to_string(),
+        warnings: vec![],
     };
     let Some(kind) = d.kind.clone() else {
         let crd = (d.key.group.clone(), d.key.kind.clone());
@@ -672,6 +698,7 @@ async fn plan_one(ctx: &PlanContext<'_>, d: Desired) -> Result<Planned, Resource
         force,
         adopt,
         note,
+        warnings: dry.warnings,
     })
 }
 
@@ -737,6 +764,7 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
                 key,
                 action: "unchanged".into(),
                 message: String::new(),
+                warnings: p.warnings,
             });
             continue;
         }
@@ -750,6 +778,7 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
                 key,
                 action: action(word, true),
                 message: p.note,
+                warnings: p.warnings,
             });
             continue;
         }
@@ -758,6 +787,7 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
                 key,
                 action: "failed".into(),
                 message: "its kind is not served".into(),
+                warnings: vec![],
             });
             continue;
         };
@@ -771,15 +801,25 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
         )
         .await
         {
-            Ok(_) => out.push(ResourceResult {
-                key,
-                action: word.into(),
-                message: p.note,
-            }),
+            Ok(applied) => {
+                let mut warnings = p.warnings;
+                for w in applied.warnings {
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+                out.push(ResourceResult {
+                    key,
+                    action: word.into(),
+                    message: p.note,
+                    warnings,
+                })
+            }
             Err(e) => out.push(ResourceResult {
                 key,
                 action: "failed".into(),
                 message: describe_failure(&e),
+                warnings: vec![],
             }),
         }
     }

@@ -26,7 +26,13 @@ fn assert_sane_terminal(screen: &str) {
 async fn a_panic_in_the_ui_restores_the_terminal_and_prints_the_report() {
     let f = Fixture::new(APP).await;
     f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
-    let t = tmux::Tmux::start("panic", &script(&f, "GITOPS_TUI_TEST_PANIC=1 RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0"));
+    let t = tmux::Tmux::start(
+        "panic",
+        &script(
+            &f,
+            "GITOPS_TUI_TEST_PANIC=1 RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0",
+        ),
+    );
     let screen = t.wait_for("the TUI to panic and the shell to run stty", |s| {
         s.contains("EXIT:") && s.contains("icanon")
     });

@@ -47,6 +47,12 @@ pub fn status_table(apps: &[AppStatus]) -> String {
     let mut out = table(&rows);
     for a in apps {
         out.push_str(&warning_lines(&a.warnings, Some(&a.name)));
+        if let Some(l) = &a.lease {
+            out.push_str(&format!(
+                "app {} is locked by {} until {} (`gitops-tui unlock {}` breaks it)\n",
+                a.name, l.holder, l.until, a.name
+            ));
+        }
     }
     out
 }

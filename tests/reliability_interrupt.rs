@@ -1,0 +1,416 @@
+//! Interruption and leases (issue 8, item 5): a signal stops a sync between
+//! objects, records it as Interrupted and frees the app; a lease left by a
+//! process that is gone is taken over at once; one held by a live process or
+//! another host is refused until `unlock`. Real kube-sim, real Git, the real
+//! binary as a child process.
+
+mod common;
+
+use common::*;
+use gitops_tui::engine::{this_host, SyncOptions};
+use gitops_tui::sync::record::{Lease, RecordStore, SyncResult};
+use kube_sim::Fault;
+use serde_json::Value;
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const BIG: &str = r#"
+[[apps]]
+name = "big"
+repo = "repo"
+path = "apps/big"
+namespace = "big"
+"#;
+
+const OBJECTS: usize = 400;
+
+fn name(i: usize) -> String {
+    format!("cm-{i:03}")
+}
+
+/// The app `big`: 400 ConfigMaps in one file, its namespace made with kubectl.
+async fn big_app() -> Fixture {
+    let f = Fixture::new(BIG).await;
+    f.kubectl_ok(&["create", "namespace", "big"]);
+    let docs: Vec<String> = (0..OBJECTS)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\ndata:\n  n: \"{i}\"\n",
+                name(i)
+            )
+        })
+        .collect();
+    f.commit(
+        &[("apps/big/configmaps.yaml", Some(&docs.join("---\n")))],
+        "big: 400 ConfigMaps",
+    );
+    f
+}
+
+/// How many of the app's ConfigMaps the server holds.
+fn stored(f: &Fixture) -> usize {
+    (0..OBJECTS)
+        .filter(|i| f.exists("v1", "ConfigMap", "big", &name(*i)))
+        .count()
+}
+
+/// The gitops-tui binary as a child, output piped (small enough never to fill a pipe).
+fn spawn_cli(f: &Fixture, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gitops-tui"))
+        .arg("--config")
+        .arg(&f.config)
+        .arg("--kubeconfig")
+        .arg(&f.kubeconfig)
+        .args(args)
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gitops-tui starts")
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(ok.success(), "kill -{sig} failed");
+}
+
+/// Wait for the child to exit (at most `limit`): exit code, stdout, stderr.
+fn finish(mut child: Child, limit: Duration) -> (i32, String, String) {
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gitops-tui did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        s.read_to_string(&mut out).expect("stdout");
+    }
+    if let Some(mut s) = child.stderr.take() {
+        s.read_to_string(&mut err).expect("stderr");
+    }
+    (status.code().unwrap_or(-1), out, err)
+}
+
+/// The app's record ConfigMap data, straight from the server's store.
+fn record_data(f: &Fixture, app: &str) -> serde_json::Map<String, Value> {
+    f.sim
+        .get("v1", "ConfigMap", "gitops-tui", &format!("app-{app}"))
+        .and_then(|cm| cm.get("data").and_then(Value::as_object).cloned())
+        .unwrap_or_default()
+}
+
+fn last_sync(f: &Fixture, app: &str) -> Value {
+    let history: Vec<Value> = record_data(f, app)
+        .get("history")
+        .and_then(Value::as_str)
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    history.last().cloned().unwrap_or(Value::Null)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// Leave a lease on the app's record, as another holder would.
+async fn hold_lease(f: &Fixture, app: &str, holder: &str) {
+    let client = f.sim.client().await.expect("client");
+    let store = RecordStore::new(client, f.sim.url(), "gitops-tui");
+    let holder = holder.to_string();
+    store
+        .update(app, |r| {
+            r.lease = Some(Lease {
+                holder: holder.clone(),
+                expires: unix_now() + 600,
+            })
+        })
+        .await
+        .expect("lease written");
+}
+
+/// A pid that existed on this host and is gone.
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().expect("true runs");
+    let pid = child.id();
+    child.wait().expect("true exits");
+    pid
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_mid_sync_records_interrupted_frees_the_app_and_a_second_sync_finishes() {
+    let f = big_app().await;
+    // Each write takes a little while, so the signal lands mid-way.
+    f.sim
+        .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
+    let child = spawn_cli(&f, &["sync", "big"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while stored(&f) < 40 {
+        assert!(Instant::now() < deadline, "the sync never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&child, "TERM");
+    let (code, out, err) = finish(child, Duration::from_secs(60));
+
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains("interrupted: finishing the object in flight…"),
+        "{err}"
+    );
+    let applied_now = stored(&f);
+    assert!(
+        applied_now < OBJECTS,
+        "the signal came too late to test anything"
+    );
+    // The report names what was applied and what was not.
+    assert_eq!(
+        out.matches(" created\n").count(),
+        applied_now,
+        "stdout:\n{out}"
+    );
+    assert_eq!(
+        out.matches(" not applied (interrupted)\n").count(),
+        OBJECTS - applied_now,
+        "stdout:\n{out}"
+    );
+    assert!(out.contains("interrupted:"), "{out}");
+
+    // The record says so, with counts that match the server.
+    let last = last_sync(&f, "big");
+    assert_eq!(last["result"], "Interrupted", "{last}");
+    let applied = last["applied"].as_u64().expect("applied") as usize;
+    let not_applied = last["not_applied"].as_u64().expect("not_applied") as usize;
+    assert_eq!(applied + not_applied, OBJECTS, "{last}");
+    assert_eq!(applied, applied_now, "{last}");
+    // Not deployed: the revision did not fully reach the cluster.
+    assert_eq!(
+        record_data(&f, "big")
+            .get("deployedRevision")
+            .and_then(Value::as_str),
+        Some(""),
+        "{:?}",
+        record_data(&f, "big")
+    );
+    // The lease is gone: nothing is left to refuse the next sync.
+    assert!(
+        !record_data(&f, "big").contains_key("lease"),
+        "{:?}",
+        record_data(&f, "big").get("lease")
+    );
+
+    f.sim.clear_faults();
+    let again = f.cli(&["sync", "big"]);
+    let out2 = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        again.status.success(),
+        "{out2}\n{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(stored(&f), OBJECTS);
+    let last = last_sync(&f, "big");
+    assert_eq!(last["result"], "Succeeded", "{last}");
+    assert_eq!(
+        last["applied"].as_u64(),
+        Some(not_applied as u64),
+        "the second sync writes exactly what the first did not: {last}"
+    );
+    let history = f.engine().history("big").await.expect("history");
+    let results: Vec<&SyncResult> = history.syncs.iter().map(|s| &s.result).collect();
+    assert_eq!(
+        results,
+        vec![&SyncResult::Interrupted, &SyncResult::Succeeded]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_stops_at_once_and_the_next_sync_takes_the_lease_over() {
+    let f = big_app().await;
+    // Every write of a ConfigMap hangs for a long while: the first signal
+    // alone would wait for the object in flight.
+    f.sim
+        .inject(Fault::latency(Duration::from_secs(20)).on("PATCH", "configmaps"));
+    let child = spawn_cli(&f, &["sync", "big"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f
+        .sim
+        .requests()
+        .iter()
+        .any(|r| r.method == "PATCH" && r.path.contains("configmaps"))
+    {
+        assert!(Instant::now() < deadline, "the sync never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&child, "TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = Instant::now();
+    signal(&child, "INT");
+    let (code, _out, err) = finish(child, Duration::from_secs(15));
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        second.elapsed() < Duration::from_secs(10),
+        "did not stop at once"
+    );
+    assert!(err.contains("interrupted again"), "{err}");
+    let holder = record_data(&f, "big")
+        .get("lease")
+        .and_then(Value::as_str)
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        .and_then(|l| l["holder"].as_str().map(str::to_string))
+        .expect("a process that stops at once leaves its lease");
+    f.sim.clear_faults();
+
+    // The holder is gone, on this host: taken over at once, not refused for 10 minutes.
+    let out = f.cli(&["sync", "big"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("took over the lease of {holder} (process gone)")),
+        "{err}"
+    );
+    assert_eq!(stored(&f), OBJECTS);
+    assert!(!record_data(&f, "big").contains_key("lease"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_of_a_dead_pid_on_this_host_is_taken_over_a_live_one_is_refused() {
+    let f = synced_shop(false).await;
+    let host = this_host();
+
+    let gone = format!("root@{host}:{}", dead_pid());
+    hold_lease(&f, "shop", &gone).await;
+    // status does not show a lease nobody holds any more.
+    let status = f.cli(&["status", "-o", "json"]);
+    let doc: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert!(doc["apps"][0].get("lease").is_none(), "{doc}");
+    let out = f.cli(&["sync", "shop"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("took over the lease of {gone} (process gone)")),
+        "{err}"
+    );
+    assert!(!record_data(&f, "shop").contains_key("lease"));
+
+    // A live process on this host still holds its lease.
+    let mut sleeper = Command::new("sleep").arg("60").spawn().expect("sleep");
+    let live = format!("ada@{host}:{}", sleeper.id());
+    hold_lease(&f, "shop", &live).await;
+    let out = f.cli(&["sync", "shop"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("app shop is busy: {live} is operating on it")),
+        "{err}"
+    );
+    let rollback = f.cli(&["rollback", "shop", "--to", "HEAD", "--yes"]);
+    assert_eq!(rollback.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&rollback.stderr).contains("is busy"));
+
+    // Once it is gone, the next sync goes ahead.
+    sleeper.kill().expect("kill sleep");
+    sleeper.wait().expect("sleep reaped");
+    let out = f.cli(&["sync", "shop"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("took over the lease of {live}")),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_hosts_lease_shows_in_status_and_holds_until_unlock() {
+    let f = synced_shop(false).await;
+    let holder = "root@build-7.elsewhere.example:4387";
+    hold_lease(&f, "shop", holder).await;
+
+    let out = f.cli(&["sync", "shop"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("is busy: {holder}")));
+
+    let status = f.cli(&["status", "-o", "json"]);
+    assert!(status.status.success());
+    let doc: Value = serde_json::from_slice(&status.stdout).expect("json");
+    let lease = &doc["apps"][0]["lease"];
+    assert_eq!(lease["holder"], holder, "{doc}");
+    let until = lease["until"].as_str().expect("until");
+    let until = humantime::parse_rfc3339(until).expect("RFC 3339");
+    let left = until
+        .duration_since(SystemTime::now())
+        .expect("in the future");
+    assert!(left > Duration::from_secs(500) && left <= Duration::from_secs(600));
+    let text = String::from_utf8_lossy(&f.cli(&["status"]).stdout).into_owned();
+    assert!(
+        text.contains(&format!("app shop is locked by {holder} until")),
+        "{text}"
+    );
+
+    // Without a terminal to ask on, and without --yes: refused, nothing broken.
+    let out = f.cli(&["unlock", "shop"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs confirmation: pass --yes"));
+    assert!(record_data(&f, "shop").contains_key("lease"));
+    // --readonly refuses it too.
+    let out = f.cli(&["--readonly", "unlock", "shop", "--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(record_data(&f, "shop").contains_key("lease"));
+
+    let out = f.cli(&["unlock", "shop", "--yes"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("broke the lease of shop held by {holder}")),
+        "{text}"
+    );
+    assert!(!record_data(&f, "shop").contains_key("lease"));
+    let doc: Value =
+        serde_json::from_slice(&f.cli(&["status", "-o", "json"]).stdout).expect("json");
+    assert!(doc["apps"][0].get("lease").is_none(), "{doc}");
+    // Who broke it is in the app's history.
+    let history: Value =
+        serde_json::from_slice(&f.cli(&["history", "shop", "-o", "json"]).stdout).expect("json");
+    let last = history["syncs"]
+        .as_array()
+        .and_then(|s| s.last())
+        .cloned()
+        .expect("a history entry");
+    assert_eq!(
+        last["result"],
+        format!("Lease broken: held by {holder}"),
+        "{last}"
+    );
+    assert!(!last["who"].as_str().unwrap_or("").is_empty(), "{last}");
+
+    // Nothing left to break is fine, and the app syncs again.
+    let out = f.cli(&["unlock", "shop", "--yes"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not locked"));
+    let report = f
+        .engine()
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync runs");
+    assert!(report.succeeded, "{report:?}");
+}

@@ -240,6 +240,101 @@ async fn sigterm_mid_sync_records_interrupted_frees_the_app_and_a_second_sync_fi
     );
 }
 
+/// Whether the server's copy of ConfigMap `i` carries the app's label.
+fn labelled(f: &Fixture, i: usize) -> bool {
+    f.sim
+        .get("v1", "ConfigMap", "big", &name(i))
+        .and_then(|cm| {
+            cm.pointer("/metadata/labels/gitops-tui.dev~1app")
+                .and_then(Value::as_str)
+                .map(|a| a == "big")
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn objects_adopted_before_an_interruption_are_released_not_deleted_by_a_later_prune() {
+    let f = big_app().await;
+    // The first 100 exist already, made by someone else: the sync adopts them.
+    const EXISTING: usize = 100;
+    let theirs: Vec<String> = (0..EXISTING)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n  namespace: big\ndata:\n  n: \"theirs\"\n",
+                name(i)
+            )
+        })
+        .collect();
+    let file = f.dir.path().join("theirs.yaml");
+    std::fs::write(&file, theirs.join("---\n")).expect("write");
+    f.kubectl_ok(&["create", "-f", file.to_str().expect("utf-8 path")]);
+    f.sim
+        .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
+    let child = spawn_cli(&f, &["sync", "big", "--adopt"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while (0..EXISTING).filter(|i| labelled(&f, *i)).count() < 40 {
+        assert!(Instant::now() < deadline, "the sync never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&child, "TERM");
+    let (code, out, err) = finish(child, Duration::from_secs(60));
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    let adopted: Vec<usize> = (0..EXISTING).filter(|i| labelled(&f, *i)).collect();
+    assert!(
+        adopted.len() < EXISTING,
+        "interrupted too late to test anything"
+    );
+    let last = last_sync(&f, "big");
+    assert_eq!(last["result"], "Interrupted", "{last}");
+
+    // The record knows which objects the interrupted sync adopted.
+    let inventory: Vec<Value> = record_data(&f, "big")
+        .get("inventory")
+        .and_then(Value::as_str)
+        .and_then(|i| serde_json::from_str(i).ok())
+        .unwrap_or_default();
+    for i in &adopted {
+        let entry = inventory
+            .iter()
+            .find(|e| e["name"] == name(*i))
+            .unwrap_or_else(|| panic!("{} missing from the inventory", name(*i)));
+        assert!(entry.get("adopted").is_some(), "{entry}");
+    }
+
+    // Git drops them: a pruning sync gives them back (label removed), it does
+    // not delete what this app never created.
+    f.sim.clear_faults();
+    let ours: Vec<String> = (EXISTING..OBJECTS)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\ndata:\n  n: \"{i}\"\n",
+                name(i)
+            )
+        })
+        .collect();
+    f.commit(
+        &[("apps/big/configmaps.yaml", Some(&ours.join("---\n")))],
+        "big: drop the first 100",
+    );
+    let out = f.cli(&["sync", "big", "--prune", "--adopt"]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for i in &adopted {
+        assert!(
+            f.exists("v1", "ConfigMap", "big", &name(*i)),
+            "{} was deleted: {}",
+            name(*i),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(!labelled(&f, *i), "{} still carries the label", name(*i));
+    }
+    assert_eq!(stored(&f), OBJECTS);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_signal_stops_at_once_and_the_next_sync_takes_the_lease_over() {
     let f = big_app().await;

@@ -294,7 +294,10 @@ impl Engine {
             .extend(apply_all(&cluster, ok, opts.dry_run, &opts.cancel).await);
         if let Some(message) = interrupted(&report) {
             report.message = message;
-            self.record_result(&app, &cluster, &report, None).await?;
+            let inventory =
+                inventory_after_interruption(&desired, &record.inventory, &adoptions, &report);
+            self.record_result(&app, &cluster, &report, Some(inventory))
+                .await?;
             return Ok(report);
         }
         let apply_failed = report.resources.iter().any(|r| r.action == "failed");
@@ -834,6 +837,35 @@ fn interrupted(report: &SyncReport) -> Option<String> {
             "interrupted: {applied} applied, {not_applied} not applied; nothing was pruned (sync again to finish)"
         )
     })
+}
+
+/// The inventory after an interrupted sync: what it held, plus every object
+/// this sync wrote, with its adoption, so that an object adopted before the
+/// interruption is still released, not deleted, by a later prune.
+fn inventory_after_interruption(
+    desired: &DesiredState,
+    previous: &[InventoryEntry],
+    adopted_now: &BTreeMap<ResourceKey, Adoption>,
+    report: &SyncReport,
+) -> Vec<InventoryEntry> {
+    let written: BTreeSet<&ResourceKey> = report
+        .resources
+        .iter()
+        .filter(|r| matches!(r.action.as_str(), "created" | "configured" | "adopted"))
+        .map(|r| &r.key)
+        .collect();
+    let mut inventory = previous.to_vec();
+    for entry in inventory_of(desired, previous, adopted_now) {
+        let key = entry.key();
+        if !written.contains(&key) {
+            continue;
+        }
+        match inventory.iter_mut().find(|e| e.key() == key) {
+            Some(known) => known.adopted = entry.adopted,
+            None => inventory.push(entry),
+        }
+    }
+    inventory
 }
 
 #[cfg(test)]

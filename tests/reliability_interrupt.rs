@@ -509,3 +509,130 @@ async fn another_hosts_lease_shows_in_status_and_holds_until_unlock() {
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
 }
+
+/// The pid of the gitops-tui process started with this fixture's config.
+fn tui_pid(f: &Fixture) -> Option<u32> {
+    let config = f.config.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc").ok()?.find_map(|e| {
+        let pid: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_tui = args.first().is_some_and(|a| a.ends_with("gitops-tui"))
+            && args.iter().any(|a| *a == config);
+        is_tui.then_some(pid)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_to_the_tui_mid_sync_stops_after_the_object_in_flight_and_frees_the_app() {
+    let f = big_app().await;
+    f.sim
+        .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
+    let state = f.dir.path().join("state");
+    let script = f.dir.path().join("tui.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
+             export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}'\n\
+             '{bin}' --config '{config}' --kubeconfig '{kc}'\n\
+             echo EXIT:$?\nsleep 60\n",
+            state = state.display(),
+            bin = env!("CARGO_BIN_EXE_gitops-tui"),
+            config = f.config.display(),
+            kc = f.kubeconfig.display(),
+        ),
+    )
+    .expect("script");
+    let t = tmux::Tmux::start("interrupt", &script);
+    t.wait_for("big loaded as OutOfSync", |s| {
+        s.lines()
+            .any(|l| l.contains(" big ") && l.contains("OutOfSync"))
+    });
+    t.send(&["s"]);
+    t.wait_for("the sync dialog", |s| {
+        s.contains("[y]") || s.contains("confirm")
+    });
+    t.send(&["y"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while stored(&f) < 40 {
+        assert!(
+            Instant::now() < deadline,
+            "the sync never got going:\n{}",
+            t.screen()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = tui_pid(&f).expect("the TUI's pid");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let screen = t.wait_for("the TUI to exit", |s| s.contains("EXIT:"));
+    assert!(screen.contains("EXIT:0"), "{screen}");
+
+    let applied_now = stored(&f);
+    assert!(applied_now < OBJECTS, "the signal came too late");
+    let last = last_sync(&f, "big");
+    assert_eq!(last["result"], "Interrupted", "{last}\n{screen}");
+    let applied = last["applied"].as_u64().expect("applied") as usize;
+    let not_applied = last["not_applied"].as_u64().expect("not_applied") as usize;
+    assert_eq!(applied, applied_now, "{last}");
+    assert_eq!(applied + not_applied, OBJECTS, "{last}");
+    assert!(!record_data(&f, "big").contains_key("lease"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
+    let f = synced_shop(false).await;
+    let first = git(&f.repo, &["rev-parse", "HEAD"]).trim().to_string();
+    f.commit(
+        &[(
+            "apps/shop/config.yaml",
+            Some(&CONFIGMAP.replace("color: blue", "color: red")),
+        )],
+        "shop: red",
+    );
+    let engine = f.engine();
+    let report = engine
+        .sync("shop", &SyncOptions::default())
+        .await
+        .expect("sync");
+    assert!(report.succeeded, "{report:?}");
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
+
+    // Cancelled before it writes anything (as a signal during its dry-run).
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel.cancel();
+    let report = engine
+        .rollback_cancellable("shop", &first, false, cancel)
+        .await
+        .expect("an interrupted rollback returns its report");
+    assert!(!report.succeeded);
+    assert!(
+        report.message.starts_with("interrupted:"),
+        "{}",
+        report.message
+    );
+    let not_applied: Vec<_> = report
+        .resources
+        .iter()
+        .filter(|r| r.action == "not applied (interrupted)")
+        .map(|r| r.key.name.clone())
+        .collect();
+    assert_eq!(not_applied, vec!["settings".to_string()], "{report:?}");
+    assert_eq!(f.cm_data("shop", "settings", "color"), "red");
+    let status = engine.status("shop").await.expect("status");
+    assert_eq!(
+        status.paused_revision, None,
+        "an interrupted rollback does not pin"
+    );
+    assert_eq!(status.lease, None);
+    let last = last_sync(&f, "shop");
+    assert_eq!(last["result"], "Interrupted", "{last}");
+    assert_eq!(last["not_applied"], 1, "{last}");
+}

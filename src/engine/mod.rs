@@ -5,6 +5,7 @@
 mod agent;
 mod desired_state;
 mod events;
+mod interrupted;
 mod lease;
 mod lifecycle;
 mod observe;

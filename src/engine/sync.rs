@@ -9,6 +9,7 @@
 //! are reported unless `force_conflicts`.
 
 use super::desired_state::DesiredState;
+use super::interrupted::{interrupted, inventory_after_interruption, NOT_APPLIED};
 use super::lease::LEASE_TTL;
 use super::observe::{Observed, Read};
 use super::ownership::{self, describe_adoption, owner_of, Owner};
@@ -445,7 +446,7 @@ fn previous_entry(inventory: &[InventoryEntry], key: &ResourceKey, live: &Value)
 
 /// The desired objects as inventory: adopted when this sync adopted them or
 /// an earlier one did, else created.
-fn inventory_of(
+pub(super) fn inventory_of(
     desired: &DesiredState,
     previous: &[InventoryEntry],
     adopted_now: &BTreeMap<ResourceKey, Adoption>,
@@ -815,57 +816,6 @@ async fn apply_all(
         }
     }
     out
-}
-
-/// The action of an object an interrupted sync did not get to.
-pub const NOT_APPLIED: &str = "not applied (interrupted)";
-
-/// The message of a sync that was interrupted, or None when it was not.
-fn interrupted(report: &SyncReport) -> Option<String> {
-    let not_applied = report
-        .resources
-        .iter()
-        .filter(|r| r.action == NOT_APPLIED)
-        .count();
-    (not_applied > 0).then(|| {
-        let applied = report
-            .resources
-            .iter()
-            .filter(|r| matches!(r.action.as_str(), "created" | "configured" | "adopted"))
-            .count();
-        format!(
-            "interrupted: {applied} applied, {not_applied} not applied; nothing was pruned (sync again to finish)"
-        )
-    })
-}
-
-/// The inventory after an interrupted sync: what it held, plus every object
-/// this sync wrote, with its adoption, so that an object adopted before the
-/// interruption is still released, not deleted, by a later prune.
-fn inventory_after_interruption(
-    desired: &DesiredState,
-    previous: &[InventoryEntry],
-    adopted_now: &BTreeMap<ResourceKey, Adoption>,
-    report: &SyncReport,
-) -> Vec<InventoryEntry> {
-    let written: BTreeSet<&ResourceKey> = report
-        .resources
-        .iter()
-        .filter(|r| matches!(r.action.as_str(), "created" | "configured" | "adopted"))
-        .map(|r| &r.key)
-        .collect();
-    let mut inventory = previous.to_vec();
-    for entry in inventory_of(desired, previous, adopted_now) {
-        let key = entry.key();
-        if !written.contains(&key) {
-            continue;
-        }
-        match inventory.iter_mut().find(|e| e.key() == key) {
-            Some(known) => known.adopted = entry.adopted,
-            None => inventory.push(entry),
-        }
-    }
-    inventory
 }
 
 #[cfg(test)]

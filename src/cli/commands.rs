@@ -172,7 +172,17 @@ async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
     let mut backoff = Backoff::default();
     let interval = engine.config.agent.interval;
     loop {
-        let actions = engine.agent_pass(&mut backoff).await;
+        // A signal during a pass lets the sync in flight stop cleanly
+        // (recorded, lease released) before the agent exits.
+        let cancel = CancellationToken::new();
+        let Some(actions) = interruptible(
+            &cancel,
+            engine.agent_pass_cancellable(&mut backoff, &cancel),
+        )
+        .await
+        else {
+            return EXIT_INTERRUPTED;
+        };
         for a in &actions {
             match output {
                 Output::Text => println!(
@@ -184,6 +194,9 @@ async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
                 ),
                 _ => println!("{}", serde_json::to_string(a).unwrap_or_default()),
             }
+        }
+        if cancel.is_cancelled() {
+            return EXIT_OK;
         }
         if once {
             return if actions.iter().any(|a| a.action == "failed") {

@@ -378,11 +378,8 @@ fn tui_pid(f: &Fixture) -> Option<u32> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sigterm_to_the_tui_mid_sync_stops_after_the_object_in_flight_and_frees_the_app() {
-    let f = big_app().await;
-    f.sim
-        .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
+/// The TUI on the fixture's config in a tmux pane; `EXIT:<code>` once it ends.
+fn tui_in_tmux(f: &Fixture, test: &str) -> tmux::Tmux {
     let state = f.dir.path().join("state");
     let script = f.dir.path().join("tui.sh");
     std::fs::write(
@@ -399,7 +396,25 @@ async fn sigterm_to_the_tui_mid_sync_stops_after_the_object_in_flight_and_frees_
         ),
     )
     .expect("script");
-    let t = tmux::Tmux::start("interrupt", &script);
+    tmux::Tmux::start(test, &script)
+}
+
+/// Send SIGTERM to the fixture's TUI.
+fn terminate_tui(f: &Fixture) {
+    let pid = tui_pid(f).expect("the TUI's pid");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_to_the_tui_mid_sync_stops_after_the_object_in_flight_and_frees_the_app() {
+    let f = big_app().await;
+    f.sim
+        .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
+    let t = tui_in_tmux(&f, "interrupt");
     t.wait_for("big loaded as OutOfSync", |s| {
         s.lines()
             .any(|l| l.contains(" big ") && l.contains("OutOfSync"))
@@ -418,12 +433,7 @@ async fn sigterm_to_the_tui_mid_sync_stops_after_the_object_in_flight_and_frees_
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let pid = tui_pid(&f).expect("the TUI's pid");
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    terminate_tui(&f);
     let screen = t.wait_for("the TUI to exit", |s| s.contains("EXIT:"));
     assert!(screen.contains("EXIT:0"), "{screen}");
 
@@ -487,4 +497,29 @@ async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
     let last = last_sync(&f, "shop");
     assert_eq!(last["result"], "Interrupted", "{last}");
     assert_eq!(last["not_applied"], 1, "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_to_the_tui_while_its_agent_syncs_lets_that_sync_stop_cleanly_too() {
+    let f = big_app().await;
+    std::fs::write(&f.config, format!("{BIG}auto_sync = true\n")).expect("config");
+    f.sim
+        .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
+    let t = tui_in_tmux(&f, "agent");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while stored(&f) < 40 {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never synced:\n{}",
+            t.screen()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    terminate_tui(&f);
+    let screen = t.wait_for("the TUI to exit", |s| s.contains("EXIT:"));
+    assert!(screen.contains("EXIT:0"), "{screen}");
+    let last = last_sync(&f, "big");
+    assert_eq!(last["result"], "Interrupted", "{last}");
+    assert_eq!(last["applied"].as_u64(), Some(stored(&f) as u64), "{last}");
+    assert!(!record_data(&f, "big").contains_key("lease"));
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// How often the clock ticks (spinners, fading toasts, ages).
 const TICK: Duration = Duration::from_millis(250);
@@ -69,9 +70,10 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         engine.config.record_namespace.clone(),
         tx.clone(),
     );
-    if !engine.readonly() {
-        background.push(tokio::spawn(agent(engine.clone(), tx.clone())));
-    }
+    // The in-process agent syncs too: on quit it stops like an operation.
+    let agent_cancel = CancellationToken::new();
+    let mut agent_task = (!engine.readonly())
+        .then(|| tokio::spawn(agent(engine.clone(), tx.clone(), agent_cancel.clone())));
 
     let mut terminal = terminal::Terminal::enter()?;
     let size = terminal.inner.size()?;
@@ -100,7 +102,10 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
             match effect {
                 // A second quit while operations finish leaves at once.
                 Effect::Quit if quit_by.is_some() => break 'outer,
-                Effect::Quit => quit_by = Some(Instant::now() + QUIT_GRACE),
+                Effect::Quit => {
+                    quit_by = Some(Instant::now() + QUIT_GRACE);
+                    agent_cancel.cancel();
+                }
                 // Quitting: only stopping operations still matters.
                 e if quit_by.is_some() && !matches!(e, Effect::Cancel { .. }) => {}
                 e => executor.run(e),
@@ -136,7 +141,11 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         stats.messages += 1;
         effects = app::update(&mut state, msg);
     }
+    if let (Some(task), Some(deadline)) = (&mut agent_task, quit_by) {
+        let _ = tokio::time::timeout_at(deadline, task).await;
+    }
     executor.shutdown();
+    background.extend(agent_task);
     for task in background {
         task.abort();
     }
@@ -145,12 +154,15 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
 }
 
 /// The agent inside the TUI: auto-sync and self-heal while the screen is open.
-async fn agent(engine: Arc<Engine>, tx: mpsc::UnboundedSender<Msg>) {
+async fn agent(engine: Arc<Engine>, tx: mpsc::UnboundedSender<Msg>, cancel: CancellationToken) {
     let mut backoff = Backoff::default();
-    loop {
-        for action in engine.agent_pass(&mut backoff).await {
+    while !cancel.is_cancelled() {
+        for action in engine.agent_pass_cancellable(&mut backoff, &cancel).await {
             let _ = tx.send(Msg::AppChanged { app: action.app });
         }
-        tokio::time::sleep(engine.config.agent.interval).await;
+        tokio::select! {
+            _ = tokio::time::sleep(engine.config.agent.interval) => {}
+            _ = cancel.cancelled() => {}
+        }
     }
 }

@@ -144,7 +144,11 @@ async fn sigterm_mid_sync_records_interrupted_frees_the_app_and_a_second_sync_fi
         OBJECTS - applied_now,
         "stdout:\n{out}"
     );
-    assert!(out.contains("interrupted:"), "{out}");
+    assert!(
+        out.contains("app big sync INTERRUPTED at ")
+            && out.contains("not applied; nothing was pruned (sync again to finish)"),
+        "{out}"
+    );
 
     // The record says so, with counts that match the server.
     let last = last_sync(&f, "big");

@@ -2,7 +2,7 @@
 //! document or file not loaded, a kind not looked at) follows its table,
 //! diff or sync result as one `warning:` line, so nothing is skipped unseen.
 
-use crate::engine::{AppStatus, HistoryReport, SyncReport};
+use crate::engine::{AppStatus, HistoryReport, SyncReport, NOT_APPLIED};
 use crate::manifest::Warning;
 use crate::model::ResourceStatus;
 
@@ -122,9 +122,11 @@ pub fn sync_text(r: &SyncReport) -> String {
             out.push_str(&format!("{} {}: {}\n", res.key, res.action, res.message));
         }
     }
+    let interrupted = r.resources.iter().any(|x| x.action == NOT_APPLIED);
     let verdict = match (r.succeeded, r.dry_run) {
         (true, true) => "dry run",
         (true, false) => "synced",
+        (false, _) if interrupted => "sync INTERRUPTED",
         (false, _) => "sync FAILED",
     };
     out.push_str(&format!(

@@ -17,6 +17,7 @@ mod wait;
 
 pub use agent::{AgentAction, Backoff};
 pub use events::{EventRow, MAX_EVENTS};
+pub use interrupted::NOT_APPLIED;
 pub use lease::{this_host, HeldLease};
 pub use lifecycle::{HistoryReport, RollbackTarget};
 pub use status::{AppStatus, Counts, ResourceState};

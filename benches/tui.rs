@@ -126,6 +126,7 @@ fn status(i: usize, variant: usize) -> AppStatus {
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),
         last_sync: None,
+        lease: None,
         target_revision: Some(HEAD.into()),
         message: if in_sync {
             format!("{} resources in sync", counts.synced)

@@ -71,6 +71,9 @@ async fn run(cli: Cli) -> i32 {
         Some(command) => {
             // Headless: each wait before a retry is one line on stderr.
             let engine = engine.with_retry_progress(RetryProgressSink::new(|p| eprintln!("{p}")));
+            // Notices (a lease taken over from a gone process) go to stderr,
+            // beside the verb's own output.
+            engine.on_notice(|line| eprintln!("{line}"));
             commands::run(&engine, &cli.global, command).await
         }
         None => tui(std::sync::Arc::new(engine)).await,

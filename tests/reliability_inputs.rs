@@ -48,6 +48,7 @@ async fn last_result(engine: &Engine) -> String {
         .and_then(|s| s.last().cloned())
         .expect("a sync record")
         .result
+        .to_string()
 }
 
 /// A sync that must be refused for `file`, applying nothing and recorded as

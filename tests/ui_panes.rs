@@ -249,3 +249,24 @@ fn apps_pane_marks_an_app_with_warnings_and_its_resources_pane_lists_them() {
         "{resources}"
     );
 }
+
+#[test]
+fn apps_pane_marks_an_app_whose_lease_another_holds() {
+    let mut s = world();
+    let text = render_pane(&s, Pane::Apps, 80, 9);
+    assert!(!text.contains("LOCKED"), "{text}");
+    let i = s.app_index("shop").expect("shop");
+    if let Some(st) = s.apps[i].status.value.as_mut() {
+        st.lease = Some(gitops_tui::engine::HeldLease {
+            holder: "ada@build-7:4387".into(),
+            until: "2026-12-01T09:10:00Z".into(),
+        });
+    }
+    let text = render_pane(&s, Pane::Apps, 80, 9);
+    let row = text
+        .lines()
+        .find(|l| l.contains("shop"))
+        .expect("a row for shop");
+    assert!(row.contains("LOCKED"), "{text}");
+    assert_eq!(text.matches("LOCKED").count(), 1, "{text}");
+}

@@ -45,9 +45,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub(super) fn quit(state: &mut AppState) -> Vec<Effect> {
-    state.quitting = true;
-    state.touch();
-    vec![Effect::Quit]
+    ops::quit(state)
 }
 
 fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {

@@ -97,6 +97,9 @@ pub enum Msg {
     AppChanged {
         app: String,
     },
+    /// SIGTERM or SIGINT: quit as the quit key does (running operations
+    /// are cancelled and waited for).
+    Terminate,
     /// The recent Events of `key` in `app`, newest first.
     EventsLoaded {
         app: String,
@@ -209,5 +212,6 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::EventsLoaded {
             generation, result, ..
         } => events::events_loaded(state, generation, result),
+        Msg::Terminate => ops::quit(state),
     }
 }

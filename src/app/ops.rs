@@ -2,6 +2,8 @@
 //! operations they start. Every destructive action goes the same way:
 //! key → `Mode::Confirm(ConfirmAction)` → confirm → an `Operation` with an id
 //! and the effect that runs it. Under `--readonly` the keys only say so.
+//! Cancel and quit never abort an operation: they ask it to stop after the
+//! object in flight (`Effect::Cancel`), and it answers when it has.
 
 use super::keymap::Action;
 use super::state::{
@@ -120,10 +122,31 @@ fn cancel(state: &mut AppState) -> Vec<Effect> {
             return vec![];
         }
         op.cancelling = true;
-        op.progress = "cancelling…".into();
+        op.progress = FINISHING.into();
     }
     state.touch();
     vec![Effect::Cancel { id }]
+}
+
+/// What a cancelled operation shows until it has stopped.
+pub const FINISHING: &str = "cancelling: finishing the object in flight…";
+
+/// Quit (the key, `:q`, SIGTERM): every running operation is cancelled, and
+/// the runtime waits a few seconds for them to stop before it restores the
+/// terminal; quitting again while they finish leaves at once.
+pub(super) fn quit(state: &mut AppState) -> Vec<Effect> {
+    state.quitting = true;
+    state.touch();
+    let mut effects = vec![];
+    for op in &mut state.operations {
+        if !op.cancelling {
+            op.cancelling = true;
+            effects.push(Effect::Cancel { id: op.id });
+        }
+        op.progress = FINISHING.into();
+    }
+    effects.push(Effect::Quit);
+    effects
 }
 
 /// Keys inside a confirm dialog.
@@ -229,7 +252,12 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
 }
 
 pub(super) fn progress(state: &mut AppState, id: OpId, message: String) {
-    if let Some(op) = state.operations.iter_mut().find(|o| o.id == id) {
+    // Once cancelled, the operation says it is stopping until it has.
+    if let Some(op) = state
+        .operations
+        .iter_mut()
+        .find(|o| o.id == id && !o.cancelling)
+    {
         op.progress = message;
         state.touch();
     }

@@ -115,6 +115,13 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Break an app's lease held by another process or host (after asking).
+    Unlock {
+        app: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Run the reconciliation loop: auto-sync apps whose ref moved, self-heal drift.
     Agent {
         /// One pass, then exit (1 if any sync failed).

@@ -8,11 +8,14 @@ use crate::model::{ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
+use tokio_util::sync::CancellationToken;
 
 /// Exit codes: 0 fine, 1 drift or a failed operation, 2 error.
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_DRIFT: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
+/// A second SIGINT/SIGTERM during an operation: stopped without waiting.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String) {
     let out = match output {
@@ -94,28 +97,34 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             }
             Err(e) => fail(&e),
         },
-        Command::Resume { app } => match engine.resume(&app).await {
-            Ok(report) => {
-                let synced = report.as_ref().map(|r| r.succeeded);
-                print(
-                    output,
-                    &json!({"app": app, "suspended": false, "sync": report}),
-                    || match &report {
-                        Some(r) => format!(
-                            "app {app} resumed; the rollback pin is cleared\n{}",
-                            render::sync_text(r)
-                        ),
-                        None => format!("app {app} resumed: auto-sync and self-heal restarted\n"),
-                    },
-                );
-                if synced == Some(false) {
-                    EXIT_DRIFT
-                } else {
-                    EXIT_OK
+        Command::Resume { app } => {
+            let cancel = CancellationToken::new();
+            match interruptible(&cancel, engine.resume_cancellable(&app, cancel.clone())).await {
+                None => EXIT_INTERRUPTED,
+                Some(Ok(report)) => {
+                    let synced = report.as_ref().map(|r| r.succeeded);
+                    print(
+                        output,
+                        &json!({"app": app, "suspended": false, "sync": report}),
+                        || match &report {
+                            Some(r) => format!(
+                                "app {app} resumed; the rollback pin is cleared\n{}",
+                                render::sync_text(r)
+                            ),
+                            None => {
+                                format!("app {app} resumed: auto-sync and self-heal restarted\n")
+                            }
+                        },
+                    );
+                    if synced == Some(false) {
+                        EXIT_DRIFT
+                    } else {
+                        EXIT_OK
+                    }
                 }
+                Some(Err(e)) => fail(&e),
             }
-            Err(e) => fail(&e),
-        },
+        }
         Command::History { app } => match engine.history(&app).await {
             Ok(h) => {
                 if output == Output::Text {
@@ -150,6 +159,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             )
             .await
         }
+        Command::Unlock { app, yes } => unlock(engine, output, &app, yes).await,
         Command::Agent { once } => agent(engine, output, once).await,
         Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
     }
@@ -162,7 +172,17 @@ async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
     let mut backoff = Backoff::default();
     let interval = engine.config.agent.interval;
     loop {
-        let actions = engine.agent_pass(&mut backoff).await;
+        // A signal during a pass lets the sync in flight stop cleanly
+        // (recorded, lease released) before the agent exits.
+        let cancel = CancellationToken::new();
+        let Some(actions) = interruptible(
+            &cancel,
+            engine.agent_pass_cancellable(&mut backoff, &cancel),
+        )
+        .await
+        else {
+            return EXIT_INTERRUPTED;
+        };
         for a in &actions {
             match output {
                 Output::Text => println!(
@@ -175,6 +195,9 @@ async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
                 _ => println!("{}", serde_json::to_string(a).unwrap_or_default()),
             }
         }
+        if cancel.is_cancelled() {
+            return EXIT_OK;
+        }
         if once {
             return if actions.iter().any(|a| a.action == "failed") {
                 EXIT_DRIFT
@@ -185,6 +208,30 @@ async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown_signal() => return EXIT_OK,
+        }
+    }
+}
+
+/// Run an operation so that SIGINT/SIGTERM stops it between objects: the
+/// first signal cancels `cancel` and waits for the engine to finish the
+/// object in flight, record the sync as interrupted and release the lease;
+/// a second gives up at once (None: exit with [`EXIT_INTERRUPTED`]).
+async fn interruptible<T>(
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(work);
+    tokio::select! {
+        out = &mut work => return Some(out),
+        _ = shutdown_signal() => {}
+    }
+    cancel.cancel();
+    eprintln!("interrupted: finishing the object in flight…");
+    tokio::select! {
+        out = &mut work => Some(out),
+        _ = shutdown_signal() => {
+            eprintln!("interrupted again: stopping now; the lease is left to expire or be taken over");
+            None
         }
     }
 }
@@ -216,9 +263,10 @@ async fn sync(
     opts: &SyncOptions,
     wait: Option<std::time::Duration>,
 ) -> i32 {
-    let report = match engine.sync(app, opts).await {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
+    let report = match interruptible(&opts.cancel, engine.sync(app, opts)).await {
+        None => return EXIT_INTERRUPTED,
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return fail(&e),
     };
     let text = output == Output::Text;
     if text || wait.is_none() || !report.succeeded {
@@ -236,7 +284,11 @@ async fn sync(
             humantime::format_duration(timeout)
         );
     }
-    let outcome = engine.wait_for_health(app, timeout).await;
+    // Waiting writes nothing: a signal simply ends it.
+    let outcome = tokio::select! {
+        o = engine.wait_for_health(app, timeout) => o,
+        _ = shutdown_signal() => return EXIT_INTERRUPTED,
+    };
     if !text {
         // One document: the sync report with how the wait ended.
         let mut doc = serde_json::to_value(&report).unwrap_or_default();
@@ -396,8 +448,11 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         }
     }
     if revert {
-        return match engine.revert(app, &revision).await {
-            Ok((commit, report)) => {
+        let cancel = CancellationToken::new();
+        let work = engine.revert_cancellable(app, &revision, cancel.clone());
+        return match interruptible(&cancel, work).await {
+            None => EXIT_INTERRUPTED,
+            Some(Ok((commit, report))) => {
                 print(
                     output,
                     &json!({"app": app, "revert_commit": commit, "sync": report}),
@@ -416,11 +471,14 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
                     EXIT_DRIFT
                 }
             }
-            Err(e) => fail(&e),
+            Some(Err(e)) => fail(&e),
         };
     }
-    match engine.rollback(app, &revision, false).await {
-        Ok(report) => {
+    let cancel = CancellationToken::new();
+    let work = engine.rollback_cancellable(app, &revision, false, cancel.clone());
+    match interruptible(&cancel, work).await {
+        None => EXIT_INTERRUPTED,
+        Some(Ok(report)) => {
             print(output, &report, || {
                 let outcome = if report.succeeded {
                     format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", short(&report.revision))
@@ -437,6 +495,58 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
             } else {
                 EXIT_DRIFT
             }
+        }
+        Some(Err(e)) => fail(&e),
+    }
+}
+
+/// `unlock`: break a lease someone else holds, after asking (or `--yes`).
+async fn unlock(engine: &Engine, output: Output, app: &str, yes: bool) -> i32 {
+    if engine.readonly() {
+        return fail(&EngineError::Readonly("unlock".into()));
+    }
+    let lease = match engine.lease(app).await {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            print(
+                output,
+                &json!({"app": app, "broken": false, "lease": null}),
+                || format!("app {app} is not locked: nothing to break\n"),
+            );
+            return EXIT_OK;
+        }
+        Err(e) => return fail(&e),
+    };
+    let (holder, until) = (&lease.holder, &lease.until);
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: breaking the lease of {app} held by {holder} until {until} needs confirmation: pass --yes"
+            );
+            return EXIT_ERROR;
+        }
+        eprint!("Break the lease of {app} held by {holder} until {until}? [y/N] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("unlock cancelled");
+            return EXIT_DRIFT;
+        }
+    }
+    match engine.break_lease(app, holder).await {
+        Ok(broken) => {
+            print(
+                output,
+                &json!({"app": app, "broken": broken, "lease": lease}),
+                || {
+                    if broken {
+                        format!("broke the lease of {app} held by {holder} until {until}\n")
+                    } else {
+                        format!("app {app} is not locked any more: nothing to break\n")
+                    }
+                },
+            );
+            EXIT_OK
         }
         Err(e) => fail(&e),
     }

@@ -2,7 +2,7 @@
 //! document or file not loaded, a kind not looked at) follows its table,
 //! diff or sync result as one `warning:` line, so nothing is skipped unseen.
 
-use crate::engine::{AppStatus, HistoryReport, SyncReport};
+use crate::engine::{AppStatus, HistoryReport, SyncReport, NOT_APPLIED};
 use crate::manifest::Warning;
 use crate::model::ResourceStatus;
 
@@ -47,6 +47,12 @@ pub fn status_table(apps: &[AppStatus]) -> String {
     let mut out = table(&rows);
     for a in apps {
         out.push_str(&warning_lines(&a.warnings, Some(&a.name)));
+        if let Some(l) = &a.lease {
+            out.push_str(&format!(
+                "app {} is locked by {} until {} (`gitops-tui unlock {}` breaks it)\n",
+                a.name, l.holder, l.until, a.name
+            ));
+        }
     }
     out
 }
@@ -119,9 +125,11 @@ pub fn sync_text(r: &SyncReport) -> String {
             out.push_str(&format!("  warning from the API server: {w}\n"));
         }
     }
+    let interrupted = r.resources.iter().any(|x| x.action == NOT_APPLIED);
     let verdict = match (r.succeeded, r.dry_run) {
         (true, true) => "dry run",
         (true, false) => "synced",
+        (false, _) if interrupted => "sync INTERRUPTED",
         (false, _) => "sync FAILED",
     };
     out.push_str(&format!(

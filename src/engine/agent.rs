@@ -8,6 +8,7 @@ use crate::model::SyncStatus;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentAction {
@@ -46,6 +47,17 @@ impl Backoff {
 impl Engine {
     /// One pass over every app with `auto_sync` or `self_heal`.
     pub async fn agent_pass(&self, backoff: &mut Backoff) -> Vec<AgentAction> {
+        self.agent_pass_cancellable(backoff, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Engine::agent_pass`] that, once `cancel` is cancelled, starts no
+    /// further app and stops its sync after the object in flight.
+    pub async fn agent_pass_cancellable(
+        &self,
+        backoff: &mut Backoff,
+        cancel: &CancellationToken,
+    ) -> Vec<AgentAction> {
         let mut actions = Vec::new();
         let apps: Vec<_> = self
             .config
@@ -55,6 +67,9 @@ impl Engine {
             .cloned()
             .collect();
         for app in apps {
+            if cancel.is_cancelled() {
+                break;
+            }
             let now = Instant::now();
             if !backoff.ready(&app.name, now) {
                 continue;
@@ -88,6 +103,7 @@ impl Engine {
             }
             let opts = SyncOptions {
                 prune: app.prune,
+                cancel: cancel.clone(),
                 ..Default::default()
             };
             match self.sync(&app.name, &opts).await {

@@ -8,6 +8,7 @@ use crate::source;
 use crate::sync::record::{AppRecord, SyncRecord};
 use serde::Serialize;
 use std::sync::OnceLock;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitInfo {
@@ -129,6 +130,16 @@ impl Engine {
     /// Restart auto-sync and self-heal; an app paused by a rollback loses its
     /// pin and is synced to its ref's head, and an auto-sync app syncs now.
     pub async fn resume(&self, name: &str) -> Result<Option<SyncReport>, EngineError> {
+        self.resume_cancellable(name, CancellationToken::new())
+            .await
+    }
+
+    /// [`Engine::resume`], whose sync stops between objects once `cancel` is cancelled.
+    pub async fn resume_cancellable(
+        &self,
+        name: &str,
+        cancel: CancellationToken,
+    ) -> Result<Option<SyncReport>, EngineError> {
         self.refuse_if_readonly("resume")?;
         let app = self.app(name)?.clone();
         let cluster = self.cluster(&app).await?;
@@ -144,6 +155,7 @@ impl Engine {
         if before.paused_revision.is_some() || app.auto_sync {
             let opts = SyncOptions {
                 prune: app.prune,
+                cancel,
                 ..Default::default()
             };
             return Ok(Some(self.sync(name, &opts).await?));
@@ -318,11 +330,25 @@ impl Engine {
         revision: &str,
         dry_run: bool,
     ) -> Result<SyncReport, EngineError> {
+        self.rollback_cancellable(name, revision, dry_run, CancellationToken::new())
+            .await
+    }
+
+    /// [`Engine::rollback`], stopping between objects once `cancel` is
+    /// cancelled (an interrupted rollback does not pin).
+    pub async fn rollback_cancellable(
+        &self,
+        name: &str,
+        revision: &str,
+        dry_run: bool,
+        cancel: CancellationToken,
+    ) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("rollback")?;
         let app = self.app(name)?.clone();
         let opts = SyncOptions {
             revision: Some(revision.to_string()),
             dry_run,
+            cancel,
             ..Default::default()
         };
         let report = self.sync(name, &opts).await?;
@@ -407,6 +433,17 @@ impl Engine {
         name: &str,
         revision: &str,
     ) -> Result<(String, SyncReport), EngineError> {
+        self.revert_cancellable(name, revision, CancellationToken::new())
+            .await
+    }
+
+    /// [`Engine::revert`], whose sync stops between objects once `cancel` is cancelled.
+    pub async fn revert_cancellable(
+        &self,
+        name: &str,
+        revision: &str,
+        cancel: CancellationToken,
+    ) -> Result<(String, SyncReport), EngineError> {
         self.refuse_if_readonly("rollback --revert")?;
         let app = self.app(name)?.clone();
         let base = self.config.base_dir.clone();
@@ -438,7 +475,11 @@ impl Engine {
         self.records(&cluster)
             .update(&app.name, |r| r.paused_revision = None)
             .await?;
-        let report = self.sync(name, &SyncOptions::default()).await?;
+        let opts = SyncOptions {
+            cancel,
+            ..Default::default()
+        };
+        let report = self.sync(name, &opts).await?;
         Ok((new_commit, report))
     }
 }

@@ -5,6 +5,7 @@
 mod agent;
 mod desired_state;
 mod events;
+mod interrupted;
 mod lease;
 mod lifecycle;
 mod observe;
@@ -16,6 +17,8 @@ mod wait;
 
 pub use agent::{AgentAction, Backoff};
 pub use events::{EventRow, MAX_EVENTS};
+pub use interrupted::NOT_APPLIED;
+pub use lease::{this_host, HeldLease};
 pub use lifecycle::{HistoryReport, RollbackTarget};
 pub use status::{AppStatus, Counts, ResourceState};
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
@@ -62,7 +65,13 @@ pub struct Engine {
     /// runtime attaches a context.
     live: Arc<LiveCache>,
     readonly: bool,
+    /// Where lines a person should see go (a lease taken over); the CLI
+    /// prints them on stderr, otherwise they are only logged.
+    notices: std::sync::OnceLock<NoticeSink>,
 }
+
+/// Receives the engine's notices (see [`Engine::on_notice`]).
+pub type NoticeSink = Box<dyn Fn(&str) + Send + Sync>;
 
 impl Engine {
     pub fn new(config: Config, kube: KubeOptions, readonly: bool) -> Self {
@@ -73,6 +82,19 @@ impl Engine {
             comparisons: status::ComparisonCache::default(),
             live: Arc::default(),
             readonly,
+            notices: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Send the engine's notices to `sink` as well as the log (set once).
+    pub fn on_notice(&self, sink: impl Fn(&str) + Send + Sync + 'static) {
+        let _ = self.notices.set(Box::new(sink));
+    }
+
+    fn notice(&self, line: &str) {
+        tracing::warn!("{line}");
+        if let Some(sink) = self.notices.get() {
+            sink(line);
         }
     }
 

@@ -66,6 +66,9 @@ pub struct AppStatus {
     /// Every document or file not loaded and everything not looked at, each
     /// with its file and line when it has one.
     pub warnings: Vec<Warning>,
+    /// Who holds the app's lease now, only while it binds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<super::HeldLease>,
     #[serde(skip)]
     pub resources: Vec<ResourceState>,
 }
@@ -105,6 +108,7 @@ impl AppStatus {
             counts: Counts::default(),
             message,
             warnings: vec![],
+            lease: None,
             resources: vec![],
         }
     }
@@ -293,6 +297,7 @@ fn fill_record(s: &mut AppStatus, record: &AppRecord) {
     s.paused_revision = record.paused_revision.clone();
     s.deployed_revision = record.deployed_revision.clone();
     s.last_sync = record.history.last().map(|h| h.time.clone());
+    s.lease = super::HeldLease::of(record);
 }
 
 pub(super) fn summarize(
@@ -347,6 +352,7 @@ pub(super) fn summarize(
         counts,
         message,
         warnings: desired.warnings.clone(),
+        lease: None,
         resources,
     };
     fill_record(&mut s, record);

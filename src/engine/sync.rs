@@ -9,6 +9,7 @@
 //! are reported unless `force_conflicts`.
 
 use super::desired_state::DesiredState;
+use super::interrupted::{interrupted, inventory_after_interruption, NOT_APPLIED};
 use super::lease::LEASE_TTL;
 use super::observe::{Observed, Read};
 use super::ownership::{self, describe_adoption, owner_of, Owner};
@@ -20,7 +21,7 @@ use crate::drift;
 use crate::model::{ResourceKey, ResourceStatus};
 use crate::sync::boundary;
 use crate::sync::desired::{self, apply_order, Desired};
-use crate::sync::record::{Adoption, InventoryEntry, SyncRecord};
+use crate::sync::record::{Adoption, InventoryEntry, SyncRecord, SyncResult};
 use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
@@ -264,7 +265,7 @@ impl Engine {
                 plan_ctx.created_crds.insert(gk);
             }
         }
-        for p in apply_all(&cluster, ok, opts.dry_run).await {
+        for p in apply_all(&cluster, ok, opts.dry_run, &opts.cancel).await {
             if !opts.dry_run && p.action == "created" {
                 report.stage_one_created.push(p.key.clone());
             }
@@ -299,7 +300,15 @@ impl Engine {
         }
         report
             .resources
-            .extend(apply_all(&cluster, ok, opts.dry_run).await);
+            .extend(apply_all(&cluster, ok, opts.dry_run, &opts.cancel).await);
+        if let Some(message) = interrupted(&report) {
+            report.message = message;
+            let inventory =
+                inventory_after_interruption(&desired, &record.inventory, &adoptions, &report);
+            self.record_result(&app, &cluster, &report, Some(inventory))
+                .await?;
+            return Ok(report);
+        }
         let apply_failed = report.resources.iter().any(|r| r.action == "failed");
 
         // What Git no longer has: pruned when asked to, else kept in the
@@ -373,20 +382,28 @@ impl Engine {
             .take(20)
             .map(|r| format!("{} {}", r.action, r.key))
             .collect();
+        let not_applied = report
+            .resources
+            .iter()
+            .filter(|r| r.action == NOT_APPLIED)
+            .count();
         let entry = SyncRecord {
             revision: report.revision.clone(),
             time: now_rfc3339(),
             who: who(),
             result: if report.succeeded {
-                "Succeeded".into()
+                SyncResult::Succeeded
+            } else if not_applied > 0 {
+                SyncResult::Interrupted
             } else {
-                format!("Failed: {}", report.message)
+                SyncResult::Failed(report.message.clone())
             },
             applied: report
                 .resources
                 .iter()
                 .filter(|r| matches!(r.action.as_str(), "created" | "configured" | "adopted"))
                 .count(),
+            not_applied,
             pruned: report
                 .resources
                 .iter()
@@ -437,7 +454,7 @@ fn previous_entry(inventory: &[InventoryEntry], key: &ResourceKey, live: &Value)
 
 /// The desired objects as inventory: adopted when this sync adopted them or
 /// an earlier one did, else created.
-fn inventory_of(
+pub(super) fn inventory_of(
     desired: &DesiredState,
     previous: &[InventoryEntry],
     adopted_now: &BTreeMap<ResourceKey, Adoption>,
@@ -754,8 +771,15 @@ fn conflicts_only_with_updates(e: &ClusterError, live: &Value) -> bool {
     })
 }
 
-/// Apply, in order, what the dry-run found changed.
-async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> Vec<ResourceResult> {
+/// Apply, in order, what the dry-run found changed. Once `cancel` is
+/// cancelled nothing more is written: the object in flight finishes, every
+/// later changed one is reported as not applied.
+async fn apply_all(
+    cluster: &Cluster,
+    planned: Vec<Planned>,
+    dry_run: bool,
+    cancel: &CancellationToken,
+) -> Vec<ResourceResult> {
     let mut out = Vec::with_capacity(planned.len());
     for p in planned {
         let key = p.desired.key.clone();
@@ -765,6 +789,14 @@ async fn apply_all(cluster: &Cluster, planned: Vec<Planned>, dry_run: bool) -> V
                 action: "unchanged".into(),
                 message: String::new(),
                 warnings: p.warnings,
+            });
+            continue;
+        }
+        if cancel.is_cancelled() && !dry_run {
+            out.push(ResourceResult {
+                key,
+                action: NOT_APPLIED.into(),
+                message: String::new(),
             });
             continue;
         }

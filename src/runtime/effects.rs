@@ -1,7 +1,9 @@
 //! Runs the reducer's effects: each becomes a background task whose answer
 //! comes back as a `Msg`. A newer load of the same kind supersedes (aborts)
 //! the older one, so scrolling fast through commits never queues a hundred
-//! previews; operations can be cancelled.
+//! previews. Operations are never aborted: cancelling one cancels its token,
+//! and it stops after the object in flight, records itself as interrupted and
+//! releases its lease, then answers like any finished operation.
 
 use crate::app::{Effect, History, Msg, OpId};
 use crate::engine::{Engine, SyncOptions};
@@ -9,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// Which slot a background load occupies: a newer load in the same slot
 /// replaces it.
@@ -21,11 +24,61 @@ enum SlotKey {
     Events,
 }
 
+/// The running operations, each with the token that stops it.
+#[derive(Default)]
+pub struct Operations {
+    running: HashMap<OpId, (JoinHandle<()>, CancellationToken)>,
+}
+
+impl Operations {
+    /// Start `work` with a fresh token; its result comes back as
+    /// `OperationFinished`, cancelled or not.
+    pub fn start<F, W>(&mut self, id: OpId, tx: UnboundedSender<Msg>, work: W)
+    where
+        W: FnOnce(CancellationToken) -> F,
+        F: std::future::Future<Output = Result<String, String>> + Send + 'static,
+    {
+        let cancel = CancellationToken::new();
+        let work = work(cancel.clone());
+        let handle = tokio::spawn(async move {
+            let result = work.await;
+            let _ = tx.send(Msg::OperationFinished { id, result });
+        });
+        self.running.retain(|_, (h, _)| !h.is_finished());
+        self.running.insert(id, (handle, cancel));
+    }
+
+    /// Ask one operation to stop after the object in flight.
+    pub fn cancel(&self, id: OpId) {
+        if let Some((_, cancel)) = self.running.get(&id) {
+            cancel.cancel();
+        }
+    }
+
+    pub fn cancel_all(&self) {
+        for (_, cancel) in self.running.values() {
+            cancel.cancel();
+        }
+    }
+
+    /// Whether any operation is still running.
+    pub fn busy(&self) -> bool {
+        self.running.values().any(|(h, _)| !h.is_finished())
+    }
+
+    /// Abort whatever is still running (the last resort on exit).
+    pub fn abort_all(&mut self) {
+        for (_, (h, _)) in self.running.drain() {
+            h.abort();
+        }
+    }
+}
+
 pub struct Executor {
     engine: Arc<Engine>,
     tx: UnboundedSender<Msg>,
     loads: HashMap<SlotKey, JoinHandle<()>>,
-    operations: HashMap<OpId, JoinHandle<()>>,
+    operations: Operations,
 }
 
 impl Executor {
@@ -34,8 +87,13 @@ impl Executor {
             engine,
             tx,
             loads: HashMap::new(),
-            operations: HashMap::new(),
+            operations: Operations::default(),
         }
+    }
+
+    /// Whether an operation is still running (quit waits for it).
+    pub fn busy(&self) -> bool {
+        self.operations.busy()
     }
 
     fn load<F>(&mut self, slot: SlotKey, work: F)
@@ -51,17 +109,12 @@ impl Executor {
         }
     }
 
-    fn operation<F>(&mut self, id: OpId, work: F)
+    fn operation<F, W>(&mut self, id: OpId, work: W)
     where
+        W: FnOnce(CancellationToken) -> F,
         F: std::future::Future<Output = Result<String, String>> + Send + 'static,
     {
-        let tx = self.tx.clone();
-        let handle = tokio::spawn(async move {
-            let result = work.await;
-            let _ = tx.send(Msg::OperationFinished { id, result });
-        });
-        self.operations.retain(|_, h| !h.is_finished());
-        self.operations.insert(id, handle);
+        self.operations.start(id, self.tx.clone(), work);
     }
 
     pub fn run(&mut self, effect: Effect) {
@@ -137,9 +190,13 @@ impl Executor {
                 adopt,
             } => {
                 let tx = self.tx.clone();
-                self.operation(id, async move {
+                self.operation(id, |cancel| async move {
                     let mut lines = Vec::new();
                     for (i, app) in apps.iter().enumerate() {
+                        if cancel.is_cancelled() {
+                            let rest = apps[i..].join(", ");
+                            return Err(format!("cancelled before {rest} was synced"));
+                        }
                         let _ = tx.send(Msg::OperationProgress {
                             id,
                             message: format!("syncing {app} ({}/{})", i + 1, apps.len()),
@@ -147,6 +204,7 @@ impl Executor {
                         let opts = SyncOptions {
                             prune,
                             adopt: adopt.contains(app),
+                            cancel: cancel.clone(),
                             ..Default::default()
                         };
                         match engine.sync(app, &opts).await {
@@ -161,15 +219,15 @@ impl Executor {
                     Ok(lines.join("; "))
                 });
             }
-            Effect::Suspend { id, app } => self.operation(id, async move {
+            Effect::Suspend { id, app } => self.operation(id, |_| async move {
                 engine
                     .suspend(&app)
                     .await
                     .map(|_| format!("{app} suspended"))
                     .map_err(|e| e.to_string())
             }),
-            Effect::Resume { id, app } => self.operation(id, async move {
-                match engine.resume(&app).await {
+            Effect::Resume { id, app } => self.operation(id, |cancel| async move {
+                match engine.resume_cancellable(&app, cancel).await {
                     Ok(Some(r)) if !r.succeeded => Err(format!(
                         "{app} resumed, but its sync failed: {}",
                         failure_detail(&r)
@@ -178,8 +236,8 @@ impl Executor {
                     Err(e) => Err(e.to_string()),
                 }
             }),
-            Effect::Rollback { id, app, sha } => self.operation(id, async move {
-                match engine.rollback(&app, &sha, false).await {
+            Effect::Rollback { id, app, sha } => self.operation(id, |cancel| async move {
+                match engine.rollback_cancellable(&app, &sha, false, cancel).await {
                     Ok(r) if r.succeeded => Ok(format!(
                         "{app} rolled back to {} and paused",
                         &sha[..sha.len().min(7)]
@@ -188,27 +246,19 @@ impl Executor {
                     Err(e) => Err(e.to_string()),
                 }
             }),
-            Effect::Cancel { id } => {
-                if let Some(h) = self.operations.remove(&id) {
-                    h.abort();
-                    let _ = self.tx.send(Msg::OperationFinished {
-                        id,
-                        result: Err("cancelled".into()),
-                    });
-                }
-            }
+            // The operation answers itself once it has stopped.
+            Effect::Cancel { id } => self.operations.cancel(id),
             Effect::Quit => {}
         }
     }
 
-    /// Stop everything still running (on quit).
+    /// Stop every load and whatever operation outlived the wait for it (on quit).
     pub fn shutdown(&mut self) {
         for (_, h) in self.loads.drain() {
             h.abort();
         }
-        for (_, h) in self.operations.drain() {
-            h.abort();
-        }
+        self.operations.cancel_all();
+        self.operations.abort_all();
     }
 }
 
@@ -223,5 +273,59 @@ fn failure_detail(r: &crate::engine::SyncReport) -> String {
         r.message.clone()
     } else {
         format!("{} — {}", r.message, failed.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+
+    #[tokio::test]
+    async fn cancel_lets_the_operation_finish_and_answer_itself() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut ops = Operations::default();
+        ops.start(7, tx, |cancel| async move {
+            // Stands for a sync: it notices the token between objects and
+            // then still does its own bookkeeping (record, lease).
+            cancel.cancelled().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Err("interrupted: 3 applied, 2 not applied".to_string())
+        });
+        assert!(ops.busy());
+        ops.cancel(7);
+        assert!(ops.busy(), "cancelling does not abort");
+        let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("the operation answers")
+            .expect("a message");
+        match msg {
+            Msg::OperationFinished { id, result } => {
+                assert_eq!(id, 7);
+                assert_eq!(
+                    result,
+                    Err("interrupted: 3 applied, 2 not applied".to_string())
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!ops.busy());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_id_cancels_nothing() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut ops = Operations::default();
+        ops.start(1, tx, |cancel| async move {
+            tokio::select! {
+                _ = cancel.cancelled() => Err("cancelled".to_string()),
+                _ = tokio::time::sleep(Duration::from_millis(100)) => Ok("done".to_string()),
+            }
+        });
+        ops.cancel(2);
+        let msg = rx.recv().await.expect("a message");
+        assert!(matches!(msg, Msg::OperationFinished { id: 1, result: Ok(m) } if m == "done"));
     }
 }

@@ -13,10 +13,17 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// How often the clock ticks (spinners, fading toasts, ages).
 const TICK: Duration = Duration::from_millis(250);
+
+/// How long quitting waits for cancelled operations to finish the object in
+/// flight, record themselves and release their leases.
+const QUIT_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
@@ -33,7 +40,8 @@ pub struct LoopStats {
     pub messages: u64,
 }
 
-/// Run the TUI until the user quits (or SIGTERM).
+/// Run the TUI until the user quits (or SIGTERM/SIGINT), then give running
+/// operations a few seconds to stop cleanly before restoring the terminal.
 pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     let keymap =
         Keymap::from_config(&engine.config.ui.keys).map_err(|e| TuiError::Keys(e.to_string()))?;
@@ -62,9 +70,10 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         engine.config.record_namespace.clone(),
         tx.clone(),
     );
-    if !engine.readonly() {
-        background.push(tokio::spawn(agent(engine.clone(), tx.clone())));
-    }
+    // The in-process agent syncs too: on quit it stops like an operation.
+    let agent_cancel = CancellationToken::new();
+    let mut agent_task = (!engine.readonly())
+        .then(|| tokio::spawn(agent(engine.clone(), tx.clone(), agent_cancel.clone())));
 
     let mut terminal = terminal::Terminal::enter()?;
     let size = terminal.inner.size()?;
@@ -80,17 +89,27 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    // Set on quit: until then running operations may finish the object in flight.
+    let mut quit_by: Option<Instant> = None;
     // A test hook: the end-to-end tests check that a panic in the UI loop
     // restores the terminal before the report is printed.
     let panic_for_test = std::env::var_os("GITOPS_TUI_TEST_PANIC").is_some();
 
     'outer: loop {
         for effect in effects.drain(..) {
-            if effect == Effect::Quit {
-                break 'outer;
+            match effect {
+                // A second quit while operations finish leaves at once.
+                Effect::Quit if quit_by.is_some() => break 'outer,
+                Effect::Quit => {
+                    quit_by = Some(Instant::now() + QUIT_GRACE);
+                    agent_cancel.cancel();
+                }
+                // Quitting: only stopping operations still matters.
+                e if quit_by.is_some() && !matches!(e, Effect::Cancel { .. }) => {}
+                e => executor.run(e),
             }
-            executor.run(effect);
         }
         if state.take_dirty() {
             terminal
@@ -101,6 +120,10 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
                 panic!("GITOPS_TUI_TEST_PANIC is set: a panic on purpose, after the first frame");
             }
         }
+        if quit_by.is_some() && !executor.busy() {
+            break;
+        }
+        let grace = quit_by.unwrap_or_else(|| Instant::now() + QUIT_GRACE);
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Msg::Key { key },
@@ -111,12 +134,18 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
             },
             Some(msg) = rx.recv() => msg,
             _ = tick.tick() => Msg::Tick { now: SystemTime::now() },
-            _ = term.recv() => break 'outer,
+            _ = term.recv() => Msg::Terminate,
+            _ = interrupt.recv() => Msg::Terminate,
+            _ = tokio::time::sleep_until(grace), if quit_by.is_some() => break 'outer,
         };
         stats.messages += 1;
         effects = app::update(&mut state, msg);
     }
+    if let (Some(task), Some(deadline)) = (&mut agent_task, quit_by) {
+        let _ = tokio::time::timeout_at(deadline, task).await;
+    }
     executor.shutdown();
+    background.extend(agent_task);
     for task in background {
         task.abort();
     }
@@ -125,12 +154,15 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
 }
 
 /// The agent inside the TUI: auto-sync and self-heal while the screen is open.
-async fn agent(engine: Arc<Engine>, tx: mpsc::UnboundedSender<Msg>) {
+async fn agent(engine: Arc<Engine>, tx: mpsc::UnboundedSender<Msg>, cancel: CancellationToken) {
     let mut backoff = Backoff::default();
-    loop {
-        for action in engine.agent_pass(&mut backoff).await {
+    while !cancel.is_cancelled() {
+        for action in engine.agent_pass_cancellable(&mut backoff, &cancel).await {
             let _ = tx.send(Msg::AppChanged { app: action.app });
         }
-        tokio::time::sleep(engine.config.agent.interval).await;
+        tokio::select! {
+            _ = tokio::time::sleep(engine.config.agent.interval) => {}
+            _ = cancel.cancelled() => {}
+        }
     }
 }

@@ -68,15 +68,96 @@ pub struct SyncRecord {
     /// RFC 3339.
     pub time: String,
     pub who: String,
-    /// `Succeeded`, or `Failed: <reason>`.
-    pub result: String,
+    pub result: SyncResult,
     #[serde(default)]
     pub applied: usize,
+    /// Objects an interrupted sync did not get to (0 for any other result).
+    #[serde(default)]
+    pub not_applied: usize,
     #[serde(default)]
     pub pruned: usize,
     /// A few of the objects that changed, for the history view.
     #[serde(default)]
     pub changed: Vec<String>,
+}
+
+/// How a recorded operation ended. Stored as the one string it always was
+/// (`Succeeded`, `Failed: <reason>`), so records written by older versions
+/// read the same and older versions read these as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncResult {
+    Succeeded,
+    Failed(String),
+    /// Stopped between objects (a signal, the TUI's cancel or quit): what was
+    /// applied stays applied, the record's `not_applied` says what was not.
+    Interrupted,
+    /// `gitops-tui unlock` broke the lease of `holder`.
+    LeaseBroken {
+        holder: String,
+    },
+    /// A result this version does not know, kept as written.
+    Other(String),
+}
+
+const FAILED: &str = "Failed";
+const INTERRUPTED: &str = "Interrupted";
+const LEASE_BROKEN: &str = "Lease broken: held by ";
+
+impl SyncResult {
+    pub fn parse(text: &str) -> SyncResult {
+        if text == "Succeeded" {
+            SyncResult::Succeeded
+        } else if text == INTERRUPTED {
+            SyncResult::Interrupted
+        } else if let Some(holder) = text.strip_prefix(LEASE_BROKEN) {
+            SyncResult::LeaseBroken {
+                holder: holder.to_string(),
+            }
+        } else if text == FAILED {
+            SyncResult::Failed(String::new())
+        } else if let Some(reason) = text.strip_prefix("Failed: ") {
+            SyncResult::Failed(reason.to_string())
+        } else {
+            SyncResult::Other(text.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for SyncResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncResult::Succeeded => f.write_str("Succeeded"),
+            SyncResult::Failed(reason) if reason.is_empty() => f.write_str(FAILED),
+            SyncResult::Failed(reason) => write!(f, "{FAILED}: {reason}"),
+            SyncResult::Interrupted => f.write_str(INTERRUPTED),
+            SyncResult::LeaseBroken { holder } => write!(f, "{LEASE_BROKEN}{holder}"),
+            SyncResult::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl From<&str> for SyncResult {
+    fn from(text: &str) -> Self {
+        SyncResult::parse(text)
+    }
+}
+
+impl PartialEq<&str> for SyncResult {
+    fn eq(&self, other: &&str) -> bool {
+        *self == SyncResult::parse(other)
+    }
+}
+
+impl Serialize for SyncResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SyncResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SyncResult::parse(&String::deserialize(d)?))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,6 +185,22 @@ pub struct Lease {
 impl Lease {
     pub fn is_live(&self, now: u64) -> bool {
         self.expires > now
+    }
+
+    /// The host and pid of a `user@host:pid` holder (None for any other shape,
+    /// e.g. a holder written by another tool).
+    pub fn host_and_pid(&self) -> Option<(&str, u32)> {
+        let (rest, pid) = self.holder.rsplit_once(':')?;
+        let (_, host) = rest.split_once('@')?;
+        Some((host, pid.parse().ok()?))
+    }
+
+    /// When it expires, RFC 3339.
+    pub fn until(&self) -> String {
+        humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.expires),
+        )
+        .to_string()
     }
 }
 
@@ -304,6 +401,7 @@ mod tests {
             who: "me".into(),
             result: "Succeeded".into(),
             applied: 1,
+            not_applied: 0,
             pruned: 0,
             changed: vec![],
         });
@@ -332,13 +430,86 @@ mod tests {
                 revision: i.to_string(),
                 time: String::new(),
                 who: String::new(),
-                result: String::new(),
+                result: SyncResult::Succeeded,
                 applied: 0,
+                not_applied: 0,
                 pruned: 0,
                 changed: vec![],
             });
         }
         assert_eq!(r.history.len(), HISTORY_LIMIT);
         assert_eq!(r.history[0].revision, "7");
+    }
+
+    #[test]
+    fn records_written_before_typed_results_still_read() {
+        let old = r#"[{"revision":"r1","time":"t","who":"ada","result":"Succeeded","applied":3,"pruned":1,"changed":[]},
+                     {"revision":"r2","time":"t","who":"ada","result":"Failed: 1 object(s) failed the dry-run: x","applied":0,"pruned":0,"changed":[]},
+                     {"revision":"r3","time":"t","who":"ada","result":"Reticulated","applied":0}]"#;
+        let history: Vec<SyncRecord> = serde_json::from_str(old).expect("old history reads");
+        assert_eq!(history[0].result, SyncResult::Succeeded);
+        assert_eq!(history[0].not_applied, 0);
+        assert_eq!(
+            history[1].result,
+            SyncResult::Failed("1 object(s) failed the dry-run: x".into())
+        );
+        assert_eq!(history[2].result, SyncResult::Other("Reticulated".into()));
+        // And they are written back exactly as they were.
+        let again = serde_json::to_value(&history).expect("serializes");
+        assert_eq!(
+            again[1]["result"],
+            "Failed: 1 object(s) failed the dry-run: x"
+        );
+        assert_eq!(again[2]["result"], "Reticulated");
+    }
+
+    #[test]
+    fn new_results_round_trip_as_plain_strings() {
+        for (result, text) in [
+            (SyncResult::Succeeded, "Succeeded"),
+            (SyncResult::Failed("boom".into()), "Failed: boom"),
+            (SyncResult::Failed(String::new()), "Failed"),
+            (SyncResult::Interrupted, "Interrupted"),
+            (
+                SyncResult::LeaseBroken {
+                    holder: "root@h:42".into(),
+                },
+                "Lease broken: held by root@h:42",
+            ),
+        ] {
+            let json = serde_json::to_value(&result).expect("serializes");
+            assert_eq!(json, serde_json::Value::String(text.into()));
+            assert_eq!(SyncResult::parse(text), result);
+            assert!(result == text);
+        }
+        let r: SyncRecord = serde_json::from_str(
+            r#"{"revision":"r","time":"t","who":"w","result":"Interrupted","applied":262,"not_applied":138}"#,
+        )
+        .expect("reads");
+        assert_eq!(
+            (r.result, r.applied, r.not_applied),
+            (SyncResult::Interrupted, 262, 138)
+        );
+    }
+
+    #[test]
+    fn lease_holders_name_host_and_pid() {
+        let lease = |holder: &str| Lease {
+            holder: holder.into(),
+            expires: 0,
+        };
+        assert_eq!(lease("root@host:4387").host_and_pid(), Some(("host", 4387)));
+        assert_eq!(lease("a@b@c:1").host_and_pid(), Some(("b@c", 1)));
+        assert_eq!(lease("agent-1").host_and_pid(), None);
+        assert_eq!(lease("root@host:x").host_and_pid(), None);
+        assert_eq!(lease("host:12").host_and_pid(), None);
+        assert_eq!(
+            Lease {
+                holder: String::new(),
+                expires: 1_700_000_000
+            }
+            .until(),
+            "2023-11-14T22:13:20Z"
+        );
     }
 }

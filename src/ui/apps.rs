@@ -163,7 +163,8 @@ fn name<'a>(a: &'a AppRow, theme: &Theme) -> Line<'a> {
 }
 
 /// The one thing most worth knowing about an app beyond sync and health:
-/// an operation running, the cluster out of reach, an error, a pause.
+/// an operation running, the cluster out of reach, an error, a lease held
+/// elsewhere, a pause.
 fn marker<'a>(a: &AppRow, state: &AppState, theme: &Theme) -> Span<'a> {
     if let Some(op) = state.operation_on(&a.name) {
         let spin = SPINNER[op.spinner % SPINNER.len()];
@@ -178,6 +179,8 @@ fn marker<'a>(a: &AppRow, state: &AppState, theme: &Theme) -> Span<'a> {
         return Span::styled("ERROR", theme.bad);
     }
     match &a.status.value {
+        // Another process or host is operating on it: a sync would be refused.
+        Some(s) if s.lease.is_some() => Span::styled("LOCKED", theme.warn),
         Some(s) if s.paused_revision.is_some() => Span::styled("PAUSED", theme.warn),
         Some(s) if s.suspended => Span::styled("SUSP", theme.warn),
         _ => Span::raw(""),

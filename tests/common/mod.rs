@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod records;
 pub mod tmux;
 
 use gitops_tui::cluster::KubeOptions;

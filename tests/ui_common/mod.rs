@@ -143,6 +143,7 @@ pub fn app_status(
         deployed_revision: Some(deployed.into()),
         head_revision: Some(HEAD.into()),
         last_sync: None,
+        lease: None,
         target_revision: Some(HEAD.into()),
         message: if in_sync {
             format!("{} resources in sync", counts.synced)
@@ -302,6 +303,7 @@ pub fn history(app: &str, deployed: &str) -> History {
             who: "ada".into(),
             result: "Succeeded".into(),
             applied: 2,
+            not_applied: 0,
             pruned: 0,
             changed: vec![],
         }],

@@ -78,6 +78,7 @@ pub(super) fn status(name: &str, sync: SyncStatus) -> AppStatus {
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),
         last_sync: None,
+        lease: None,
         target_revision: Some(HEAD.into()),
         counts,
         message: String::new(),

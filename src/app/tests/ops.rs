@@ -241,6 +241,88 @@ fn x_cancels_the_running_operation_once() {
 }
 
 #[test]
+fn a_cancelled_operation_stays_until_it_answers_and_says_it_is_stopping() {
+    let mut s = on_shop();
+    ch(&mut s, 's');
+    ch(&mut s, 'y');
+    let effects = ch(&mut s, 'x');
+    // Cancel asks the operation to stop; nothing is aborted and no result is
+    // made up: the operation is still there until it answers itself.
+    assert_eq!(effects, vec![Effect::Cancel { id: 1 }]);
+    assert_eq!(s.operations.len(), 1);
+    assert_eq!(
+        s.operations[0].progress,
+        "cancelling: finishing the object in flight…"
+    );
+    update(
+        &mut s,
+        Msg::OperationProgress {
+            id: 1,
+            message: "syncing shop (1/1)".into(),
+        },
+    );
+    assert_eq!(
+        s.operations[0].progress, "cancelling: finishing the object in flight…",
+        "late progress does not hide that it is stopping"
+    );
+    assert!(
+        s.operation_on("shop").is_some(),
+        "still busy: no second sync yet"
+    );
+    update(
+        &mut s,
+        Msg::OperationFinished {
+            id: 1,
+            result: Err("shop: interrupted: 2 applied, 1 not applied".into()),
+        },
+    );
+    assert!(s.operations.is_empty());
+    assert!(s.toasts.last().is_some_and(|t| t.level == ToastLevel::Error
+        && t.text == "sync shop failed: shop: interrupted: 2 applied, 1 not applied"));
+}
+
+#[test]
+fn quitting_during_an_operation_cancels_it_and_a_second_quit_leaves_at_once() {
+    let mut s = on_shop();
+    ch(&mut s, 's');
+    ch(&mut s, 'y');
+    assert_eq!(
+        ch(&mut s, 'q'),
+        vec![Effect::Cancel { id: 1 }, Effect::Quit]
+    );
+    assert!(s.quitting);
+    assert!(s.operations[0].cancelling);
+    assert_eq!(
+        s.operations[0].progress,
+        "cancelling: finishing the object in flight…"
+    );
+    assert_eq!(ch(&mut s, 'q'), vec![Effect::Quit], "no second cancel");
+
+    // SIGTERM goes the same way, and so does Ctrl-C.
+    let mut s = on_shop();
+    ch(&mut s, 'p');
+    ch(&mut s, 'y');
+    assert_eq!(
+        update(&mut s, Msg::Terminate),
+        vec![Effect::Cancel { id: 1 }, Effect::Quit]
+    );
+    let mut s = on_shop();
+    ch(&mut s, 's');
+    ch(&mut s, 'y');
+    let ctrl_c = update(
+        &mut s,
+        Msg::Key {
+            key: crossterm::event::KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        },
+    );
+    assert_eq!(ctrl_c, vec![Effect::Cancel { id: 1 }, Effect::Quit]);
+
+    // With nothing running, quitting is just quitting.
+    let mut s = on_shop();
+    assert_eq!(update(&mut s, Msg::Terminate), vec![Effect::Quit]);
+}
+
+#[test]
 fn progress_and_finish_update_the_operation_and_reload() {
     let mut s = on_shop();
     ch(&mut s, 's');

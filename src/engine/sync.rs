@@ -797,6 +797,7 @@ async fn apply_all(
                 key,
                 action: NOT_APPLIED.into(),
                 message: String::new(),
+                warnings: vec![],
             });
             continue;
         }

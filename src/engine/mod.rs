@@ -10,6 +10,7 @@ mod lease;
 mod lifecycle;
 mod observe;
 mod ownership;
+mod plan;
 mod prune;
 mod status;
 mod sync;

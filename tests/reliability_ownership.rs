@@ -549,3 +549,54 @@ async fn a_dry_run_of_a_new_app_reports_what_its_new_namespace_would_hold() {
     assert!(real.succeeded, "{real:?}");
     assert_eq!(action_of(&real, "ConfigMap", "settings"), Some("created"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_that_fails_part_way_still_records_what_it_adopted() {
+    let f = Fixture::new(WEB).await;
+    f.kubectl_ok(&["create", "namespace", "web"]);
+    f.kubectl_ok(&[
+        "create",
+        "configmap",
+        "a-theirs",
+        "-n",
+        "web",
+        "--from-literal=x=1",
+    ]);
+    f.commit(
+        &[
+            ("apps/web/a.yaml", Some(&cm("a-theirs", "x", "2"))),
+            ("apps/web/b.yaml", Some(&cm("b-ours", "y", "1"))),
+        ],
+        "web",
+    );
+    // b-ours passes its dry-run, then its real apply is refused.
+    f.sim.inject(
+        kube_sim::Fault::status(422)
+            .on("PATCH", "/namespaces/web/configmaps/b-ours")
+            .after(1)
+            .times(1),
+    );
+    let r = sync(
+        &f,
+        "web",
+        SyncOptions {
+            adopt: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(!r.succeeded, "{r:?}");
+    assert_eq!(action_of(&r, "ConfigMap", "a-theirs"), Some("adopted"));
+    assert_eq!(action_of(&r, "ConfigMap", "b-ours"), Some("failed"));
+    let inventory = f.cm_data("gitops-tui", "app-web", "inventory");
+    assert!(
+        inventory.contains("a-theirs") && inventory.contains("adopted"),
+        "{inventory}"
+    );
+    // So once a-theirs leaves Git it is released, not deleted.
+    f.commit(&[("apps/web/a.yaml", None)], "drop a");
+    let r = sync(&f, "web", SyncOptions::default()).await;
+    assert!(r.succeeded, "{r:?}");
+    assert_eq!(action_of(&r, "ConfigMap", "a-theirs"), Some("released"));
+    assert!(f.exists("v1", "ConfigMap", "web", "a-theirs"));
+}

@@ -31,10 +31,11 @@ pub(super) fn interrupted(report: &SyncReport) -> Option<String> {
     })
 }
 
-/// The inventory after an interrupted sync: what it held, plus every object
-/// this sync wrote, with its adoption, so that an object adopted before the
-/// interruption is still released, not deleted, by a later prune.
-pub(super) fn inventory_after_interruption(
+/// The inventory after a sync that stopped part-way (interrupted, or an
+/// apply that failed): what it held, plus every object this sync wrote, with
+/// its adoption, so that an object adopted before the stop is still
+/// released, not deleted, by a later prune.
+pub(super) fn inventory_after_partial(
     desired: &DesiredState,
     previous: &[InventoryEntry],
     adopted_now: &BTreeMap<ResourceKey, Adoption>,

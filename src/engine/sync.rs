@@ -9,7 +9,7 @@
 //! applying a stage is `plan`.
 
 use super::desired_state::DesiredState;
-use super::interrupted::{interrupted, inventory_after_interruption, NOT_APPLIED};
+use super::interrupted::{interrupted, inventory_after_partial, NOT_APPLIED};
 use super::lease::LEASE_TTL;
 use super::observe::{Observed, Read};
 use super::ownership::{self, describe_adoption, owner_of, Owner};
@@ -254,7 +254,10 @@ impl Engine {
         }
         if report.resources.iter().any(|r| r.action == "failed") {
             report.message = "stage one (Namespaces, CRDs) failed to apply".into();
-            self.record_result(&app, &cluster, &report, None).await?;
+            let inventory =
+                inventory_after_partial(&desired, &record.inventory, &adoptions, &report);
+            self.record_result(&app, &cluster, &report, Some(inventory))
+                .await?;
             return Ok(report);
         }
 
@@ -285,7 +288,7 @@ impl Engine {
         if let Some(message) = interrupted(&report) {
             report.message = message;
             let inventory =
-                inventory_after_interruption(&desired, &record.inventory, &adoptions, &report);
+                inventory_after_partial(&desired, &record.inventory, &adoptions, &report);
             self.record_result(&app, &cluster, &report, Some(inventory))
                 .await?;
             return Ok(report);
@@ -317,10 +320,12 @@ impl Engine {
             let inventory = if report.succeeded {
                 let mut inv = inventory_of(&desired, &record.inventory, &adoptions);
                 inv.extend(kept);
-                Some(inv)
+                inv
             } else {
-                None
+                // What it did write stays known, adoptions included.
+                inventory_after_partial(&desired, &record.inventory, &adoptions, &report)
             };
+            let inventory = Some(inventory);
             self.record_result(&app, &cluster, &report, inventory)
                 .await?;
         }

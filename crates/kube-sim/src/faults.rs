@@ -23,6 +23,9 @@ pub struct Fault {
     pub times: Option<usize>,
     /// Headers added to the answer (the error's, or the real one).
     pub headers: Vec<(String, String)>,
+    /// Matching requests let through before it applies (e.g. a dry-run
+    /// before the real write of the same object).
+    pub after: usize,
 }
 
 impl Fault {
@@ -52,6 +55,7 @@ impl Fault {
             latency: None,
             times: None,
             headers: Vec::new(),
+            after: 0,
         }
     }
 
@@ -63,6 +67,7 @@ impl Fault {
             latency: Some(d),
             times: None,
             headers: Vec::new(),
+            after: 0,
         }
     }
 
@@ -75,6 +80,7 @@ impl Fault {
             latency: None,
             times: None,
             headers: Vec::new(),
+            after: 0,
         }
         .with_header(name, value)
     }
@@ -100,6 +106,12 @@ impl Fault {
 
     pub fn times(mut self, n: usize) -> Self {
         self.times = Some(n);
+        self
+    }
+
+    /// Let the first `n` matching requests through untouched.
+    pub fn after(mut self, n: usize) -> Self {
+        self.after = n;
         self
     }
 
@@ -133,6 +145,10 @@ impl Faults {
     pub fn take_matching(&self, method: &Method, path: &str) -> Option<Fault> {
         let mut faults = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let i = faults.iter().position(|f| f.matches(method, path))?;
+        if faults[i].after > 0 {
+            faults[i].after -= 1;
+            return None;
+        }
         let fault = faults[i].clone();
         if let Some(n) = &mut faults[i].times {
             *n = n.saturating_sub(1);

@@ -122,7 +122,9 @@ async fn strict_refuses_unknown_fields(minor: u32) {
         "{out}"
     );
     assert!(
-        line.ends_with("]] spec:map[replica:2]]\": strict decoding error: unknown field \"spec.replica\""),
+        line.ends_with(
+            "]] spec:map[replica:2]]\": strict decoding error: unknown field \"spec.replica\""
+        ),
         "{out}"
     );
     let stored = env

@@ -71,7 +71,13 @@ pub fn inspect(rt: &ResourceType, obj: &Value) -> Findings {
     let props = schema.get("properties");
     let mut path = Vec::new();
     for (key, value) in map {
-        if matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+        if key == "metadata" {
+            findings
+                .unknown
+                .extend(super::typed::unknown_in_metadata(value));
+            continue;
+        }
+        if key == "apiVersion" || key == "kind" {
             continue;
         }
         path.push(field(key));
@@ -206,7 +212,7 @@ mod tests {
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
             "port": {"x-kubernetes-int-or-string": true}
         }}}}));
-        let obj = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+        let obj = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "labells": {}},
             "spec": {"size": 1, "sise": 2, "items": [{"id": "a", "idd": "b"}], "free": {"x": {"y": 1}},
                      "labels": {"a": "b"}, "port": "http"},
             "extra": true});
@@ -216,7 +222,15 @@ mod tests {
             .iter()
             .map(|p| super::super::typed::strict_path(p))
             .collect();
-        assert_eq!(paths, vec!["spec.sise", "spec.items[0].idd", "extra"]);
+        assert_eq!(
+            paths,
+            vec![
+                "metadata.labells",
+                "spec.sise",
+                "spec.items[0].idd",
+                "extra"
+            ]
+        );
         assert!(f.type_errors.is_empty());
         let bad = json!({"spec": {"size": "two", "labels": {"a": 1}, "port": 1.5}});
         let f = inspect(&rt, &bad);

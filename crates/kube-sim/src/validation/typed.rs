@@ -126,8 +126,30 @@ impl de::Error for DecodeError {
     }
 }
 
-struct Walk {
-    segs: Vec<Seg>,
+/// A [`Seg`] borrowed from the value being walked (no allocation per field).
+#[derive(Clone, Copy)]
+enum Step<'v> {
+    Field(&'v str, &'static str),
+    Key(&'v str),
+    Index(usize),
+}
+
+fn owned(steps: &[Step]) -> Vec<Seg> {
+    steps
+        .iter()
+        .map(|s| match *s {
+            Step::Field(name, go_struct) => Seg::Field {
+                name: name.to_string(),
+                go_struct,
+            },
+            Step::Key(name) => Seg::Key(name.to_string()),
+            Step::Index(i) => Seg::Index(i),
+        })
+        .collect()
+}
+
+struct Walk<'v> {
+    segs: Vec<Step<'v>>,
     unknown: Vec<Vec<Seg>>,
     /// The top-level map field whose values are base64 (`[]byte` in Go).
     bytes_field: Option<&'static str>,
@@ -136,7 +158,7 @@ struct Walk {
 #[derive(Clone, Copy)]
 struct Node<'a, 'v> {
     value: &'v Value,
-    walk: &'a RefCell<Walk>,
+    walk: &'a RefCell<Walk<'v>>,
     /// A `[]byte` value: checked as Go's base64 decoder would, then read as "".
     bytes: bool,
 }
@@ -149,7 +171,7 @@ impl<'a, 'v> Node<'a, 'v> {
             return e;
         }
         e.located = true;
-        e.path = self.walk.borrow().segs.clone();
+        e.path = owned(&self.walk.borrow().segs);
         e.value = self.value.clone();
         if let Some(expected) = &e.expected {
             e.message = self.type_message(expected);
@@ -162,9 +184,9 @@ impl<'a, 'v> Node<'a, 'v> {
         let mut fields: Vec<&str> = Vec::new();
         let mut holder: Option<&'static str> = None;
         for seg in &walk.segs {
-            if let Seg::Field { name, go_struct } = seg {
-                fields.push(name.as_str());
-                holder = Some(*go_struct);
+            if let Step::Field(name, go_struct) = *seg {
+                fields.push(name);
+                holder = Some(go_struct);
             }
         }
         let integer = matches!(
@@ -324,7 +346,7 @@ impl<'de, 'a> de::Deserializer<'de> for Node<'a, 'de> {
         let bytes_children = {
             let walk = self.walk.borrow();
             matches!((walk.bytes_field, walk.segs.as_slice()),
-                (Some(f), [Seg::Field { name, .. }]) if name.as_str() == f)
+                (Some(f), [Step::Field(name, _)]) if *name == f)
         };
         match self.value {
             Value::Object(map) => visitor
@@ -387,7 +409,7 @@ impl<'de, 'a> SeqAccess<'de> for Seq<'a, 'de> {
         };
         let i = self.index;
         self.index += 1;
-        self.node.walk.borrow_mut().segs.push(Seg::Index(i));
+        self.node.walk.borrow_mut().segs.push(Step::Index(i));
         let r = seed.deserialize(self.node.child(item, false));
         self.node.walk.borrow_mut().segs.pop();
         r.map(Some)
@@ -414,7 +436,7 @@ impl<'de, 'a> MapAccess<'de> for Map<'a, 'de> {
             if let Some((go_struct, fields)) = self.fields {
                 if !fields.contains(&key.as_str()) {
                     let mut walk = self.node.walk.borrow_mut();
-                    let mut path = walk.segs.clone();
+                    let mut path = owned(&walk.segs);
                     path.push(Seg::Field {
                         name: key.clone(),
                         go_struct,
@@ -442,11 +464,8 @@ impl<'de, 'a> MapAccess<'de> for Map<'a, 'de> {
             return Err(de::Error::custom("value without a key"));
         };
         let seg = match self.fields {
-            Some((go_struct, _)) => Seg::Field {
-                name: key.clone(),
-                go_struct,
-            },
-            None => Seg::Key(key.clone()),
+            Some((go_struct, _)) => Step::Field(key.as_str(), go_struct),
+            None => Step::Key(key.as_str()),
         };
         self.node.walk.borrow_mut().segs.push(seg);
         let r = seed.deserialize(self.node.child(value, self.bytes_children));
@@ -456,8 +475,16 @@ impl<'de, 'a> MapAccess<'de> for Map<'a, 'de> {
 }
 
 fn run<T: de::DeserializeOwned>(value: &Value, bytes_field: Option<&'static str>) -> Decoded {
+    run_at::<T>(value, bytes_field, Vec::new())
+}
+
+fn run_at<'v, T: de::DeserializeOwned>(
+    value: &'v Value,
+    bytes_field: Option<&'static str>,
+    segs: Vec<Step<'v>>,
+) -> Decoded {
     let walk = RefCell::new(Walk {
-        segs: Vec::new(),
+        segs,
         unknown: Vec::new(),
         bytes_field,
     });
@@ -476,6 +503,17 @@ fn run<T: de::DeserializeOwned>(value: &Value, bytes_field: Option<&'static str>
             expected: e.expected,
             value: e.value,
         }),
+    }
+}
+
+/// The unknown fields of a custom resource's `metadata` (an `ObjectMeta`
+/// like any other; the rest of a custom resource follows its CRD's schema).
+pub fn unknown_in_metadata(metadata: &Value) -> Vec<Vec<Seg>> {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    let at = vec![Step::Field("metadata", "")];
+    match run_at::<ObjectMeta>(metadata, None, at) {
+        Decoded::Fine { unknown } => unknown,
+        _ => Vec::new(),
     }
 }
 

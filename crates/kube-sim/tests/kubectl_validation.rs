@@ -80,6 +80,16 @@ async fn strict_refuses_unknown_fields(minor: u32) {
         format!("Error from server (BadRequest): error when creating \"{typo}\": Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""),
         "{out}"
     );
+    // The dry-run of the same create is refused the same way.
+    let out = env
+        .kubectl(&["apply", "--dry-run=server", "-f", &typo])
+        .await;
+    out.failed_with(1);
+    assert_eq!(
+        first_line(&out.stderr),
+        format!("Error from server (BadRequest): error when creating \"{typo}\": Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""),
+        "{out}"
+    );
     // Two problems, one of them in a list item: joined as the apiserver does.
     let two = env.file(
         "two.yaml",

@@ -138,6 +138,14 @@ pub fn decode(
 /// structured-merge typing of the patch). Refused as kube-apiserver 1.27 to
 /// 1.33 refuse it: HTTP 500 with no reason.
 pub fn check_apply(rt: &ResourceType, config: &Value, namespace: &str) -> Result<(), ApiError> {
+    // An applied configuration may not carry managedFields (an object read
+    // back from the cluster and applied as it is).
+    if config
+        .pointer("/metadata/managedFields")
+        .is_some_and(Value::is_array)
+    {
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
     let name = crate::objects::meta_str(config, "name").unwrap_or("");
     let gvk = format!("{}/{}, Kind={}", rt.group, rt.version, rt.kind);
     let ident = format!("{namespace}/{name}; {gvk}");

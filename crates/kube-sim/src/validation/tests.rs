@@ -206,3 +206,16 @@ fn a_bad_directive_is_refused_as_the_options_are() {
         Some(FieldValidation::Warn)
     );
 }
+
+#[test]
+fn an_applied_configuration_may_not_carry_managed_fields() {
+    let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c",
+        "managedFields": [{"manager": "x", "operation": "Apply"}]}});
+    let e = check_apply(&rt("", "configmaps"), &cm, "default").expect_err("refused");
+    assert_eq!(
+        (e.code, e.reason, e.message.as_str()),
+        (400, "BadRequest", "metadata.managedFields must be nil")
+    );
+    cm["metadata"]["managedFields"] = Value::Null;
+    assert!(check_apply(&rt("", "configmaps"), &cm, "default").is_ok());
+}

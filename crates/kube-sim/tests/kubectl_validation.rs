@@ -159,6 +159,30 @@ async fn warn_and_ignore(minor: u32) {
         .get("v1", "ConfigMap", "default", "flags")
         .expect("stored");
     assert!(stored.get("datta").is_none(), "unknown fields are dropped");
+    // A strategic merge patch with no directive (Warn) is warned alike.
+    let out = env
+        .kubectl(&[
+            "patch",
+            "configmap",
+            "flags",
+            "--type",
+            "strategic",
+            "-p",
+            r#"{"data":{"b":"2"},"datta":{"a":"2"}}"#,
+        ])
+        .await;
+    out.ok().stdout_has("configmap/flags patched");
+    assert_eq!(
+        out.stderr.trim_end(),
+        "Warning: unknown field \"datta\"",
+        "{out}"
+    );
+    let stored = env
+        .sim
+        .get("v1", "ConfigMap", "default", "flags")
+        .expect("stored");
+    assert_eq!(stored["data"], serde_json::json!({"b": "2"}));
+    assert!(stored.get("datta").is_none());
 
     let typo = env.file("typo.yaml", &deployment("  replica: 2\n", ""));
     let out = env

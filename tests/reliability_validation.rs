@@ -57,3 +57,38 @@ async fn server_warnings_are_shown_per_object_in_the_preview_and_the_result() {
         serde_json::json!(["policy/v1beta1 PodSecurityPolicy is deprecated (a test warning)"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_typo_in_git_fails_the_dry_run_with_the_servers_message_file_and_line() {
+    let f = Fixture::new(APP).await;
+    let typo = DEPLOYMENT.replace("  replicas: 2\n", "  replica: 2\n");
+    assert_ne!(typo, DEPLOYMENT);
+    f.commit(
+        &[
+            ("apps/shop/config.yaml", Some(CONFIGMAP)),
+            ("apps/shop/deploy.yaml", Some(&typo)),
+        ],
+        "a typo",
+    );
+    let started = std::time::Instant::now();
+    let out = f.cli(&["sync", "shop"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("apps/Deployment shop/web failed"))
+        .unwrap_or_else(|| panic!("the Deployment's failure: {text}"));
+    assert!(
+        line.contains("apps/shop/deploy.yaml:1: ")
+            && line.contains(".spec.replica: field not declared in schema"),
+        "{line}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a refusal of the request itself is not retried ({:?})",
+        started.elapsed()
+    );
+    // Nothing of stage two was applied: not even the valid ConfigMap.
+    assert!(!f.exists("v1", "ConfigMap", "shop", "settings"));
+    assert!(!f.exists("apps/v1", "Deployment", "shop", "web"));
+}

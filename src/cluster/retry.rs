@@ -169,6 +169,14 @@ pub fn retryable_status(code: u16) -> bool {
     matches!(code, 429 | 500 | 502 | 503 | 504)
 }
 
+/// A 500 that is the request's fault, not the server's: kube-apiserver
+/// answers a server-side apply whose body has a field the schema does not
+/// declare (a typo in Git) with a 500 `failed to create typed patch object`
+/// (kubernetes/kubernetes#122480). Another attempt gets the same answer.
+pub fn permanent_server_error(code: u16, message: &str) -> bool {
+    code == 500 && message.starts_with("failed to create typed patch object")
+}
+
 /// Which requests may be sent twice without changing the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotence {
@@ -309,6 +317,17 @@ mod tests {
         assert_eq!(parse_retry_after("1.5"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after(""), None);
+    }
+
+    #[test]
+    fn a_typed_patch_failure_is_permanent_other_500s_are_not() {
+        let typo = "failed to create typed patch object (shop/web; apps/v1, Kind=Deployment): .spec.replica: field not declared in schema";
+        assert!(permanent_server_error(500, typo));
+        assert!(!permanent_server_error(
+            500,
+            "etcdserver: request timed out"
+        ));
+        assert!(!permanent_server_error(503, typo));
     }
 
     #[test]

@@ -94,7 +94,10 @@ async fn send(
                 }))
             }
             Ok(Ok(response)) if may_retry && retryable_status(response.status().as_u16()) => {
-                read_answer(response, deadline).await
+                match read_answer(response, deadline).await {
+                    Ok(answer) => answer,
+                    Err(permanent) => return Ok(permanent),
+                }
             }
             Ok(Ok(response)) => return Ok(response),
             Ok(Err(e)) => match transport_failure(&e) {
@@ -122,18 +125,22 @@ async fn send(
 
 /// The status, reason, message and wanted wait of a retryable answer: the
 /// `Retry-After` header, else the Status body's `details.retryAfterSeconds`.
+/// The answer of a retryable status, and how long it asks us to wait; or,
+/// for a 500 that says the request itself is wrong, the response rebuilt
+/// for the caller (another attempt would get the same answer).
 async fn read_answer(
     response: Response<Body>,
     deadline: Instant,
-) -> (Answer, Option<std::time::Duration>) {
+) -> Result<(Answer, Option<std::time::Duration>), Response<Body>> {
     let code = response.status().as_u16();
-    let header_wait = response
-        .headers()
+    let (head, body) = response.into_parts();
+    let header_wait = head
+        .headers
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let body = tokio::time::timeout(remaining, response.into_body().collect_bytes())
+    let body = tokio::time::timeout(remaining, body.collect_bytes())
         .await
         .ok()
         .and_then(Result::ok)
@@ -150,12 +157,15 @@ async fn read_answer(
         .pointer("/details/retryAfterSeconds")
         .and_then(serde_json::Value::as_u64)
         .map(std::time::Duration::from_secs);
+    if super::retry::permanent_server_error(code, &text("message")) {
+        return Err(Response::from_parts(head, Body::from(body.to_vec())));
+    }
     let answer = Answer::Status {
         code,
         reason: text("reason"),
         message: text("message"),
     };
-    (answer, header_wait.or(body_wait))
+    Ok((answer, header_wait.or(body_wait)))
 }
 
 /// A failure worth another attempt: a timeout or a connection that broke

@@ -84,10 +84,14 @@ pub(super) async fn plan(
 
 async fn plan_one(ctx: &PlanContext<'_>, d: Desired) -> Result<Planned, ResourceResult> {
     let cluster = ctx.cluster;
+    // A failure names where the object is written in Git.
     let fail = |d: &Desired, message: String| ResourceResult {
         key: d.key.clone(),
         action: "failed".into(),
-        message,
+        message: match &d.source {
+            Some(at) => format!("{at}: {message}"),
+            None => message,
+        },
         warnings: vec![],
     };
     // Under --dry-run, what stage one would create cannot be asked of the

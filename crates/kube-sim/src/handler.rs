@@ -20,9 +20,36 @@ pub struct Ctx {
     pub query: Query,
     pub content_type: String,
     pub accept: String,
+    /// What the request earns besides its answer: `Warning` headers
+    /// (unknown fields under `fieldValidation=Warn`).
+    pub warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Ctx {
+    /// The request's `fieldValidation` (absent: Warn); `options` names the
+    /// options kind a bad value is refused with.
+    pub fn field_validation(
+        &self,
+        options: &str,
+    ) -> Result<crate::validation::FieldValidation, ApiError> {
+        crate::validation::FieldValidation::from_query(
+            self.query.get("fieldValidation").map(String::as_str),
+            options,
+        )
+    }
+
+    pub fn warn(&self, warnings: Vec<String>) {
+        if warnings.is_empty() {
+            return;
+        }
+        let mut all = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        for w in warnings {
+            if !all.contains(&w) {
+                all.push(w);
+            }
+        }
+    }
+
     pub fn dry_run(&self) -> bool {
         self.query.get("dryRun").is_some_and(|v| v == "All")
     }
@@ -110,9 +137,18 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         query: parse_query(Some(&query_string)),
         content_type,
         accept: header(header::ACCEPT),
+        warnings: Default::default(),
     };
     let resp = match dispatch(&shared, &parts.method, &path, &ctx, body).await {
-        Ok(resp) => resp,
+        Ok(mut resp) => {
+            let warnings = ctx.warnings.lock().unwrap_or_else(|e| e.into_inner());
+            for w in warnings.iter() {
+                if let Ok(v) = warning_header(w).parse() {
+                    resp.headers_mut().append(header::WARNING, v);
+                }
+            }
+            resp
+        }
         Err(e) => error(&e),
     };
     with_headers(resp, &added_headers)
@@ -317,6 +353,19 @@ fn not_found_path(_path: &str) -> ApiError {
         "NotFound",
         "the server could not find the requested resource",
     )
+}
+
+/// A `Warning` header value as kube-apiserver writes it: code 299, no
+/// agent, the text quoted with `"` and `\\` escaped.
+pub fn warning_header(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    format!("299 - \"{quoted}\"")
 }
 
 pub fn json_response(status: StatusCode, v: &Value) -> Response {

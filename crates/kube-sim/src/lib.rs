@@ -6,6 +6,12 @@
 //! dry-run, and runs simulated controllers, so the real `kubectl` and kube-rs
 //! use it as they would a kube-apiserver.
 //!
+//! It is never kinder than a kube-apiserver: request bodies are decoded and
+//! validated as the apiserver does it (`fieldValidation` Strict/Warn/Ignore
+//! for unknown and duplicate fields, `Warning` headers, type errors, enum
+//! values, names, selectors, CRD schemas), with the apiserver's status codes
+//! and messages; see the `validation` module.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), kube_sim::Error> {
 //! let sim = kube_sim::KubeSim::start(kube_sim::Options::default()).await?;

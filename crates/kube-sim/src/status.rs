@@ -18,6 +18,46 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// One field error of a 422: `field`, its cause type (`FieldValueRequired`,
+/// `FieldValueNotSupported`, ...) and its body (`Required value`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cause {
+    pub field: String,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Cause {
+    pub fn new(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> Self {
+        Cause {
+            field: field.into(),
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// The cause type a field error body implies.
+    pub fn from_message(field: String, message: String) -> Self {
+        let reason = [
+            ("Required value", "FieldValueRequired"),
+            ("Unsupported value", "FieldValueNotSupported"),
+            ("Forbidden", "FieldValueForbidden"),
+            ("Duplicate value", "FieldValueDuplicate"),
+            ("Too long", "FieldValueTooLong"),
+            ("Too many", "FieldValueTooMany"),
+            ("Not found", "FieldValueNotFound"),
+        ]
+        .iter()
+        .find(|(prefix, _)| message.starts_with(prefix))
+        .map_or("FieldValueInvalid", |(_, r)| r);
+        Cause {
+            field,
+            reason,
+            message,
+        }
+    }
+}
+
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
         ApiError {
@@ -72,19 +112,43 @@ impl ApiError {
 
     /// 422 with one cause per invalid field, as `kubectl` prints them:
     /// `The ConfigMap "x" is invalid: metadata.name: Invalid value: ...`.
+    /// Each message is a field error's body; its cause type follows from
+    /// how it starts (`Required value`, `Unsupported value`, ...).
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<(String, String)>) -> Self {
-        let summary: Vec<String> = causes
-            .iter()
-            .map(|(field, msg)| format!("{field}: {msg}"))
+        let causes = causes
+            .into_iter()
+            .map(|(field, message)| Cause::from_message(field, message))
             .collect();
-        let message = if summary.len() == 1 {
-            format!("{kind} \"{name}\" is invalid: {}", summary[0])
+        ApiError::invalid_with(group, kind, name, causes)
+    }
+
+    /// 422 as `errors.NewInvalid` builds it: the message names the
+    /// group-qualified kind (`Deployment.apps "web" is invalid: ...`) and
+    /// joins the causes as Go's aggregate does (`[a, b]` for several).
+    pub fn invalid_with(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
+        let mut summary: Vec<String> = Vec::new();
+        for c in &causes {
+            let line = format!("{}: {}", c.field, c.message);
+            if !summary.contains(&line) {
+                summary.push(line);
+            }
+        }
+        let qualified = if group.is_empty() || kind.contains('.') || kind.is_empty() {
+            kind.to_string()
         } else {
-            format!("{kind} \"{name}\" is invalid: [{}]", summary.join(", "))
+            format!("{kind}.{group}")
+        };
+        let message = match summary.len() {
+            0 => format!("{qualified} \"{name}\" is invalid"),
+            1 => format!("{qualified} \"{name}\" is invalid: {}", summary[0]),
+            _ => format!(
+                "{qualified} \"{name}\" is invalid: [{}]",
+                summary.join(", ")
+            ),
         };
         let causes: Vec<Value> = causes
             .into_iter()
-            .map(|(field, msg)| json!({"reason": "FieldValueInvalid", "message": msg, "field": field}))
+            .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
             .collect();
         ApiError::new(422, "Invalid", message).with_details(json!({
             "name": name, "group": group, "kind": kind, "causes": causes
@@ -170,9 +234,13 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code,
         });
+        // An error the apiserver did not classify has no reason at all
+        // (kubectl then prints `Error from server: ...`).
+        if !self.reason.is_empty() {
+            status["reason"] = json!(self.reason);
+        }
         if let Some(details) = &self.details {
             status["details"] = details.clone();
         }

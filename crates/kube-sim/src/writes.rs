@@ -9,6 +9,7 @@ use crate::registry::ResourceType;
 use crate::route::ResourcePath;
 use crate::server::{Shared, State};
 use crate::status::ApiError;
+use crate::validation::{self, Body};
 use crate::{ssa, subresources};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -85,8 +86,16 @@ pub fn create(
     ctx: &Ctx,
     body: &[u8],
 ) -> Result<Arc<Value>, ApiError> {
+    let directive = ctx.field_validation("CreateOptions")?;
     let mut obj = parse_body(body, &ctx.content_type)?;
     check_type(rt, &obj)?;
+    ctx.warn(validation::decode(
+        rt,
+        &mut obj,
+        Body::Object,
+        body,
+        directive,
+    )?);
     let url_ns = rp.namespace.clone().unwrap_or_default();
     {
         let meta = metadata_mut(&mut obj);
@@ -146,11 +155,19 @@ pub fn update(
     ctx: &Ctx,
     body: &[u8],
 ) -> Result<Arc<Value>, ApiError> {
-    let obj = parse_body(body, &ctx.content_type)?;
+    let directive = ctx.field_validation("UpdateOptions")?;
+    let mut obj = parse_body(body, &ctx.content_type)?;
     if rp.subresource.as_deref() == Some("scale") && rt.has_scale {
         return subresources::write_scale(shared, rt, rp, ctx, |_| Ok(obj.clone())).map(Arc::new);
     }
     check_type(rt, &obj)?;
+    ctx.warn(validation::decode(
+        rt,
+        &mut obj,
+        Body::Object,
+        body,
+        directive,
+    )?);
     let name = rp.name.as_deref().unwrap_or("");
     if let Some(body_name) = meta_str(&obj, "name") {
         if body_name != name {
@@ -193,6 +210,7 @@ pub fn patch(
         .trim()
         .to_string();
     let is_apply = content_type == "application/apply-patch+yaml";
+    let directive = ctx.field_validation("PatchOptions")?;
     let force = ctx.query.get("force").is_some_and(|f| f == "true");
     if force && !is_apply {
         return Err(ApiError::invalid(
@@ -230,7 +248,19 @@ pub fn patch(
     let mut state = shared.lock();
     let state = &mut *state;
     let old = existing(state, rt, rp)?;
-    let patched = apply_patch(rt, &content_type, &old, body)?;
+    let mut patched = apply_patch(rt, &content_type, &old, body)?;
+    let shape = if content_type == "application/strategic-merge-patch+json" {
+        Body::Strategic { patch: body }
+    } else {
+        Body::JsonPatch { patch: body }
+    };
+    ctx.warn(validation::decode(
+        rt,
+        &mut patched,
+        shape,
+        body,
+        directive,
+    )?);
     check_resource_version(rt, &old, &patched, rp.name.as_deref().unwrap_or(""))?;
     let new = merge_subresource(rt, rp, &old, patched)?;
     commit(
@@ -318,6 +348,7 @@ fn server_side_apply(
             meta_str(&config, "name").unwrap_or("")
         )));
     }
+    validation::check_apply(rt, &config, meta_str(&config, "namespace").unwrap_or(""))?;
     if rt.namespaced {
         let ns = rp.namespace.clone().unwrap_or_default();
         if meta_str(&config, "namespace").is_some_and(|n| n != ns) {

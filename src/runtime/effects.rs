@@ -209,8 +209,12 @@ impl Executor {
                         };
                         match engine.sync(app, &opts).await {
                             // The toast already names the apps; with several, say which said what.
-                            Ok(r) if r.succeeded && apps.len() == 1 => lines.push(r.message),
-                            Ok(r) if r.succeeded => lines.push(format!("{app}: {}", r.message)),
+                            Ok(r) if r.succeeded && apps.len() == 1 => {
+                                lines.push(success_detail(&r))
+                            }
+                            Ok(r) if r.succeeded => {
+                                lines.push(format!("{app}: {}", success_detail(&r)))
+                            }
                             Ok(r) => return Err(format!("{app}: {}", failure_detail(&r))),
                             Err(e) => return Err(format!("{app}: {e}")),
                         }
@@ -262,11 +266,29 @@ impl Executor {
     }
 }
 
+/// The summary, and what the server warned about (the first warning named).
+fn success_detail(r: &crate::engine::SyncReport) -> String {
+    let warned: Vec<String> = r
+        .resources
+        .iter()
+        .flat_map(|x| x.warnings.iter().map(move |w| format!("{}: {w}", x.key)))
+        .collect();
+    match warned.first() {
+        None => r.message.clone(),
+        Some(first) => format!(
+            "{} ({} warning(s) from the API server, first: {first})",
+            r.message,
+            warned.len()
+        ),
+    }
+}
+
+/// The summary and every object that failed or was refused, with why.
 fn failure_detail(r: &crate::engine::SyncReport) -> String {
     let failed: Vec<String> = r
         .resources
         .iter()
-        .filter(|x| x.action == "failed")
+        .filter(|x| x.action == "failed" || x.action == "refused")
         .map(|x| format!("{}: {}", x.key, x.message))
         .collect();
     if failed.is_empty() {
@@ -279,6 +301,61 @@ fn failure_detail(r: &crate::engine::SyncReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(resources: Vec<crate::engine::ResourceResult>) -> crate::engine::SyncReport {
+        crate::engine::SyncReport {
+            app: "shop".into(),
+            revision: "a".repeat(40),
+            succeeded: true,
+            dry_run: false,
+            message: "1 created".into(),
+            stage_one_created: vec![],
+            resources,
+            warnings: vec![],
+        }
+    }
+
+    fn result(
+        name: &str,
+        action: &str,
+        message: &str,
+        warnings: &[&str],
+    ) -> crate::engine::ResourceResult {
+        crate::engine::ResourceResult {
+            key: crate::model::ResourceKey {
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: Some("shop".into()),
+                name: name.into(),
+            },
+            action: action.into(),
+            message: message.into(),
+            warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_toast_names_server_warnings_and_refused_objects() {
+        let ok = report(vec![
+            result("a", "created", "", &[]),
+            result("b", "created", "", &["deprecated field x"]),
+        ]);
+        assert_eq!(
+            success_detail(&ok),
+            "1 created (1 warning(s) from the API server, first: ConfigMap shop/b: deprecated field x)"
+        );
+        assert_eq!(success_detail(&report(vec![])), "1 created");
+        let refused = report(vec![result(
+            "c",
+            "refused",
+            "exists; --adopt takes it over",
+            &[],
+        )]);
+        assert_eq!(
+            failure_detail(&refused),
+            "1 created — ConfigMap shop/c: exists; --adopt takes it over"
+        );
+    }
     use std::time::Duration;
     use tokio::sync::mpsc;
 

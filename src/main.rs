@@ -4,7 +4,7 @@
 use clap::{CommandFactory, Parser};
 use gitops_tui::cli::args::{Cli, Command};
 use gitops_tui::cli::commands::{self, EXIT_ERROR};
-use gitops_tui::cluster::{KubeOptions, RetryProgressSink};
+use gitops_tui::cluster::KubeOptions;
 use gitops_tui::config::{self, Config};
 use gitops_tui::engine::Engine;
 
@@ -69,10 +69,8 @@ async fn run(cli: Cli) -> i32 {
     let engine = Engine::new(config, kube, cli.global.readonly);
     match cli.command {
         Some(command) => {
-            // Headless: each wait before a retry is one line on stderr.
-            let engine = engine.with_retry_progress(RetryProgressSink::new(|p| eprintln!("{p}")));
-            // Notices (a lease taken over from a gone process) go to stderr,
-            // beside the verb's own output.
+            // Notices (a wait before a retry, a lease taken over from a gone
+            // process) go to stderr, beside the verb's own output.
             engine.on_notice(|line| eprintln!("{line}"));
             commands::run(&engine, &cli.global, command).await
         }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{synced_shop, Fixture, APP, CONFIGMAP, DEPLOYMENT, SERVICE};
-use gitops_tui::cluster::{self, ApplyMode, KindResolver, RetryProgressSink};
+use gitops_tui::cluster::{self, ApplyMode, KindResolver};
 use gitops_tui::engine::SyncOptions;
 use kube_sim::{Fault, LoggedRequest};
 use std::sync::{Arc, Mutex};
@@ -23,16 +23,19 @@ fn set_deadline(f: &Fixture, deadline: &str) {
 }
 
 /// Progress lines the engine reports, collected.
-fn collecting() -> (RetryProgressSink, Arc<Mutex<Vec<String>>>) {
+/// An engine whose notices (each wait before a retry among them) are kept.
+fn collecting(
+    engine: gitops_tui::engine::Engine,
+) -> (gitops_tui::engine::Engine, Arc<Mutex<Vec<String>>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink_lines = lines.clone();
-    let sink = RetryProgressSink::new(move |p| {
+    engine.on_notice(move |line| {
         sink_lines
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(p.to_string())
+            .push(line.to_string())
     });
-    (sink, lines)
+    (engine, lines)
 }
 
 fn same_request(a: &LoggedRequest, b: &LoggedRequest) -> bool {
@@ -50,8 +53,7 @@ async fn three_429s_with_retry_after_are_waited_out_and_the_sync_succeeds() {
         &[("apps/shop/config.yaml", Some(&changed_configmap()))],
         "green",
     );
-    let (sink, lines) = collecting();
-    let engine = f.engine().with_retry_progress(sink);
+    let (engine, lines) = collecting(f.engine());
     f.sim.clear_requests();
     f.sim.inject(Fault::status(429).retry_after(1).times(3));
     let started = Instant::now();
@@ -323,10 +325,8 @@ async fn a_read_timeout_is_retried_for_reads_and_worded_timed_out_for_writes() {
                 .on("GET", "/namespaces/gitops-tui/configmaps/app-shop")
                 .times(1),
         );
-        let (sink, lines) = collecting();
-        let status = f
-            .engine()
-            .with_retry_progress(sink)
+        let (engine, lines) = collecting(f.engine());
+        let status = engine
             .status("shop")
             .await
             .expect("the second attempt answers");

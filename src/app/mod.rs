@@ -100,6 +100,11 @@ pub enum Msg {
     /// SIGTERM or SIGINT: quit as the quit key does (running operations
     /// are cancelled and waited for).
     Terminate,
+    /// A line from the engine a person should see (a wait before a retry,
+    /// a lease taken over).
+    Notice {
+        text: String,
+    },
     /// The recent Events of `key` in `app`, newest first.
     EventsLoaded {
         app: String,
@@ -213,5 +218,9 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation, result, ..
         } => events::events_loaded(state, generation, result),
         Msg::Terminate => ops::quit(state),
+        Msg::Notice { text } => {
+            state.toast(ToastLevel::Info, text);
+            vec![]
+        }
     }
 }

@@ -66,9 +66,10 @@ pub struct Engine {
     /// runtime attaches a context.
     live: Arc<LiveCache>,
     readonly: bool,
-    /// Where lines a person should see go (a lease taken over); the CLI
-    /// prints them on stderr, otherwise they are only logged.
-    notices: std::sync::OnceLock<NoticeSink>,
+    /// Where lines a person should see go (a lease taken over, a wait before
+    /// a retry); the CLI prints them on stderr, the TUI shows them as toasts,
+    /// and they are always logged.
+    notices: Arc<std::sync::OnceLock<NoticeSink>>,
 }
 
 /// Receives the engine's notices (see [`Engine::on_notice`]).
@@ -76,14 +77,24 @@ pub type NoticeSink = Box<dyn Fn(&str) + Send + Sync>;
 
 impl Engine {
     pub fn new(config: Config, kube: KubeOptions, readonly: bool) -> Self {
+        let notices: Arc<std::sync::OnceLock<NoticeSink>> = Arc::default();
+        // Each wait before a retry is a notice too.
+        let to_notices = notices.clone();
+        let retries = crate::cluster::RetryProgressSink::new(move |p| {
+            if let Some(sink) = to_notices.get() {
+                sink(&p.to_string());
+            }
+        });
         Engine {
-            connector: ClusterConnector::new(kube).with_deadline(config.cluster.deadline),
+            connector: ClusterConnector::new(kube)
+                .with_deadline(config.cluster.deadline)
+                .with_retry_progress(retries),
             config,
             kinds: KindResolver::default(),
             comparisons: status::ComparisonCache::default(),
             live: Arc::default(),
             readonly,
-            notices: std::sync::OnceLock::new(),
+            notices,
         }
     }
 
@@ -97,13 +108,6 @@ impl Engine {
         if let Some(sink) = self.notices.get() {
             sink(line);
         }
-    }
-
-    /// Report each wait before a retry to `sink` (the CLI prints them to
-    /// stderr; the TUI can turn them into messages). Before first use.
-    pub fn with_retry_progress(mut self, sink: crate::cluster::RetryProgressSink) -> Self {
-        self.connector = self.connector.with_retry_progress(sink);
-        self
     }
 
     pub fn readonly(&self) -> bool {

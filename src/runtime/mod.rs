@@ -64,6 +64,13 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         .with_theme(theme);
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // The engine's notices (waits before retries, leases taken over) as toasts.
+    let notices = tx.clone();
+    engine.on_notice(move |line| {
+        let _ = notices.send(Msg::Notice {
+            text: line.to_string(),
+        });
+    });
     let mut executor = effects::Executor::new(engine.clone(), tx.clone());
     let mut background = watch::spawn(
         engine.clone(),

@@ -215,3 +215,19 @@ fn an_error_is_kept_for_the_pane() {
         Some("forbidden")
     );
 }
+
+#[test]
+fn an_engine_notice_is_a_toast() {
+    let mut s = loaded();
+    let effects = update(
+        &mut s,
+        Msg::Notice {
+            text: "GET configmaps shop/x: API server answered 429; retry 1 in 1 s".into(),
+        },
+    );
+    assert!(effects.is_empty());
+    assert!(s
+        .toasts
+        .last()
+        .is_some_and(|t| t.text.contains("answered 429; retry 1 in 1 s")));
+}

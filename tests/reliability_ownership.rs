@@ -600,3 +600,44 @@ async fn a_sync_that_fails_part_way_still_records_what_it_adopted() {
     assert_eq!(action_of(&r, "ConfigMap", "a-theirs"), Some("released"));
     assert!(f.exists("v1", "ConfigMap", "web", "a-theirs"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_adopted_deletes_what_was_adopted_when_asked() {
+    let f = Fixture::new(WEB).await;
+    f.kubectl_ok(&["create", "namespace", "web"]);
+    f.kubectl_ok(&[
+        "create",
+        "configmap",
+        "theirs",
+        "-n",
+        "web",
+        "--from-literal=x=1",
+    ]);
+    f.commit(
+        &[
+            ("apps/web/a.yaml", Some(&cm("theirs", "x", "2"))),
+            ("apps/web/b.yaml", Some(&cm("ours", "y", "1"))),
+        ],
+        "web",
+    );
+    let out = f.cli(&["sync", "web", "--adopt"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    f.commit(&[("apps/web/a.yaml", None)], "drop theirs");
+    let preview = f.cli(&["sync", "web", "--prune-adopted", "--dry-run"]);
+    let text = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        text.contains("ConfigMap web/theirs would be pruned"),
+        "{text}"
+    );
+    assert!(f.exists("v1", "ConfigMap", "web", "theirs"));
+    let out = f.cli(&["sync", "web", "--prune-adopted"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("ConfigMap web/theirs pruned"), "{text}");
+    assert!(!f.exists("v1", "ConfigMap", "web", "theirs"));
+}

@@ -74,6 +74,10 @@ pub enum Command {
         /// `sync --dry-run` as `adopt`); without it such a sync is refused.
         #[arg(long)]
         adopt: bool,
+        /// With prune: delete objects the app adopted too (by default they
+        /// are released: the app's label is removed and they stay).
+        #[arg(long)]
+        prune_adopted: bool,
         /// After the sync, wait until the app is Healthy (exit 0); stop at
         /// once when a resource is Degraded with a reason (exit 1).
         #[arg(long)]

@@ -74,6 +74,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             dry_run,
             force_conflicts,
             adopt,
+            prune_adopted,
             wait,
             timeout,
         } => {
@@ -83,6 +84,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                 dry_run,
                 force_conflicts,
                 adopt,
+                prune_adopted,
                 ..Default::default()
             };
             let wait = (wait && !dry_run).then_some(timeout);

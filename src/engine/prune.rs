@@ -4,7 +4,8 @@
 //! - An object is deleted only when it carries the app's label, gitops-tui
 //!   wrote it (its field manager is in managedFields) and the app created it.
 //! - An object the app adopted is released instead: the label is removed and
-//!   the object stays, as it was before the app took it over.
+//!   the object stays, as it was before the app took it over (unless the
+//!   user asks for more: `--prune-adopted` deletes it too).
 //! - A Namespace or a CRD takes other objects with it, so it goes last, and
 //!   only when what it holds (every namespaced kind in the namespace; every
 //!   custom resource of the CRD) is pruned by the same sync or made by the
@@ -13,7 +14,7 @@
 //!   sync tries again.
 
 use super::ownership::{tracking_label, written_by_us};
-use super::sync::{action, inventory_entry, ResourceResult};
+use super::sync::{action, inventory_entry, ResourceResult, SyncOptions};
 use super::{Engine, EngineError};
 use crate::cluster::{self, Cluster, Kind, TRACKING_LABEL};
 use crate::config::AppConfig;
@@ -62,8 +63,9 @@ impl Engine {
         cluster: &Cluster,
         extras: BTreeMap<ResourceKey, Value>,
         inventory: &[InventoryEntry],
-        dry_run: bool,
+        opts: &SyncOptions,
     ) -> Result<Pruned, EngineError> {
+        let dry_run = opts.dry_run;
         let recorded: BTreeMap<ResourceKey, &InventoryEntry> =
             inventory.iter().map(|e| (e.key(), e)).collect();
         let keep = |key: &ResourceKey, live: &Value| {
@@ -92,7 +94,8 @@ impl Engine {
                 out.remaining.push(keep(&key, &live));
                 continue;
             }
-            if let Some(adopted) = recorded.get(&key).and_then(|e| e.adopted.as_ref()) {
+            let adopted = recorded.get(&key).and_then(|e| e.adopted.as_ref());
+            if let Some(adopted) = adopted.filter(|_| !opts.prune_adopted) {
                 let how = Removal::Release {
                     managers: adopted.managers.clone(),
                 };

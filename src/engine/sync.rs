@@ -38,6 +38,8 @@ pub struct SyncOptions {
     /// Take over existing objects this app did not create (never another
     /// app's): without it a sync that would adopt is refused.
     pub adopt: bool,
+    /// Prune deletes adopted objects too, instead of releasing them.
+    pub prune_adopted: bool,
     /// Cancelled by SIGINT/SIGTERM, the TUI's cancel key or quit: the sync
     /// stops after the object in flight, records itself as Interrupted and
     /// releases the lease.
@@ -301,7 +303,7 @@ impl Engine {
         let mut kept: Vec<InventoryEntry> = Vec::new();
         if (app.prune || opts.prune) && !apply_failed {
             let pruned = self
-                .prune(&app, &cluster, extras, &record.inventory, opts.dry_run)
+                .prune(&app, &cluster, extras, &record.inventory, opts)
                 .await?;
             report.resources.extend(pruned.results);
             kept = pruned.remaining;

@@ -198,6 +198,12 @@ async fn an_existing_object_is_adopted_only_with_consent_and_released_not_pruned
         serde_json::json!({"kind": "adopt", "managers": ["kubectl-create (Update)"]})
     );
 
+    let text = String::from_utf8_lossy(&f.cli(&["diff", "web"]).stdout).into_owned();
+    assert!(
+        text.contains("=== ConfigMap web/settings (OutOfSync; adopt (managed by kubectl-create (Update)))"),
+        "{text}"
+    );
+
     // The preview lists the adoption with its current managers.
     let preview = sync(
         &f,

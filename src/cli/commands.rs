@@ -412,7 +412,9 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
                 let resources: Vec<_> = preview
                     .resources
                     .iter()
-                    .map(|r| json!({"resource": r.key, "status": r.status, "diff": r.diff}))
+                    .map(|r| {
+                        json!({"resource": r.key, "status": r.status, "diff": r.diff, "takeover": r.takeover})
+                    })
                     .collect();
                 print(
                     output,

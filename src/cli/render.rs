@@ -94,9 +94,13 @@ pub fn diff_text(s: &AppStatus) -> String {
     for r in s
         .resources
         .iter()
-        .filter(|r| r.status != ResourceStatus::Synced)
+        .filter(|r| r.status != ResourceStatus::Synced || r.takeover.is_some())
     {
-        out.push_str(&format!("=== {} ({})\n", r.key, r.status));
+        match &r.takeover {
+            // Not the app's yet: a sync must take it over (or may not).
+            Some(t) => out.push_str(&format!("=== {} ({}; {t})\n", r.key, r.status)),
+            None => out.push_str(&format!("=== {} ({})\n", r.key, r.status)),
+        }
         out.push_str(&r.diff);
         if !r.diff.ends_with('\n') {
             out.push('\n');

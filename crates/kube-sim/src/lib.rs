@@ -245,6 +245,13 @@ impl KubeSim {
         self.shared.lock().store.resource_version()
     }
 
+    /// Move the clock CronJob schedules are evaluated at forward by `by`
+    /// (everything else keeps the wall clock), so a test need not wait for
+    /// a schedule to come round.
+    pub fn advance_schedule_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.shared.faults.add(fault);
     }

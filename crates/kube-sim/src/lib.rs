@@ -33,6 +33,7 @@ mod events;
 pub mod faults;
 mod handler;
 mod kubeconfig;
+mod logs;
 mod objects;
 mod openapi;
 mod pagination;

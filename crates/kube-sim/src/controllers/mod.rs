@@ -205,6 +205,16 @@ pub(crate) fn controller_of(obj: &Value) -> Option<(&str, &str)> {
 impl Controllers {
     fn on_event(&mut self, event: &Event) {
         if !watched(&event.resource) {
+            // Content of a Terminating namespace going (or waiting on its
+            // finalizers): the namespace controller looks again.
+            let leaving = event.kind == EventType::Deleted
+                || meta_str(&event.object, "deletionTimestamp").is_some();
+            if leaving && !event.namespace.is_empty() {
+                let ns = namespaces::terminating(&self.shared.lock(), &event.namespace);
+                if let Some(ns) = ns {
+                    self.reconcile(&ns);
+                }
+            }
             return;
         }
         let key = (

@@ -51,7 +51,12 @@ fn seed(src: &Source, run: i64, k: i64) -> u64 {
 /// The lines of `span` with a time at or before `until`.
 pub fn lines(src: &Source, span: &RunSpan, until: OffsetDateTime) -> Vec<Line> {
     let mut out = Vec::new();
-    let end = span.finished.map_or(until, |f| f.min(until));
+    // Timestamps in a status have whole seconds, so a short run may seem to
+    // end as it starts: it still prints its start-up lines first.
+    let finished = span
+        .finished
+        .map(|f| f.max(span.started + Duration::milliseconds(20)));
+    let end = finished.map_or(until, |f| f.min(until));
     let image = src.image.rsplit('/').next().unwrap_or(&src.image);
     let startup = [
         format!(
@@ -74,7 +79,7 @@ pub fn lines(src: &Source, span: &RunSpan, until: OffsetDateTime) -> Vec<Line> {
     loop {
         let h = seed(src, span.run, k);
         let at = span.started + Duration::seconds(k) + Duration::milliseconds((h % 1000) as i64);
-        if at > end || (span.crashed && span.finished.is_some_and(|f| at >= f)) {
+        if at > end || finished.is_some_and(|f| at >= f) {
             break;
         }
         let path = PATHS[(h / 1000 % PATHS.len() as u64) as usize];
@@ -95,7 +100,7 @@ pub fn lines(src: &Source, span: &RunSpan, until: OffsetDateTime) -> Vec<Line> {
         k += 1;
     }
     if span.crashed {
-        if let Some(f) = span.finished.filter(|f| *f <= until) {
+        if let Some(f) = finished.filter(|f| *f <= until) {
             let pc = seed(src, span.run, -1) % 0xffffff;
             let trace = [
                 "panic: runtime error: invalid memory address or nil pointer dereference"

@@ -247,15 +247,16 @@ fn run_to_read(pod: &Value, container: &str, previous: bool) -> Result<RunSpan, 
         .pointer("/waiting/reason")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let why =
-        match reason {
-            "ErrImagePull" => "image can't be pulled".to_string(),
-            "ImagePullBackOff" => "trying and failing to pull image".to_string(),
-            "" => return Err(ApiError::bad_request(format!(
+    let why = match reason {
+        "ErrImagePull" => "image can't be pulled".to_string(),
+        "ImagePullBackOff" => "trying and failing to pull image".to_string(),
+        "" => {
+            return Err(ApiError::bad_request(format!(
                 "container \"{container}\" in pod \"{pod_name}\" is waiting to start - no logs yet"
-            ))),
-            other => other.to_string(),
-        };
+            )))
+        }
+        other => other.to_string(),
+    };
     Err(ApiError::bad_request(format!(
         "container \"{container}\" in pod \"{pod_name}\" is waiting to start: {why}"
     )))

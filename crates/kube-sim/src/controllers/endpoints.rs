@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 
 const SLICE_MANAGER: &str = "endpointslice-controller.k8s.io";
 
+/// One subset being built: ready addresses, not-ready ones, its ports.
+type Subset = (Vec<Value>, Vec<Value>, Vec<Value>);
+
 fn selector(svc: &Value) -> Option<&Map<String, Value>> {
     svc.pointer("/spec/selector")
         .and_then(Value::as_object)
@@ -120,7 +123,7 @@ pub(super) fn endpoints(state: &mut State, svc: &Value) {
         .cloned()
         .unwrap_or_default();
     // Pods grouped by the ports they resolve to, as subsets are.
-    let mut subsets: BTreeMap<String, (Vec<Value>, Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    let mut subsets: BTreeMap<String, Subset> = BTreeMap::new();
     let mut slice_endpoints = Vec::new();
     let mut slice_ports: Vec<Value> = Vec::new();
     for pod in &pods {

@@ -399,3 +399,80 @@ spec:
     assert_eq!(ds["status"]["desiredNumberScheduled"], 3);
     assert_eq!(ds["status"]["numberReady"], 3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stored_nodes_replace_the_simulated_ones() {
+    let env = Env::start(32).await;
+    for (name, ip, taint) in [
+        ("n-a", "10.0.0.11", false),
+        ("n-b", "10.0.0.12", false),
+        ("cp", "10.0.0.10", true),
+    ] {
+        let mut node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+            "status": {"addresses": [{"type": "InternalIP", "address": ip}]}});
+        if taint {
+            node["spec"] = json!({"taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]});
+        }
+        env.sim.seed(node).expect("node seeded");
+    }
+    apply(
+        &env,
+        "ds.yaml",
+        r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: agent
+  template:
+    metadata:
+      labels:
+        app: agent
+    spec:
+      containers:
+      - name: agent
+        image: fluent-bit:3.0
+"#,
+    )
+    .await;
+    env.kubectl(&["rollout", "status", "ds/agent", "--timeout=30s"])
+        .await
+        .ok();
+    let pods = env.get_json(&["pods", "-l", "app=agent"]).await;
+    let mut placed: Vec<(String, String)> = pods["items"]
+        .as_array()
+        .expect("pods")
+        .iter()
+        .map(|p| {
+            let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+            (s(&p["spec"]["nodeName"]), s(&p["status"]["hostIP"]))
+        })
+        .collect();
+    placed.sort();
+    assert_eq!(
+        placed,
+        [
+            ("n-a".to_string(), "10.0.0.11".to_string()),
+            ("n-b".to_string(), "10.0.0.12".to_string())
+        ],
+        "one Pod per schedulable stored Node"
+    );
+    // A node joining gets its Pod too.
+    env.sim
+        .seed(
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n-c"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.13"}]}}),
+        )
+        .expect("node seeded");
+    let joined = eventually(Duration::from_secs(10), || async {
+        let pods = env.get_json(&["pods", "-l", "app=agent"]).await;
+        pods["items"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["spec"]["nodeName"] == "n-c"))
+    })
+    .await;
+    assert!(joined, "no Pod on the new node");
+}

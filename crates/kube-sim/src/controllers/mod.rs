@@ -164,6 +164,11 @@ pub(crate) fn controller_of(obj: &Value) -> Option<(&str, &str)> {
 
 impl Controllers {
     fn on_event(&mut self, event: &Event) {
+        if event.resource.0.is_empty() && event.resource.1 == "nodes" {
+            // A node came or went: DaemonSets follow.
+            self.reconcile_kind(&(String::from("apps"), String::from("daemonsets")));
+            return;
+        }
         if !watched(&event.resource) {
             // Content of a Terminating namespace going (or waiting on its
             // finalizers): the namespace controller looks again.

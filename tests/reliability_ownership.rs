@@ -200,7 +200,9 @@ async fn an_existing_object_is_adopted_only_with_consent_and_released_not_pruned
 
     let text = String::from_utf8_lossy(&f.cli(&["diff", "web"]).stdout).into_owned();
     assert!(
-        text.contains("=== ConfigMap web/settings (OutOfSync; adopt (managed by kubectl-create (Update)))"),
+        text.contains(
+            "=== ConfigMap web/settings (OutOfSync; adopt (managed by kubectl-create (Update)))"
+        ),
         "{text}"
     );
 

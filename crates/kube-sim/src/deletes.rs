@@ -115,14 +115,14 @@ fn delete_object(
         Some("Orphan") => orphan_dependents(state, obj, opts.dry_run),
         _ => {}
     }
-    // Namespaces always go through their finalizer: contents first.
-    let is_namespace = rt.group.is_empty() && rt.kind == "Namespace";
-    if pending.is_empty() || is_namespace {
+    // Namespaces always go through the namespace controller (its
+    // `kubernetes` finalizer): Terminating now, gone once drained.
+    if rt.group.is_empty() && rt.kind == "Namespace" {
+        return terminate_namespace(state, rt, obj, opts.dry_run);
+    }
+    if pending.is_empty() {
         if opts.dry_run {
             return Ok((StatusCode::OK, (**obj).clone()));
-        }
-        if is_namespace {
-            delete_namespace_contents(state, &name);
         }
         let gone = state
             .store
@@ -309,19 +309,42 @@ fn release_foreground_owners(state: &mut State, removed: &Value) {
     }
 }
 
-fn delete_namespace_contents(state: &mut State, namespace: &str) {
-    let types: Vec<Arc<ResourceType>> = state
-        .registry
-        .all()
-        .iter()
-        .filter(|t| t.namespaced)
-        .cloned()
-        .collect();
-    for rt in types {
-        let resource = (rt.group.clone(), rt.plural.clone());
-        for obj in state.store.list(&resource, Some(namespace)) {
-            let (ns, name) = crate::store::ns_name(&obj);
-            state.store.remove(&resource, &ns, &name);
-        }
+/// A Namespace's deletion: marked Terminating (200 with the object, as
+/// kube-apiserver answers); a second delete is a 409 while it drains.
+fn terminate_namespace(
+    state: &mut State,
+    rt: &Arc<ResourceType>,
+    obj: &Arc<Value>,
+    dry_run: bool,
+) -> Result<(StatusCode, Value), ApiError> {
+    let name = meta_str(obj, "name").unwrap_or("").to_string();
+    if meta_str(obj, "deletionTimestamp").is_some() {
+        return Err(ApiError::new(409, "Conflict", format!(
+            "Operation cannot be fulfilled on namespaces \"{name}\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."
+        )).with_details(json!({"name": name, "kind": "namespaces"})));
     }
+    let mut marked = (**obj).clone();
+    {
+        let meta = metadata_mut(&mut marked);
+        meta.insert("deletionTimestamp".into(), json!(now()));
+        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+    }
+    marked["status"]["phase"] = json!("Terminating");
+    if dry_run {
+        return Ok((StatusCode::OK, marked));
+    }
+    let stored = state
+        .store
+        .put(&(rt.group.clone(), rt.plural.clone()), marked);
+    Ok((StatusCode::OK, (*stored).clone()))
+}
+
+/// The namespace controller's delete of one object in a Terminating
+/// namespace: Background propagation, finalizers honoured.
+pub(crate) fn delete_in_namespace(state: &mut State, rt: &Arc<ResourceType>, obj: &Arc<Value>) {
+    let opts = DeleteOptions {
+        propagation: Some("Background".into()),
+        ..Default::default()
+    };
+    let _ = delete_object(state, rt, obj, &opts);
 }

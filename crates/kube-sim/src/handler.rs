@@ -250,6 +250,9 @@ async fn resource(
             rt.group_version_path()
         )));
     }
+    if let Some(answer) = crate::logs::pod_subresource(shared, method, rp, ctx).await {
+        return answer;
+    }
     let watching = ctx
         .query
         .get("watch")

@@ -39,6 +39,7 @@ mod events;
 pub mod faults;
 mod handler;
 mod kubeconfig;
+mod logs;
 mod objects;
 mod openapi;
 mod pagination;
@@ -249,6 +250,13 @@ impl KubeSim {
 
     pub fn resource_version(&self) -> u64 {
         self.shared.lock().store.resource_version()
+    }
+
+    /// Move the clock CronJob schedules are evaluated at forward by `by`
+    /// (everything else keeps the wall clock), so a test need not wait for
+    /// a schedule to come round.
+    pub fn advance_schedule_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
     }
 
     pub fn inject(&self, fault: Fault) {

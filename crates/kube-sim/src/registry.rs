@@ -214,6 +214,35 @@ const BUILTINS: &[Builtin] = &[
     )
     .status(),
     b("events.k8s.io", "v1", "Event", "events", true, &["ev"]),
+    // What the simulated controllers write and read.
+    b("", "v1", "Endpoints", "endpoints", true, &["ep"]),
+    b("", "v1", "Node", "nodes", false, &["no"]).status(),
+    b(
+        "apps",
+        "v1",
+        "ControllerRevision",
+        "controllerrevisions",
+        true,
+        &[],
+    ),
+    b(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+        &[],
+    ),
+    b(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+        &["hpa"],
+    )
+    .in_all()
+    .status(),
 ];
 
 /// The table of served resources. Cheap to clone (readers take a snapshot).

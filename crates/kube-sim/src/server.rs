@@ -42,6 +42,8 @@ pub struct Shared {
     /// Bumped to make every open watch end at once (a dropped connection).
     pub watch_generation: watch::Sender<u64>,
     pub server_url: String,
+    /// The time CronJob schedules are evaluated at (tests move it).
+    pub clock: crate::controllers::ScheduleClock,
 }
 
 impl Shared {
@@ -61,6 +63,7 @@ impl Shared {
             log: RequestLog::default(),
             watch_generation,
             server_url,
+            clock: Default::default(),
         }
     }
 

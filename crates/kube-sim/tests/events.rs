@@ -113,7 +113,7 @@ async fn controllers_record_events_once_per_transition() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_broken_image_fails_to_pull_with_warnings() {
+async fn a_broken_image_crash_loops_with_back_off_warnings() {
     let (_sim, client) = start().await;
     let deploys: Api<k8s_openapi::api::apps::v1::Deployment> =
         Api::namespaced(client.clone(), "default");
@@ -141,22 +141,55 @@ async fn a_broken_image_fails_to_pull_with_warnings() {
     })
     .await;
     let pod_name = first_pod().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let on_pod = events_of(&events, "Pod", &pod_name).await;
     assert_eq!(
         reasons(&on_pod),
-        ["BackOff", "Failed", "Pulling", "Scheduled"],
+        [
+            "BackOff",
+            "Created",
+            "Pulled",
+            "Pulling",
+            "Scheduled",
+            "Started"
+        ],
         "{on_pod:?}"
     );
-    let failed = on_pod
+    let back_off = on_pod
         .iter()
-        .find(|e| e.reason.as_deref() == Some("Failed"))
-        .expect("Failed");
-    assert_eq!(failed.type_.as_deref(), Some("Warning"));
-    let message = failed.message.clone().unwrap_or_default();
+        .find(|e| e.reason.as_deref() == Some("BackOff"))
+        .expect("BackOff");
+    assert_eq!(back_off.type_.as_deref(), Some("Warning"));
+    let message = back_off.message.clone().unwrap_or_default();
     assert!(
-        message.starts_with("Failed to pull image \"registry.local/bad:broken\"")
-            && message.ends_with("not found"),
+        message.starts_with(&format!(
+            "Back-off restarting failed container main in pod {pod_name}_default("
+        )),
         "{message}"
     );
+    // Each crash bumps the one Event rather than adding another.
+    eventually(Duration::from_secs(10), "a second crash", || async {
+        events_of(&events, "Pod", &pod_name)
+            .await
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("BackOff") && e.count >= Some(2))
+    })
+    .await;
+    let pod = pods.get(&pod_name).await.expect("pod");
+    let status = pod.status.expect("status");
+    let c = &status.container_statuses.expect("statuses")[0];
+    assert!(c.restart_count >= 2, "{c:?}");
+    assert_eq!(
+        c.state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.as_deref()),
+        Some("CrashLoopBackOff")
+    );
+    let last = c
+        .last_state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref())
+        .expect("lastState.terminated");
+    assert_eq!((last.exit_code, last.reason.as_deref()), (1, Some("Error")));
+    assert_eq!(status.phase.as_deref(), Some("Running"));
 }

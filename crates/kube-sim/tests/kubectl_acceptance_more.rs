@@ -5,11 +5,10 @@
 
 mod common;
 
-use common::kubectl::{deploy_with_image, Env, DEPLOY, NEWEST, OLDEST};
+use common::kubectl::{deploy_with_image, Env, Lines, DEPLOY, NEWEST, OLDEST};
 use kube_sim::{Options, Rule};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 macro_rules! each_version {
     ($($item:ident),* $(,)?) => {$(
@@ -44,46 +43,6 @@ each_version!(
 fn cm(name: &str, data: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": name, "namespace": "default"}, "data": data})
-}
-
-/// Reads lines of a background kubectl's stdout.
-struct Lines {
-    rx: tokio::sync::mpsc::UnboundedReceiver<String>,
-    seen: Vec<String>,
-}
-
-impl Lines {
-    fn of(stdout: tokio::process::ChildStdout) -> Lines {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Lines {
-            rx,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The next line satisfying `want`, within 10 s.
-    async fn expect(&mut self, what: &str, want: impl Fn(&str) -> bool) -> String {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(line)) => {
-                    self.seen.push(line.clone());
-                    if want(&line) {
-                        return line;
-                    }
-                }
-                _ => panic!("no line with {what}; saw {:#?}", self.seen),
-            }
-        }
-    }
 }
 
 async fn item08_watch_shows_patches(minor: u32) {

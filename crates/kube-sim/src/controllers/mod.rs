@@ -1,19 +1,41 @@
 //! Simulated controllers, so health is real to the client.
 //!
-//! Deployments get a ReplicaSet per pod template and the ReplicaSets get
-//! Pods (with ownerReferences, so clients see the usual tree); every workload's
-//! status converges to ready `ready_after` after its spec last changed. An
-//! image tagged `broken` never becomes ready, and its Deployment reports
-//! `ProgressDeadlineExceeded` once `progressDeadlineSeconds` have passed.
-//! Jobs complete, LoadBalancer Services get an ingress IP, claims bind.
+//! One task plays kube-controller-manager, the scheduler and the kubelets:
+//! it reacts to every stored change (the store's event stream, as an
+//! informer would) and to timers it sets itself. Each controller is a
+//! function of the stored objects plus a little memory of when it first saw
+//! an object ([`Memo`]); it writes what the real controller would and lets
+//! the resulting events drive the next step, so a rollout advances exactly
+//! as far as the Pods' readiness allows.
+//!
+//! Pods become ready `ready_after` after they are first seen; an image whose
+//! tag is `broken` starts, never turns ready and crashes (CrashLoopBackOff,
+//! with restart counts and a crash trace in its logs). Everything else a
+//! controller needs (Nodes, the cron schedule clock) is in its own module.
 
+mod cronjobs;
+mod daemonsets;
+mod deployment_status;
 mod deployments;
-mod pods;
+mod endpoints;
+mod hpa;
+mod jobs;
+mod memo;
+mod namespaces;
+pub(crate) mod nodes;
+pub(crate) mod pods;
+mod replicasets;
+mod revisions;
+mod rollout;
 mod services;
-mod workloads;
+mod statefulsets;
+
+pub use cronjobs::ScheduleClock;
+use memo::first_seen;
+pub(crate) use memo::{rfc3339, Memo};
 
 use crate::commit::{commit, Tracking};
-use crate::objects::{meta_str, now};
+use crate::objects::meta_str;
 use crate::registry::ResourceType;
 use crate::server::{Shared, State};
 use crate::store::{Event, EventType, GroupResource};
@@ -22,6 +44,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
@@ -29,10 +52,32 @@ const MANAGER: &str = "kube-controller-manager";
 
 type Key = (GroupResource, String, String);
 
+/// One reconcile of one object: the state, its memo, and when to look again.
+pub(crate) struct Run<'a> {
+    pub state: &'a mut State,
+    pub now: Instant,
+    pub ready_after: Duration,
+    pub memo: &'a mut Memo,
+    pub clock: &'a ScheduleClock,
+    /// Instants at which this object wants another reconcile.
+    pub wake: Vec<Instant>,
+}
+
+impl Run<'_> {
+    pub fn wake_at(&mut self, at: Instant) {
+        if at > self.now {
+            self.wake.push(at);
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.now.saturating_duration_since(self.memo.seen)
+    }
+}
+
 struct Controllers {
     shared: Arc<Shared>,
-    /// When each object's current generation was first seen.
-    started: HashMap<Key, (i64, Instant)>,
+    memos: HashMap<Key, Memo>,
     timers: BTreeMap<Instant, Vec<Key>>,
 }
 
@@ -42,16 +87,21 @@ fn watched(resource: &GroupResource) -> bool {
         (
             "apps",
             "deployments" | "replicasets" | "statefulsets" | "daemonsets"
-        ) | ("batch", "jobs")
-            | ("", "pods" | "services" | "persistentvolumeclaims")
+        ) | ("batch", "jobs" | "cronjobs")
+            | ("autoscaling", "horizontalpodautoscalers")
+            | (
+                "",
+                "pods" | "services" | "persistentvolumeclaims" | "namespaces"
+            )
     )
 }
 
 pub async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let mut rx = shared.lock().store.subscribe();
+    let mut clock_changed = shared.clock.subscribe();
     let mut c = Controllers {
         shared,
-        started: HashMap::new(),
+        memos: HashMap::new(),
         timers: BTreeMap::new(),
     };
     c.reconcile_all();
@@ -78,14 +128,58 @@ pub async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
                     }
                 }
             }
+            changed = clock_changed.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                c.reconcile_kind(&(String::from("batch"), String::from("cronjobs")));
+            }
             _ = shutdown.changed() => return,
         }
     }
 }
 
+/// The controller of a kind, as an ownerReference names it.
+fn owner_resource(kind: &str) -> Option<GroupResource> {
+    let (group, plural) = match kind {
+        "ReplicaSet" => ("apps", "replicasets"),
+        "Deployment" => ("apps", "deployments"),
+        "StatefulSet" => ("apps", "statefulsets"),
+        "DaemonSet" => ("apps", "daemonsets"),
+        "Job" => ("batch", "jobs"),
+        "CronJob" => ("batch", "cronjobs"),
+        _ => return None,
+    };
+    Some((group.into(), plural.into()))
+}
+
+/// The controlling owner of an object: its kind and name.
+pub(crate) fn controller_of(obj: &Value) -> Option<(&str, &str)> {
+    obj.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        .and_then(|r| Some((r.get("kind")?.as_str()?, r.get("name")?.as_str()?)))
+}
+
 impl Controllers {
     fn on_event(&mut self, event: &Event) {
+        if event.resource.0.is_empty() && event.resource.1 == "nodes" {
+            // A node came or went: DaemonSets follow.
+            self.reconcile_kind(&(String::from("apps"), String::from("daemonsets")));
+            return;
+        }
         if !watched(&event.resource) {
+            // Content of a Terminating namespace going (or waiting on its
+            // finalizers): the namespace controller looks again.
+            let leaving = event.kind == EventType::Deleted
+                || meta_str(&event.object, "deletionTimestamp").is_some();
+            if leaving && !event.namespace.is_empty() {
+                let ns = namespaces::terminating(&self.shared.lock(), &event.namespace);
+                if let Some(ns) = ns {
+                    self.reconcile(&ns);
+                }
+            }
             return;
         }
         let key = (
@@ -94,18 +188,74 @@ impl Controllers {
             event.name.clone(),
         );
         if event.kind == EventType::Deleted {
-            self.started.remove(&key);
-            // A ReplicaSet replaces a Pod that was deleted under it.
-            if let Some(owner) = deployments::replica_set_owner(&event.object) {
-                self.reconcile(&(
-                    (String::from("apps"), String::from("replicasets")),
-                    event.namespace.clone(),
-                    owner,
-                ));
+            self.memos.remove(&key);
+            if event.resource.0.is_empty() && event.resource.1 == "services" {
+                endpoints::service_deleted(&mut self.shared.lock(), &event.namespace, &event.name);
             }
-            return;
+        } else {
+            self.reconcile(&key);
         }
-        self.reconcile(&key);
+        // The controller of what changed looks again (a ReplicaSet at its
+        // Pods, a Deployment at its ReplicaSets), as its informer would.
+        if let Some((kind, name)) = controller_of(&event.object) {
+            if let Some(resource) = owner_resource(kind) {
+                self.reconcile(&(resource, event.namespace.clone(), name.to_string()));
+            }
+        }
+        let follow_ups = {
+            let state = self.shared.lock();
+            let mut keys = Vec::new();
+            match (event.resource.0.as_str(), event.resource.1.as_str()) {
+                ("", "pods") => {
+                    keys.extend(endpoints::services_selecting(
+                        &state,
+                        &event.namespace,
+                        &event.object,
+                        event.old.as_deref(),
+                    ));
+                }
+                ("apps", "deployments" | "statefulsets" | "replicasets") => {
+                    keys.extend(hpa::targeting(&state, &event.namespace, &event.object));
+                }
+                _ => {}
+            }
+            if event.resource.0.is_empty() && !event.namespace.is_empty() {
+                // A namespace being drained looks again as its content goes.
+                if let Some(ns) = namespaces::terminating(&state, &event.namespace) {
+                    keys.push(ns);
+                }
+            }
+            keys
+        };
+        for k in follow_ups {
+            self.reconcile(&k);
+        }
+        if event.kind == EventType::Deleted && !event.resource.0.is_empty() {
+            let state = self.shared.lock();
+            let ns = namespaces::terminating(&state, &event.namespace);
+            drop(state);
+            if let Some(ns) = ns {
+                self.reconcile(&ns);
+            }
+        }
+    }
+
+    fn reconcile_kind(&mut self, resource: &GroupResource) {
+        let keys: Vec<Key> = {
+            let state = self.shared.lock();
+            state
+                .store
+                .list(resource, None)
+                .iter()
+                .map(|o| {
+                    let (ns, name) = crate::store::ns_name(o);
+                    (resource.clone(), ns, name)
+                })
+                .collect()
+        };
+        for key in keys {
+            self.reconcile(&key);
+        }
     }
 
     fn reconcile_all(&mut self) {
@@ -133,143 +283,111 @@ impl Controllers {
         let Some(obj) = state.store.get(&key.0, &key.1, &key.2) else {
             return;
         };
-        if meta_str(&obj, "deletionTimestamp").is_some() {
-            return;
-        }
-        let Some(rt) = state
-            .registry
-            .all()
-            .iter()
-            .find(|t| t.group == key.0 .0 && t.plural == key.0 .1)
-            .cloned()
-        else {
+        let Some(rt) = find_type(&state, &key.0 .0, &key.0 .1) else {
             return;
         };
+        let terminating = meta_str(&obj, "deletionTimestamp").is_some();
+        if terminating && rt.kind != "Namespace" {
+            return;
+        }
         let generation = obj
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let now = Instant::now();
-        let started = match self.started.get(key) {
-            Some((g, t)) if *g == generation => *t,
-            _ => {
-                self.started.insert(key.clone(), (generation, now));
-                now
+        let memo = match self.memos.get_mut(key) {
+            Some(m) if m.generation == generation => m,
+            Some(m) => {
+                // A new generation: readiness starts again, progress is kept.
+                m.generation = generation;
+                m.seen = now;
+                m.seen_wall = time::OffsetDateTime::now_utc();
+                m
             }
+            None => self
+                .memos
+                .entry(key.clone())
+                .or_insert_with(|| first_seen(&obj, generation, now)),
         };
-        let elapsed = now.saturating_duration_since(started);
-        let ready = elapsed >= ready_after && !has_broken_image(&obj, &rt);
-        let next = match (rt.group.as_str(), rt.kind.as_str()) {
-            ("apps", "Deployment") => {
-                deployments::deployment(&mut state, &rt, &obj, ready, elapsed, ready_after)
-            }
-            ("apps", "ReplicaSet") => {
-                deployments::replica_set(&mut state, &rt, &obj, ready);
-                None
-            }
-            ("apps", "StatefulSet") => {
-                workloads::stateful_set(&mut state, &rt, &obj, ready);
-                None
-            }
-            ("apps", "DaemonSet") => {
-                workloads::daemon_set(&mut state, &rt, &obj, generation, ready);
-                None
-            }
-            ("batch", "Job") => {
-                workloads::job(&mut state, &rt, &obj, ready);
-                None
-            }
-            ("", "Pod") => {
-                pods::pod(&mut state, &rt, &obj, ready);
-                None
-            }
+        let mut run = Run {
+            state: &mut state,
+            now,
+            ready_after,
+            memo,
+            clock: &self.shared.clock,
+            wake: Vec::new(),
+        };
+        match (rt.group.as_str(), rt.kind.as_str()) {
+            ("apps", "Deployment") => deployments::deployment(&mut run, &rt, &obj),
+            ("apps", "ReplicaSet") => replicasets::replica_set(&mut run, &rt, &obj),
+            ("apps", "StatefulSet") => statefulsets::stateful_set(&mut run, &rt, &obj),
+            ("apps", "DaemonSet") => daemonsets::daemon_set(&mut run, &rt, &obj),
+            ("batch", "Job") => jobs::job(&mut run, &rt, &obj),
+            ("batch", "CronJob") => cronjobs::cron_job(&mut run, &rt, &obj),
+            ("autoscaling", "HorizontalPodAutoscaler") => hpa::hpa(&mut run, &rt, &obj),
+            ("", "Pod") => pods::pod(&mut run, &rt, &obj),
             ("", "Service") => {
-                services::service(&mut state, &rt, &obj, &key.2);
-                None
+                services::service(run.state, &rt, &obj, &key.2);
+                endpoints::endpoints(run.state, &obj);
             }
             ("", "PersistentVolumeClaim") => {
-                services::claim(&mut state, &rt, &obj, ready);
-                None
+                let ready = run.elapsed() >= ready_after;
+                services::claim(run.state, &rt, &obj, ready);
+                if !ready {
+                    let at = run.memo.seen + ready_after;
+                    run.wake_at(at);
+                }
             }
-            _ => None,
-        };
+            ("", "Namespace") => namespaces::namespace(&mut run, &rt, &obj),
+            _ => {}
+        }
+        let wake = std::mem::take(&mut run.wake);
         drop(state);
-        // Look again when readiness (or a deadline) is due.
-        let mut wake = Vec::new();
-        if elapsed < ready_after {
-            wake.push(started + ready_after);
-        }
-        if let Some(d) = next {
-            wake.push(started + d);
-        }
         for t in wake {
             self.timers.entry(t).or_default().push(key.clone());
         }
     }
 }
 
-fn replicas(obj: &Value) -> i64 {
+pub(crate) fn find_type(state: &State, group: &str, plural: &str) -> Option<Arc<ResourceType>> {
+    state
+        .registry
+        .all()
+        .iter()
+        .find(|t| t.group == group && t.plural == plural)
+        .cloned()
+}
+
+pub(crate) fn replicas(obj: &Value) -> i64 {
     obj.pointer("/spec/replicas")
         .and_then(Value::as_i64)
         .unwrap_or(1)
 }
 
-fn pod_spec<'a>(obj: &'a Value, rt: &ResourceType) -> Option<&'a Value> {
-    if rt.kind == "Pod" {
-        obj.get("spec")
-    } else {
-        obj.pointer("/spec/template/spec")
-    }
-}
-
-fn has_broken_image(obj: &Value, rt: &ResourceType) -> bool {
-    pod_spec(obj, rt)
-        .and_then(|s| s.get("containers"))
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c.get("image")
-                    .and_then(Value::as_str)
-                    .is_some_and(|i| i.rsplit_once(':').is_some_and(|(_, tag)| tag == "broken"))
-            })
-        })
-}
-
-fn replica_counts(obj: &Value, n: i64, ready: bool) -> Value {
-    let generation = obj
-        .pointer("/metadata/generation")
+pub(crate) fn generation(obj: &Value) -> i64 {
+    obj.pointer("/metadata/generation")
         .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let r = if ready { n } else { 0 };
-    json!({"observedGeneration": generation, "replicas": n, "readyReplicas": r, "availableReplicas": r,
-           "updatedReplicas": n, "fullyLabeledReplicas": n})
+        .unwrap_or(1)
 }
 
-/// A condition that keeps its times while its status and reason stay.
-fn condition(old: &Value, kind: &str, status: &str, reason: &str, message: &str) -> Value {
-    let previous = old
-        .pointer("/status/conditions")
+pub(crate) fn is_broken_image(image: &str) -> bool {
+    image
+        .rsplit_once(':')
+        .is_some_and(|(_, tag)| tag == "broken")
+}
+
+pub(crate) fn find_condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
+    obj.pointer("/status/conditions")
         .and_then(Value::as_array)
         .and_then(|cs| {
             cs.iter()
                 .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
-        });
-    let same = previous.is_some_and(|p| {
-        p.get("status").and_then(Value::as_str) == Some(status)
-            && p.get("reason").and_then(Value::as_str) == Some(reason)
-    });
-    let (transition, update) = match previous {
-        Some(p) if same => (
-            p.get("lastTransitionTime").cloned().unwrap_or(json!(now())),
-            p.get("lastUpdateTime").cloned().unwrap_or(json!(now())),
-        ),
-        _ => (json!(now()), json!(now())),
-    };
-    json!({"type": kind, "status": status, "lastUpdateTime": update, "lastTransitionTime": transition,
-           "reason": reason, "message": message})
+        })
 }
 
-fn set_status(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, status: Value) {
+/// Write `status` as the object's whole status (the controller owns it),
+/// unless it is already that.
+pub(crate) fn set_status(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, status: Value) {
     let Some(current) = state.store.get(
         &(rt.group.clone(), rt.plural.clone()),
         meta_str(obj, "namespace").unwrap_or(""),
@@ -277,13 +395,11 @@ fn set_status(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, status: Va
     ) else {
         return;
     };
-    // The controller owns the whole status: fields it no longer reports go.
-    let merged = status;
-    if current.get("status") == Some(&merged) {
+    if current.get("status") == Some(&status) {
         return;
     }
     let mut new = (*current).clone();
-    new["status"] = merged;
+    new["status"] = status;
     let _ = commit(
         state,
         rt,
@@ -297,10 +413,115 @@ fn set_status(state: &mut State, rt: &Arc<ResourceType>, obj: &Value, status: Va
     );
 }
 
-fn hash_of(s: &str) -> u64 {
+/// What the controllers write to objects (not status): Updates by the
+/// controller manager.
+pub(crate) const BY_CONTROLLER: Tracking<'static> = Tracking::Update {
+    manager: MANAGER,
+    subresource: None,
+};
+
+pub(crate) fn owner_ref(owner: &Value) -> Value {
+    json!({
+        "apiVersion": owner.get("apiVersion").cloned().unwrap_or(json!("")),
+        "kind": owner.get("kind").cloned().unwrap_or(json!("")),
+        "name": meta_str(owner, "name").unwrap_or(""),
+        "uid": meta_str(owner, "uid").unwrap_or(""),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
+}
+
+pub(crate) fn hash_of(s: &str) -> u64 {
     let mut h = DefaultHasher::new();
     s.hash(&mut h);
     h.finish()
+}
+
+const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// The apiserver's name-suffix alphabet (no vowels, no look-alikes).
+pub(crate) fn encode(mut n: u64, len: usize) -> String {
+    (0..len)
+        .map(|_| {
+            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
+            n /= ALPHABET.len() as u64;
+            c
+        })
+        .collect()
+}
+
+pub(crate) fn short_hash(s: &str) -> String {
+    encode(hash_of(s), 5)
+}
+
+/// Whether a Pod reports Ready=True.
+pub(crate) fn pod_ready(pod: &Value) -> bool {
+    find_condition(pod, "Ready")
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        == Some("True")
+}
+
+pub(crate) fn pod_phase(pod: &Value) -> &str {
+    pod.pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("Pending")
+}
+
+/// The Pods `owner` controls (by ownerReference uid), not being deleted.
+pub(crate) fn owned_pods(state: &State, owner: &Value) -> Vec<Arc<Value>> {
+    let ns = meta_str(owner, "namespace").unwrap_or("");
+    let uid = meta_str(owner, "uid").unwrap_or("");
+    state
+        .store
+        .owned_by(&(String::new(), "pods".into()), ns, uid)
+        .into_iter()
+        .filter(|p| meta_str(p, "deletionTimestamp").is_none())
+        .collect()
+}
+
+/// Create a Pod from `template` for `owner`, with extra labels and a node.
+pub(crate) fn create_pod(
+    state: &mut State,
+    owner: &Value,
+    name: &str,
+    template: &Value,
+    extra_labels: &[(&str, String)],
+    node: Option<&str>,
+) -> Option<Arc<Value>> {
+    let pod_rt = find_type(state, "", "pods")?;
+    let ns = meta_str(owner, "namespace").unwrap_or("");
+    let mut labels = template
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or(json!({}));
+    for (k, v) in extra_labels {
+        labels[*k] = json!(v);
+    }
+    let mut spec = template.get("spec").cloned().unwrap_or(json!({}));
+    let node = node.map(str::to_string).or_else(|| {
+        spec.get("nodeName")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let node = node.unwrap_or_else(|| nodes::pick(state, &format!("{ns}/{name}")).name);
+    spec["nodeName"] = json!(node);
+    let mut metadata = json!({"name": name, "namespace": ns, "labels": labels,
+                              "ownerReferences": [owner_ref(owner)]});
+    if let Some(a) = template.pointer("/metadata/annotations") {
+        metadata["annotations"] = a.clone();
+    }
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec});
+    commit(state, &pod_rt, None, pod, false, BY_CONTROLLER).ok()
+}
+
+/// Delete a Pod now (no grace period: the simulated kubelet stops at once).
+pub(crate) fn delete_pod(state: &mut State, pod: &Value) -> bool {
+    let (ns, name) = crate::store::ns_name(pod);
+    state
+        .store
+        .remove(&(String::new(), "pods".into()), &ns, &name)
+        .is_some()
 }
 
 #[cfg(test)]
@@ -309,22 +530,8 @@ mod tests {
 
     #[test]
     fn broken_tag_is_detected() {
-        let rt = crate::registry::Registry::with_builtins()
-            .find("apps", "v1", "deployments")
-            .expect("served");
-        let d = |image: &str| json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}});
-        assert!(has_broken_image(&d("registry:5000/app:broken"), &rt));
-        assert!(!has_broken_image(&d("app:1.0"), &rt));
-        assert!(!has_broken_image(&d("broken/app"), &rt));
-    }
-
-    #[test]
-    fn conditions_keep_their_times_while_unchanged() {
-        let old = json!({"status": {"conditions": [{"type": "Available", "status": "True", "reason": "R",
-            "lastUpdateTime": "2020-01-01T00:00:00Z", "lastTransitionTime": "2020-01-01T00:00:00Z"}]}});
-        let same = condition(&old, "Available", "True", "R", "m");
-        assert_eq!(same["lastTransitionTime"], "2020-01-01T00:00:00Z");
-        let changed = condition(&old, "Available", "False", "R", "m");
-        assert_ne!(changed["lastTransitionTime"], "2020-01-01T00:00:00Z");
+        assert!(is_broken_image("registry:5000/app:broken"));
+        assert!(!is_broken_image("app:1.0"));
+        assert!(!is_broken_image("broken/app"));
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// The versions the acceptance list asks for besides the default (1.32).
 pub const OLDEST: u32 = 27;
@@ -230,3 +231,43 @@ data:
   a: "1"
   b: "2"
 "#;
+
+/// Reads lines of a background kubectl's stdout.
+pub struct Lines {
+    pub rx: tokio::sync::mpsc::UnboundedReceiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Lines {
+    pub fn of(stdout: tokio::process::ChildStdout) -> Lines {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line satisfying `want`, within 10 s.
+    pub async fn expect(&mut self, what: &str, want: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(line)) => {
+                    self.seen.push(line.clone());
+                    if want(&line) {
+                        return line;
+                    }
+                }
+                _ => panic!("no line with {what}; saw {:#?}", self.seen),
+            }
+        }
+    }
+}

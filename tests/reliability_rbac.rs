@@ -67,8 +67,28 @@ async fn a_read_only_token_sees_drift_and_writes_nothing() {
         .expect("deployment");
     assert!(deploy.diff.contains("replicas: 5"), "{}", deploy.diff);
 
+    // The Deployment's controller keeps writing its status: compare what a
+    // sync would write (spec, labels, managers) there, versions elsewhere.
+    let written = |f: &Fixture| {
+        f.sim.get("apps/v1", "Deployment", "shop", "web").map(|d| {
+            let managers: Vec<_> = d["metadata"]["managedFields"]
+                .as_array()
+                .map(|m| {
+                    m.iter()
+                        .map(|e| (e["manager"].clone(), e["operation"].clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                d["spec"].clone(),
+                d["metadata"]["labels"].clone(),
+                d["metadata"]["generation"].clone(),
+                format!("{managers:?}"),
+            )
+        })
+    };
+    let deploy_before = written(&f);
     let before = [
-        f.rv("apps/v1", "Deployment", "shop", "web"),
         f.rv("v1", "ConfigMap", "shop", "settings"),
         f.rv("v1", "Service", "shop", "web"),
         f.rv("v1", "ConfigMap", "gitops-tui", "app-shop"),
@@ -79,8 +99,12 @@ async fn a_read_only_token_sees_drift_and_writes_nothing() {
         .expect_err("a viewer cannot sync");
     let text = err.to_string();
     assert!(text.to_lowercase().contains("forbidden"), "{text}");
+    assert_eq!(
+        deploy_before,
+        written(&f),
+        "a refused token changed the Deployment"
+    );
     let after = [
-        f.rv("apps/v1", "Deployment", "shop", "web"),
         f.rv("v1", "ConfigMap", "shop", "settings"),
         f.rv("v1", "Service", "shop", "web"),
         f.rv("v1", "ConfigMap", "gitops-tui", "app-shop"),

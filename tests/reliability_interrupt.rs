@@ -475,7 +475,14 @@ async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
     let cancel = tokio_util::sync::CancellationToken::new();
     cancel.cancel();
     let report = engine
-        .rollback_cancellable("shop", &first, false, cancel)
+        .rollback_with(
+            "shop",
+            &first,
+            gitops_tui::engine::SyncOptions {
+                cancel,
+                ..Default::default()
+            },
+        )
         .await
         .expect("an interrupted rollback returns its report");
     assert!(!report.succeeded);

@@ -649,3 +649,51 @@ async fn prune_adopted_deletes_what_was_adopted_when_asked() {
     assert!(text.contains("ConfigMap web/theirs pruned"), "{text}");
     assert!(!f.exists("v1", "ConfigMap", "web", "theirs"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_previews_adoptions_and_takes_them_only_with_adopt() {
+    let f = Fixture::new(WEB).await;
+    let old = f.commit(
+        &[
+            ("apps/web/a.yaml", Some(&cm("ours", "x", "1"))),
+            ("apps/web/b.yaml", Some(&cm("later-theirs", "y", "1"))),
+        ],
+        "old",
+    );
+    f.commit(&[("apps/web/b.yaml", None)], "drop b");
+    assert!(sync(&f, "web", SyncOptions::default()).await.succeeded);
+    // Someone creates what the old commit has, outside the app.
+    f.kubectl_ok(&[
+        "create",
+        "configmap",
+        "later-theirs",
+        "-n",
+        "web",
+        "--from-literal=y=0",
+    ]);
+
+    let preview = f.cli(&["rollback", "web", "--to", &old, "--dry-run"]);
+    let text = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        text.contains(
+            "ConfigMap web/later-theirs (OutOfSync; adopt (managed by kubectl-create (Update)))"
+        ),
+        "{text}"
+    );
+    let refused = f.cli(&["rollback", "web", "--to", &old, "--yes"]);
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("ConfigMap web/later-theirs refused"),
+        "{text}"
+    );
+    assert_eq!(f.cm_data("web", "later-theirs", "y"), "0");
+    let taken = f.cli(&["rollback", "web", "--to", &old, "--yes", "--adopt"]);
+    let text = String::from_utf8_lossy(&taken.stdout);
+    assert_eq!(taken.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("ConfigMap web/later-theirs adopted"),
+        "{text}"
+    );
+    assert_eq!(f.cm_data("web", "later-theirs", "y"), "1");
+}

@@ -156,6 +156,8 @@ pub enum Effect {
         id: OpId,
         app: String,
         sha: String,
+        /// The preview listed objects to adopt: confirming it is the consent.
+        adopt: bool,
     },
     Cancel {
         id: OpId,

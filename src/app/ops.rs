@@ -198,14 +198,17 @@ fn shown_adoptions(state: &AppState, apps: &[String]) -> Vec<String> {
             state
                 .app_index(app)
                 .and_then(|i| state.apps[i].status.value.as_ref())
-                .is_some_and(|s| {
-                    s.resources
-                        .iter()
-                        .any(|r| matches!(r.takeover, Some(crate::model::Takeover::Adopt { .. })))
-                })
+                .is_some_and(lists_adoptions)
         })
         .cloned()
         .collect()
+}
+
+/// Whether a status (or a rollback preview) lists an object to adopt.
+fn lists_adoptions(s: &crate::engine::AppStatus) -> bool {
+    s.resources
+        .iter()
+        .any(|r| matches!(r.takeover, Some(crate::model::Takeover::Adopt { .. })))
 }
 
 /// The one place a confirmed action becomes an operation.
@@ -243,9 +246,19 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
             Effect::Resume { id, app }
         }
         ConfirmAction::Rollback { app, sha } => {
+            let adopt = state
+                .preview
+                .get(&app, &sha)
+                .and_then(|p| p.value.as_ref())
+                .is_some_and(lists_adoptions);
             let kind = OpKind::Rollback { sha: sha.clone() };
             let id = start(state, vec![app.clone()], kind);
-            Effect::Rollback { id, app, sha }
+            Effect::Rollback {
+                id,
+                app,
+                sha,
+                adopt,
+            }
         }
     };
     vec![effect]

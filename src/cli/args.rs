@@ -115,6 +115,10 @@ pub enum Command {
         /// Show what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Take over existing objects the app did not create (the preview
+        /// lists them as adopt); without it such a rollback is refused.
+        #[arg(long)]
+        adopt: bool,
         /// Do not ask for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,

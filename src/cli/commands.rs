@@ -145,6 +145,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             previous,
             revert,
             dry_run,
+            adopt,
             yes,
         } => {
             rollback(
@@ -156,6 +157,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                     previous,
                     revert,
                     dry_run,
+                    adopt,
                     yes,
                 },
             )
@@ -358,6 +360,7 @@ struct RollbackArgs {
     previous: bool,
     revert: bool,
     dry_run: bool,
+    adopt: bool,
     yes: bool,
 }
 
@@ -367,6 +370,7 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         previous,
         revert,
         dry_run,
+        adopt,
         yes,
     } = args;
     if engine.readonly() && !dry_run {
@@ -479,7 +483,12 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         };
     }
     let cancel = CancellationToken::new();
-    let work = engine.rollback_cancellable(app, &revision, false, cancel.clone());
+    let opts = SyncOptions {
+        cancel: cancel.clone(),
+        adopt,
+        ..Default::default()
+    };
+    let work = engine.rollback_with(app, &revision, opts);
     match interruptible(&cancel, work).await {
         None => EXIT_INTERRUPTED,
         Some(Ok(report)) => {

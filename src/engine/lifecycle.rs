@@ -330,26 +330,29 @@ impl Engine {
         revision: &str,
         dry_run: bool,
     ) -> Result<SyncReport, EngineError> {
-        self.rollback_cancellable(name, revision, dry_run, CancellationToken::new())
-            .await
+        let opts = SyncOptions {
+            dry_run,
+            ..Default::default()
+        };
+        self.rollback_with(name, revision, opts).await
     }
 
-    /// [`Engine::rollback`], stopping between objects once `cancel` is
-    /// cancelled (an interrupted rollback does not pin).
-    pub async fn rollback_cancellable(
+    /// [`Engine::rollback`] with the sync's options: `cancel` stops it
+    /// between objects (an interrupted rollback does not pin), `adopt` takes
+    /// over the existing objects its preview listed. The revision is always
+    /// `revision`.
+    pub async fn rollback_with(
         &self,
         name: &str,
         revision: &str,
-        dry_run: bool,
-        cancel: CancellationToken,
+        opts: SyncOptions,
     ) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("rollback")?;
         let app = self.app(name)?.clone();
+        let dry_run = opts.dry_run;
         let opts = SyncOptions {
             revision: Some(revision.to_string()),
-            dry_run,
-            cancel,
-            ..Default::default()
+            ..opts
         };
         let report = self.sync(name, &opts).await?;
         if report.succeeded && !dry_run {

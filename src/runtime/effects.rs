@@ -240,8 +240,18 @@ impl Executor {
                     Err(e) => Err(e.to_string()),
                 }
             }),
-            Effect::Rollback { id, app, sha } => self.operation(id, |cancel| async move {
-                match engine.rollback_cancellable(&app, &sha, false, cancel).await {
+            Effect::Rollback {
+                id,
+                app,
+                sha,
+                adopt,
+            } => self.operation(id, |cancel| async move {
+                let opts = SyncOptions {
+                    cancel,
+                    adopt,
+                    ..Default::default()
+                };
+                match engine.rollback_with(&app, &sha, opts).await {
                     Ok(r) if r.succeeded => Ok(format!(
                         "{app} rolled back to {} and paused",
                         &sha[..sha.len().min(7)]

@@ -203,9 +203,51 @@ fn r_previews_then_confirms_a_rollback() {
         vec![Effect::Rollback {
             id: 1,
             app: "api".into(),
-            sha: OLD.into()
+            sha: OLD.into(),
+            adopt: false,
         }]
     );
+}
+
+#[test]
+fn confirming_a_rollback_preview_that_lists_adoptions_consents_to_them() {
+    let mut s = loaded();
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Tab);
+    }
+    let first = s.preview.in_flight.expect("HEAD preview in flight");
+    ch(&mut s, 'j');
+    let next = update(
+        &mut s,
+        Msg::PreviewLoaded {
+            app: "api".into(),
+            sha: HEAD.into(),
+            generation: first,
+            result: Ok(status("api", SyncStatus::Synced)),
+        },
+    );
+    let [Effect::LoadPreview { generation, .. }] = &next[..] else {
+        panic!("{next:?}")
+    };
+    let generation = *generation;
+    ch(&mut s, 'r');
+    let mut preview = status("api", SyncStatus::OutOfSync);
+    preview.resources[0].takeover = Some(crate::model::Takeover::Adopt {
+        managers: vec!["kubectl (Update)".into()],
+    });
+    update(
+        &mut s,
+        Msg::PreviewLoaded {
+            app: "api".into(),
+            sha: OLD.into(),
+            generation,
+            result: Ok(preview),
+        },
+    );
+    assert!(matches!(
+        ch(&mut s, 'y').as_slice(),
+        [Effect::Rollback { adopt: true, .. }]
+    ));
 }
 
 #[test]

@@ -13,7 +13,9 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
         .unwrap_or("");
     let mut causes: Vec<(String, String)> = Vec::new();
     let dns_subdomain = !matches!(rt.kind.as_str(), "Namespace" | "Service");
-    if let Some(msg) = name_problem(name, dns_subdomain) {
+    // RBAC names are path segments (`system:basic-user`), not DNS names.
+    let rbac = rt.group == "rbac.authorization.k8s.io";
+    if let Some(msg) = name_problem(name, dns_subdomain).filter(|_| !rbac) {
         causes.push((
             "metadata.name".into(),
             format!("Invalid value: \"{name}\": {msg}"),

@@ -356,9 +356,9 @@ fn concerns(resource: &(String, String), name: &str, kind: EventType) -> bool {
     }
 }
 
-/// Run the serviceaccounts and root-ca-cert-publisher controllers until shutdown.
-pub async fn run(shared: Arc<Shared>, ca_pem: String, mut shutdown: watch::Receiver<bool>) {
-    let mut rx = shared.lock().store.subscribe();
+/// Make what every existing namespace lacks; done before serving, so a
+/// server that starts holds them as a cluster that has been up a while does.
+pub fn ensure_all(shared: &Shared, ca_pem: &str) {
     let namespaces: Vec<String> = shared
         .lock()
         .store
@@ -367,8 +367,17 @@ pub async fn run(shared: Arc<Shared>, ca_pem: String, mut shutdown: watch::Recei
         .filter_map(|n| meta_str(n, "name").map(str::to_string))
         .collect();
     for ns in namespaces {
-        ensure_namespace_objects(&shared, &ns, &ca_pem);
+        ensure_namespace_objects(shared, &ns, ca_pem);
     }
+}
+
+/// Run the serviceaccounts and root-ca-cert-publisher controllers until
+/// shutdown: namespaces created later get their objects asynchronously, as
+/// from kube-controller-manager.
+pub async fn run(shared: Arc<Shared>, ca_pem: String, mut shutdown: watch::Receiver<bool>) {
+    let mut rx = shared.lock().store.subscribe();
+    // Whatever changed between start and this subscription.
+    ensure_all(&shared, &ca_pem);
     loop {
         tokio::select! {
             received = rx.recv() => match received {
@@ -378,16 +387,7 @@ pub async fn run(shared: Arc<Shared>, ca_pem: String, mut shutdown: watch::Recei
                         ensure_namespace_objects(&shared, ns, &ca_pem);
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let all: Vec<String> = shared.lock().store
-                        .list(&(String::new(), "namespaces".into()), None)
-                        .iter()
-                        .filter_map(|n| meta_str(n, "name").map(str::to_string))
-                        .collect();
-                    for ns in all {
-                        ensure_namespace_objects(&shared, &ns, &ca_pem);
-                    }
-                }
+                Err(broadcast::error::RecvError::Lagged(_)) => ensure_all(&shared, &ca_pem),
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = shutdown.changed() => return,

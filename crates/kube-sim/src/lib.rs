@@ -167,16 +167,17 @@ impl KubeSim {
             Some(dir) => persist::restore(&shared, dir)?,
             None => false,
         };
-        if !restored {
-            seed_namespaces(&shared);
-            cluster_objects::seed(&shared, opts.kube_minor);
-        }
         // The CA that `kube-root-ca.crt` publishes: the server's own over
         // https; over http a CA of its own, as a cluster always has one.
         let ca_pem = match &certs {
             Some(c) => c.ca_pem.clone(),
             None => tls::generate().map(|c| c.ca_pem).unwrap_or_default(),
         };
+        if !restored {
+            seed_namespaces(&shared);
+            cluster_objects::seed(&shared, opts.kube_minor);
+        }
+        cluster_objects::ensure_all(&shared, &ca_pem);
         let kubeconfig = kubeconfig::render(
             &url,
             &opts.context_name,

@@ -54,6 +54,7 @@ pub mod strategic;
 mod subresources;
 mod table;
 mod table_cells;
+mod table_control;
 mod table_kinds;
 mod table_more;
 mod table_pods;

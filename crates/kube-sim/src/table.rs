@@ -219,6 +219,237 @@ mod tests {
     }
 
     #[test]
+    fn service_cells_follow_the_service_type() {
+        let (cols, cells) = row(
+            "",
+            "v1",
+            "services",
+            json!({"metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.9",
+                "ports": [{"port": 80, "nodePort": 31000, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}],
+                "selector": {"b": "2", "a": "1"}}}),
+        );
+        assert_eq!(
+            cols,
+            [
+                "Name",
+                "Type",
+                "Cluster-IP",
+                "External-IP",
+                "Port(s)",
+                "Age",
+                "+Selector"
+            ]
+        );
+        assert_eq!(
+            cells[..5],
+            [
+                json!("lb"),
+                json!("LoadBalancer"),
+                json!("10.96.0.9"),
+                json!("<pending>"),
+                json!("80:31000/TCP,53/UDP")
+            ]
+        );
+        assert_eq!(cells[6], "a=1,b=2");
+    }
+
+    #[test]
+    fn pod_status_and_restarts_as_kubectl_computes_them() {
+        let pod = |statuses: Value, deleting: bool| {
+            let mut meta = json!({"name": "p"});
+            if deleting {
+                meta["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+            }
+            row(
+                "",
+                "v1",
+                "pods",
+                json!({"metadata": meta, "spec": {"containers": [{"name": "a"}, {"name": "b"}], "nodeName": "n1"},
+                    "status": {"phase": "Running", "podIP": "10.244.1.5", "containerStatuses": statuses}}),
+            )
+            .1
+        };
+        let crashing = pod(
+            json!([{"name": "a", "ready": true, "restartCount": 0, "state": {"running": {}}},
+                   {"name": "b", "ready": false, "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T00:00:00Z"}}}]),
+            false,
+        );
+        assert_eq!(crashing[1..3], [json!("1/2"), json!("CrashLoopBackOff")]);
+        let restarts = crashing[3].as_str().unwrap_or("");
+        assert!(
+            restarts.starts_with("3 (") && restarts.ends_with(" ago)"),
+            "{restarts}"
+        );
+        assert_eq!(
+            crashing[5..],
+            [
+                json!("10.244.1.5"),
+                json!("n1"),
+                json!("<none>"),
+                json!("<none>")
+            ]
+        );
+        let gone = pod(
+            json!([{"name": "a", "ready": true, "state": {"running": {}}}]),
+            true,
+        );
+        assert_eq!(gone[2], "Terminating");
+        let exited = pod(
+            json!([{"name": "a", "state": {"terminated": {"exitCode": 2}}}]),
+            false,
+        );
+        assert_eq!(exited[2], "ExitCode:2");
+    }
+
+    #[test]
+    fn events_jobs_and_nodes() {
+        let (cols, cells) = row(
+            "events.k8s.io",
+            "v1",
+            "events",
+            json!({"metadata": {"name": "e"}, "type": "Warning", "reason": "BackOff", "note": "Back-off ",
+                "regarding": {"kind": "Pod", "name": "p"}, "reportingController": "kubelet",
+                "deprecatedCount": 4, "deprecatedFirstTimestamp": "2026-01-01T00:00:00Z",
+                "deprecatedLastTimestamp": "2026-01-01T00:00:00Z"}),
+        );
+        assert_eq!(
+            cols,
+            [
+                "Last Seen",
+                "Type",
+                "Reason",
+                "Object",
+                "+Subobject",
+                "+Source",
+                "Message",
+                "+First Seen",
+                "+Count",
+                "+Name"
+            ]
+        );
+        assert!(
+            cells[0].as_str().unwrap_or("").contains("(x4 over "),
+            "{cells:?}"
+        );
+        assert_eq!(
+            cells[1..7],
+            [
+                json!("Warning"),
+                json!("BackOff"),
+                json!("pod/p"),
+                json!(""),
+                json!("kubelet"),
+                json!("Back-off")
+            ]
+        );
+
+        let (_, job) = row(
+            "batch",
+            "v1",
+            "jobs",
+            json!({"metadata": {"name": "j"}, "spec": {"completions": 3, "parallelism": 2},
+                "status": {"succeeded": 3, "startTime": "2026-01-01T00:00:00Z", "completionTime": "2026-01-01T00:01:05Z",
+                    "conditions": [{"type": "Complete", "status": "True"}]}}),
+        );
+        assert_eq!(job[1..4], [json!("Complete"), json!("3/3"), json!("65s")]);
+        let (_, running) = row(
+            "batch",
+            "v1",
+            "jobs",
+            json!({"metadata": {"name": "j"}, "spec": {"parallelism": 4}, "status": {}}),
+        );
+        assert_eq!(
+            running[1..4],
+            [json!("Running"), json!("0/1 of 4"), json!("")]
+        );
+
+        let (_, node) = row(
+            "",
+            "v1",
+            "nodes",
+            json!({"metadata": {"name": "n", "labels": {"node-role.kubernetes.io/control-plane": "", "node-role.kubernetes.io/etcd": ""}},
+                "spec": {"unschedulable": true},
+                "status": {"conditions": [{"type": "Ready", "status": "False"}], "nodeInfo": {"kubeletVersion": "v1.33.0"},
+                    "addresses": [{"type": "InternalIP", "address": "172.18.0.9"}]}}),
+        );
+        assert_eq!(
+            node[1..3],
+            [
+                json!("NotReady,SchedulingDisabled"),
+                json!("control-plane,etcd")
+            ]
+        );
+        assert_eq!(
+            node[4..7],
+            [json!("v1.33.0"), json!("172.18.0.9"), json!("<none>")]
+        );
+    }
+
+    #[test]
+    fn storage_autoscaling_and_networking_cells() {
+        let (_, pvc) = row(
+            "",
+            "v1",
+            "persistentvolumeclaims",
+            json!({"metadata": {"name": "c"}, "spec": {"volumeName": "pv-1", "storageClassName": "standard"},
+                "status": {"phase": "Bound", "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce", "ReadWriteOncePod"]}}),
+        );
+        assert_eq!(
+            pvc[1..7],
+            [
+                json!("Bound"),
+                json!("pv-1"),
+                json!("1Gi"),
+                json!("RWO,RWOP"),
+                json!("standard"),
+                json!("<unset>")
+            ]
+        );
+        let (_, hpa) = row(
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            json!({"metadata": {"name": "h"}, "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"},
+                "maxReplicas": 5, "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]},
+                "status": {"currentReplicas": 2}}),
+        );
+        assert_eq!(
+            hpa[1..6],
+            [
+                json!("Deployment/web"),
+                json!("cpu: <unknown>/80%"),
+                json!("<unset>"),
+                json!(5),
+                json!(2)
+            ]
+        );
+        let (_, ing) = row(
+            "networking.k8s.io",
+            "v1",
+            "ingresses",
+            json!({"metadata": {"name": "i"}, "spec": {"ingressClassName": "nginx", "rules": [{"host": "a.example"}, {}], "tls": [{}]},
+                "status": {"loadBalancer": {"ingress": [{"ip": "172.18.0.100"}]}}}),
+        );
+        assert_eq!(
+            ing[1..5],
+            [
+                json!("nginx"),
+                json!("a.example,*"),
+                json!("172.18.0.100"),
+                json!("80, 443")
+            ]
+        );
+        let (_, sts) = row(
+            "apps",
+            "v1",
+            "statefulsets",
+            json!({"metadata": {"name": "s"}, "spec": {"replicas": 3}, "status": {"readyReplicas": 1}}),
+        );
+        assert_eq!(sts[1], "1/3");
+    }
+
+    #[test]
     fn kinds_without_a_printer_show_created_at_and_crds_age() {
         let (cols, cells) = row(
             "rbac.authorization.k8s.io",

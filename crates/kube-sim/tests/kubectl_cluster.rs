@@ -1,15 +1,12 @@
-//! What a real cluster serves and starts with, seen through the real kubectl
-//! 1.27, 1.32 and 1.33: `kubectl api-resources` equals kube-apiserver's list
-//! for the version the server reports, `get -o wide` has kube-apiserver's
-//! columns, `auth can-i` / `auth whoami` answer from the token map and RBAC
-//! table, and every namespace gets its `default` ServiceAccount and
-//! `kube-root-ca.crt`.
+//! What a real cluster serves, seen through the real kubectl 1.27, 1.32 and
+//! 1.33: `kubectl api-resources` equals kube-apiserver's list for the version
+//! the server reports, and `get -o wide` has kube-apiserver's columns.
+//! What it starts with and who may do what: `kubectl_cluster_objects.rs`.
 
 mod common;
 
-use common::kubectl::{eventually, Env, Out, DEPLOY, NEWEST, OLDEST};
-use kube_sim::{Options, Rule};
-use serde_json::{json, Value};
+use common::kubectl::{eventually, header, row_named, rows, Env, DEPLOY, NEWEST, OLDEST};
+use serde_json::json;
 use std::time::Duration;
 
 macro_rules! each_version {
@@ -34,9 +31,6 @@ macro_rules! each_version {
 each_version!(
     api_resources_are_kube_apiservers,
     wide_columns_are_kube_apiservers,
-    auth_can_i_and_whoami,
-    namespaces_get_their_service_account_and_root_ca,
-    a_new_cluster_holds_what_a_real_one_does,
 );
 
 /// `kubectl api-resources` of a kube-apiserver 1.33 with its default API
@@ -137,40 +131,6 @@ fn expected(minor: u32) -> Vec<Vec<String>> {
             cells.retain(|c| c != "-");
             Some(cells)
         })
-        .collect()
-}
-
-fn rows(out: &Out) -> Vec<Vec<String>> {
-    out.stdout
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
-        .collect()
-}
-
-/// A table's header split into column names (names may hold one space).
-fn header(out: &Out) -> Vec<String> {
-    out.stdout
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The cells of the row whose NAME column is `name`, split like [`header`].
-fn row_named(out: &Out, name: &str) -> Vec<String> {
-    out.stdout
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(name))
-        .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
-        .split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
         .collect()
 }
 
@@ -487,320 +447,134 @@ async fn wide_columns_are_kube_apiservers(minor: u32) {
     assert_eq!(row_named(&out, "s")[1..3], ["Opaque", "2"], "{out}");
 }
 
-async fn auth_can_i_and_whoami(minor: u32) {
-    let admin = format!("admin-{minor}");
-    let env = Env::with(Options {
-        tls: true,
-        token: Some(admin.clone()),
-        kube_minor: minor,
-        ..Options::default()
-    })
-    .await;
-    env.sim.add_user("viewer-token", "viewer");
-    env.sim.allow(Rule {
-        user: "viewer".into(),
-        verbs: vec!["get".into(), "list".into()],
-        resources: vec!["configmaps".into()],
-        namespace: Some("default".into()),
-    });
-    let viewer = env.dir.path().join("viewer");
-    std::fs::write(
-        &viewer,
-        env.sim.kubeconfig().replace(&admin, "viewer-token"),
-    )
-    .expect("kubeconfig written");
-    let wrong = env.dir.path().join("wrong");
-    std::fs::write(&wrong, env.sim.kubeconfig().replace(&admin, "nobody"))
-        .expect("kubeconfig written");
+each_version!(more_kinds_apply_and_print);
 
-    let out = env
-        .kubectl(&["auth", "can-i", "delete", "deployments", "-A"])
-        .await;
-    out.ok();
-    assert_eq!(out.stdout.trim(), "yes", "{out}");
-    let out = env
-        .kubectl_with(
-            &viewer,
-            &["auth", "can-i", "list", "configmaps", "-n", "default"],
-        )
-        .await;
-    out.ok();
-    assert_eq!(out.stdout.trim(), "yes", "{out}");
-    let out = env
-        .kubectl_with(
-            &viewer,
-            &["auth", "can-i", "delete", "configmaps", "-n", "default"],
-        )
-        .await;
-    out.failed_with(1);
-    assert_eq!(out.stdout.trim(), "no", "{out}");
-    let out = env
-        .kubectl_with(
-            &viewer,
-            &["auth", "can-i", "list", "configmaps", "-n", "kube-system"],
-        )
-        .await;
-    out.failed_with(1);
-    assert_eq!(out.stdout.trim(), "no", "{out}");
+/// A podinfo-like app using kinds beyond the workloads: each is served,
+/// applies server-side and prints kube-apiserver's columns.
+const MORE_KINDS: &str = r#"apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: default}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 99}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: default}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: web-high}
+value: 1000
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: small, namespace: default}
+spec:
+  hard: {pods: "10", limits.memory: 2Gi}
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: web-leader, namespace: default}
+spec: {holderIdentity: web-0, leaseDurationSeconds: 15}
+"#;
 
-    let out = env.kubectl(&["auth", "whoami", "-o", "json"]).await;
-    out.ok();
-    let me = out.json();
-    assert_eq!(
-        me["status"]["userInfo"]["username"], "kube-sim-admin",
-        "{me}"
-    );
-    assert_eq!(
-        me["status"]["userInfo"]["groups"],
-        json!(["system:masters", "system:authenticated"])
-    );
-    let out = env.kubectl_with(&viewer, &["auth", "whoami"]).await;
-    out.ok();
-    let table: Vec<Vec<&str>> = out
-        .stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
-    assert_eq!(
-        table,
-        [
-            vec!["ATTRIBUTE", "VALUE"],
-            vec!["Username", "viewer"],
-            vec!["Groups", "[system:authenticated]"]
-        ],
-        "{out}"
-    );
-    let out = env.kubectl_with(&wrong, &["auth", "whoami"]).await;
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.all().contains("Unauthorized") || out.all().contains("provide credentials"),
-        "{out}"
-    );
-
-    // `--list` (SelfSubjectRulesReview) shows the viewer's rule and nothing more.
-    let out = env
-        .kubectl_with(&viewer, &["auth", "can-i", "--list", "-n", "default"])
-        .await;
-    out.ok();
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("configmaps"))
-        .unwrap_or_else(|| panic!("no configmaps rule:\n{out}"));
-    assert!(line.ends_with("[get list]"), "{out}");
-    assert!(!out.stdout.contains("*.*"), "{out}");
-
-    // A service-account token from TokenRequest authenticates as the account.
-    let out = env
-        .kubectl(&["create", "token", "default", "-n", "default"])
-        .await;
-    out.ok();
-    let sa = env.dir.path().join("sa");
-    std::fs::write(&sa, env.sim.kubeconfig().replace(&admin, out.stdout.trim()))
-        .expect("kubeconfig written");
-    let out = env
-        .kubectl_with(&sa, &["auth", "whoami", "-o", "json"])
-        .await;
-    out.ok();
-    assert_eq!(
-        out.json()["status"]["userInfo"]["username"],
-        "system:serviceaccount:default:default"
-    );
-    let out = env.kubectl_with(&sa, &["get", "cm"]).await;
-    out.failed_with(1)
-        .stderr_has("Error from server (Forbidden)");
-}
-
-async fn namespaces_get_their_service_account_and_root_ca(minor: u32) {
+async fn more_kinds_apply_and_print(minor: u32) {
     let env = Env::start(minor).await;
-    env.kubectl(&["create", "namespace", "team"]).await.ok();
-    let made = eventually(Duration::from_secs(5), || async {
-        env.kubectl(&["get", "sa", "default", "-n", "team"])
-            .await
-            .code
-            == 0
-            && env
-                .kubectl(&["get", "cm", "kube-root-ca.crt", "-n", "team"])
-                .await
-                .code
-                == 0
-    })
-    .await;
-    assert!(
-        made,
-        "no default ServiceAccount or kube-root-ca.crt in a new namespace"
-    );
-
-    let out = env.kubectl(&["get", "sa", "default", "-n", "team"]).await;
+    let file = env.file("more.yaml", MORE_KINDS);
+    let out = env.kubectl(&["apply", "--server-side", "-f", &file]).await;
     out.ok();
-    assert_eq!(header(&out), ["NAME", "SECRETS", "AGE"]);
-    assert_eq!(row_named(&out, "default")[1], "0", "{out}");
-    let cm = env
-        .get_json(&[
-            "cm",
-            "kube-root-ca.crt",
-            "-n",
-            "team",
-            "--show-managed-fields",
-        ])
-        .await;
-    let ca = cm["data"]["ca.crt"].as_str().unwrap_or("");
-    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{cm}");
-    assert!(cm["metadata"]["ownerReferences"].is_null(), "{cm}");
-    assert_eq!(
-        cm["metadata"]["managedFields"][0]["manager"], "kube-controller-manager",
-        "{cm}"
-    );
-    let sa = env.get_json(&["sa", "default", "-n", "team"]).await;
-    assert!(sa["metadata"]["ownerReferences"].is_null(), "{sa}");
+    for applied in [
+        "horizontalpodautoscaler.autoscaling/web serverside-applied",
+        "poddisruptionbudget.policy/web serverside-applied",
+        "networkpolicy.networking.k8s.io/web serverside-applied",
+        "ingressclass.networking.k8s.io/nginx serverside-applied",
+        "priorityclass.scheduling.k8s.io/web-high serverside-applied",
+        "resourcequota/small serverside-applied",
+        "lease.coordination.k8s.io/web-leader serverside-applied",
+    ] {
+        out.stdout_has(applied);
+    }
 
-    // Deleted, they come back, as the controllers put them back.
-    let uid = sa["metadata"]["uid"].clone();
-    env.kubectl(&["delete", "sa", "default", "-n", "team"])
-        .await
-        .ok();
-    env.kubectl(&["delete", "cm", "kube-root-ca.crt", "-n", "team"])
-        .await
-        .ok();
-    let back = eventually(Duration::from_secs(5), || async {
-        let out = env
-            .kubectl(&[
-                "get",
-                "sa",
-                "default",
-                "-n",
-                "team",
-                "-o",
-                "jsonpath={.metadata.uid}",
-            ])
-            .await;
-        out.code == 0
-            && !out.stdout.is_empty()
-            && Value::String(out.stdout.clone()) != uid
-            && env
-                .kubectl(&["get", "cm", "kube-root-ca.crt", "-n", "team"])
-                .await
-                .code
-                == 0
-    })
-    .await;
-    assert!(
-        back,
-        "the default ServiceAccount or kube-root-ca.crt did not come back"
-    );
-}
-
-async fn a_new_cluster_holds_what_a_real_one_does(minor: u32) {
-    let env = Env::start(minor).await;
-    let out = env.kubectl(&["get", "nodes"]).await;
+    let out = env.kubectl(&["get", "hpa", "web"]).await;
     out.ok();
-    assert_eq!(header(&out), ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
-    let names: Vec<String> = rows(&out).into_iter().map(|r| r[0].clone()).collect();
     assert_eq!(
-        names,
+        header(&out),
         [
-            "kube-sim-control-plane",
-            "kube-sim-worker",
-            "kube-sim-worker2"
+            "NAME",
+            "REFERENCE",
+            "TARGETS",
+            "MINPODS",
+            "MAXPODS",
+            "REPLICAS",
+            "AGE"
         ]
     );
-    for r in rows(&out) {
-        assert_eq!(r[1], "Ready", "{out}");
-    }
-    let node = env.get_json(&["node", "kube-sim-worker"]).await;
-    assert_eq!(node["status"]["capacity"]["pods"], "110", "{node}");
-    assert_eq!(node["status"]["allocatable"]["cpu"], "4", "{node}");
-
-    let out = env
-        .kubectl(&["get", "leases", "-n", "kube-node-lease"])
-        .await;
-    out.ok();
-    assert_eq!(header(&out), ["NAME", "HOLDER", "AGE"]);
     assert_eq!(
-        row_named(&out, "kube-sim-worker")[1],
-        "kube-sim-worker",
+        row_named(&out, "web")[1..5],
+        ["Deployment/web", "cpu: <unknown>/99%", "2", "4"],
         "{out}"
     );
-
-    let out = env
-        .kubectl(&["get", "endpoints,endpointslices", "-n", "default"])
-        .await;
-    out.ok().stdout_has("172.18.0.2:6443");
-
-    let out = env.kubectl(&["get", "clusterroles"]).await;
-    out.ok();
-    assert_eq!(header(&out), ["NAME", "CREATED AT"]);
-    for role in [
-        "admin",
-        "cluster-admin",
-        "edit",
-        "view",
-        "system:basic-user",
-        "system:discovery",
-    ] {
-        row_named(&out, role);
-    }
-    let out = env
-        .kubectl(&["get", "clusterrolebinding", "cluster-admin", "-o", "wide"])
-        .await;
+    let out = env.kubectl(&["get", "pdb", "web"]).await;
     out.ok();
     assert_eq!(
         header(&out),
-        ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"]
+        [
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE"
+        ]
     );
-    let row = row_named(&out, "cluster-admin");
-    assert_eq!(
-        (row[1].as_str(), row[3].as_str()),
-        ("ClusterRole/cluster-admin", "system:masters"),
-        "{out}"
-    );
-
-    let out = env.kubectl(&["get", "priorityclasses"]).await;
+    assert_eq!(row_named(&out, "web")[1..3], ["1", "N/A"], "{out}");
+    let out = env.kubectl(&["get", "netpol", "web"]).await;
     out.ok();
-    assert_eq!(
-        header(&out),
-        ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
-    );
-    assert_eq!(
-        row_named(&out, "system-node-critical")[1],
-        "2000001000",
-        "{out}"
-    );
-    assert_eq!(
-        row_named(&out, "system-cluster-critical")[1],
-        "2000000000",
-        "{out}"
-    );
-
-    let out = env.kubectl(&["get", "storageclass"]).await;
+    assert_eq!(header(&out), ["NAME", "POD-SELECTOR", "AGE"]);
+    assert_eq!(row_named(&out, "web")[1], "app=web", "{out}");
+    let out = env.kubectl(&["get", "ingressclass"]).await;
     out.ok();
+    assert_eq!(header(&out), ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]);
     assert_eq!(
-        row_named(&out, "standard")[0],
-        "standard (default)",
+        row_named(&out, "nginx")[1..3],
+        ["k8s.io/ingress-nginx", "<none>"],
         "{out}"
     );
-
-    let out = env.kubectl(&["get", "apiservices"]).await;
+    let out = env.kubectl(&["get", "quota", "small"]).await;
     out.ok();
-    assert_eq!(header(&out), ["NAME", "SERVICE", "AVAILABLE", "AGE"]);
-    assert_eq!(row_named(&out, "v1.apps")[1..3], ["Local", "True"], "{out}");
+    assert_eq!(header(&out), ["NAME", "AGE", "REQUEST", "LIMIT"]);
+    let out = env.kubectl(&["get", "lease", "web-leader"]).await;
+    out.ok();
+    assert_eq!(row_named(&out, "web-leader")[1], "web-0", "{out}");
 
-    let out = env.kubectl(&["get", "servicecidrs,ipaddresses"]).await;
-    if minor >= 33 {
-        out.ok()
-            .stdout_has("10.96.0.0/16")
-            .stdout_has("services/default/kubernetes");
-    } else {
-        // Not served before 1.33 (beta, off by default).
-        out.failed_with(1)
-            .stderr_has("the server doesn't have a resource type");
-    }
-    // kube-sim's objects are the cluster's, not the seed's.
-    let svc = env
-        .get_json(&["svc", "kubernetes", "--show-managed-fields"])
+    // The `all` category holds the HPA, as on a real cluster.
+    let out = env.kubectl(&["get", "all", "-n", "default"]).await;
+    out.ok()
+        .stdout_has("horizontalpodautoscaler.autoscaling/web");
+    let out = env.kubectl(&["delete", "-f", &file]).await;
+    out.ok();
+    let out = env
+        .kubectl(&["get", "hpa,pdb,netpol,lease", "-n", "default"])
         .await;
-    assert_eq!(
-        svc["metadata"]["managedFields"][0]["manager"], "kube-apiserver",
-        "{svc}"
-    );
+    out.ok();
+    assert!(!out.stdout.contains("web"), "{out}");
 }

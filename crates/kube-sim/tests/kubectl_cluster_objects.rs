@@ -34,6 +34,7 @@ each_version!(
     auth_can_i_and_whoami,
     namespaces_get_their_service_account_and_root_ca,
     a_new_cluster_holds_what_a_real_one_does,
+    access_reviews_binding_and_drain,
 );
 
 async fn auth_can_i_and_whoami(minor: u32) {
@@ -351,5 +352,83 @@ async fn a_new_cluster_holds_what_a_real_one_does(minor: u32) {
     assert_eq!(
         svc["metadata"]["managedFields"][0]["manager"], "kube-apiserver",
         "{svc}"
+    );
+}
+
+async fn access_reviews_binding_and_drain(minor: u32) {
+    let env = Env::start(minor).await;
+    env.sim.allow(Rule {
+        user: "viewer".into(),
+        verbs: vec!["list".into()],
+        resources: vec!["configmaps".into()],
+        namespace: Some("default".into()),
+    });
+    let sar = |kind: &str, verb: &str, ns: &str| {
+        let meta = if kind == "LocalSubjectAccessReview" {
+            format!("metadata:\n  namespace: {ns}\n")
+        } else {
+            String::new()
+        };
+        format!(
+            "apiVersion: authorization.k8s.io/v1\nkind: {kind}\n{meta}spec:\n  user: viewer\n  resourceAttributes:\n    verb: {verb}\n    resource: configmaps\n    namespace: {ns}\n"
+        )
+    };
+    for (kind, verb, ns, allowed) in [
+        ("SubjectAccessReview", "list", "default", true),
+        ("SubjectAccessReview", "delete", "default", false),
+        ("SubjectAccessReview", "list", "kube-system", false),
+        ("LocalSubjectAccessReview", "list", "default", true),
+    ] {
+        let file = env.file("sar.yaml", &sar(kind, verb, ns));
+        let out = env.kubectl(&["create", "-o", "json", "-f", &file]).await;
+        out.ok();
+        assert_eq!(
+            out.json()["status"]["allowed"],
+            allowed,
+            "{kind} {verb} {ns}: {out}"
+        );
+    }
+
+    // The scheduler's binding puts a pod on a node, once.
+    env.sim
+        .seed(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "solo", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}))
+        .expect("pod seeded");
+    let binding = env.file(
+        "binding.yaml",
+        "apiVersion: v1\nkind: Binding\nmetadata:\n  name: solo\ntarget:\n  apiVersion: v1\n  kind: Node\n  name: kube-sim-worker\n",
+    );
+    env.kubectl(&["create", "-f", &binding]).await.ok();
+    let out = env
+        .kubectl(&["get", "pod", "solo", "-o", "jsonpath={.spec.nodeName}"])
+        .await;
+    out.ok();
+    assert_eq!(out.stdout, "kube-sim-worker");
+    let out = env.kubectl(&["create", "-f", &binding]).await;
+    out.failed_with(1)
+        .stderr_has("Error from server (Conflict)")
+        .stderr_has("already assigned to node \"kube-sim-worker\"");
+
+    // `kubectl drain` cordons the node and evicts its pods (pods/eviction).
+    let out = env
+        .kubectl(&[
+            "drain",
+            "kube-sim-worker",
+            "--force",
+            "--ignore-daemonsets",
+            "--timeout=20s",
+        ])
+        .await;
+    out.ok();
+    assert!(out.all().contains("pod/solo evicted"), "{out}");
+    let out = env.kubectl(&["get", "pod", "solo"]).await;
+    out.failed_with(1).stderr_has("NotFound");
+    let out = env.kubectl(&["get", "nodes"]).await;
+    out.ok();
+    assert_eq!(
+        row_named(&out, "kube-sim-worker")[1],
+        "Ready,SchedulingDisabled",
+        "{out}"
     );
 }

@@ -103,6 +103,50 @@ impl Auth {
         }
     }
 
+    /// Whether `user` may do `verb` on `resource` in `namespace` (the
+    /// answer a SubjectAccessReview gives).
+    pub fn is_allowed(&self, user: &str, verb: &str, resource: &str, namespace: &str) -> bool {
+        self.authorize(user, verb, "", resource, namespace).is_ok()
+    }
+
+    /// The user a bearer token names; over http (no tokens) nobody.
+    pub fn user_for_token(&self, token: &str) -> Option<String> {
+        self.tokens
+            .as_ref()?
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned()
+    }
+
+    /// The rules of the table that apply to `user` in `namespace`.
+    pub fn rules_for(&self, user: &str, namespace: &str) -> Vec<Rule> {
+        self.rules
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|r| r.user == user && r.namespace.as_deref().is_none_or(|n| n == namespace))
+            .cloned()
+            .collect()
+    }
+
+    /// The groups a user is in, as the authenticator reports them: the admin
+    /// is in `system:masters`, service accounts in their namespace's group.
+    pub fn groups_of(user: &str) -> Vec<String> {
+        let mut groups = Vec::new();
+        if user == ADMIN {
+            groups.push("system:masters".to_string());
+        }
+        if let Some(rest) = user.strip_prefix("system:serviceaccount:") {
+            groups.push("system:serviceaccounts".to_string());
+            if let Some((ns, _)) = rest.split_once(':') {
+                groups.push(format!("system:serviceaccounts:{ns}"));
+            }
+        }
+        groups.push("system:authenticated".to_string());
+        groups
+    }
+
     /// [`Auth::authorize`] for a request that may name an object and a
     /// subresource: the 403 names them as the apiserver's does
     /// (`configmaps "x" is forbidden: ...`), which kubectl prints verbatim.

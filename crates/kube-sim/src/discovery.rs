@@ -5,8 +5,10 @@
 //! the `Accept` header. kubectl 1.32 offers v2, then v2beta1, then plain JSON;
 //! kubectl 1.27 offers only v2beta1, so serving v2 to it would break it.
 
+use crate::builtins::Sub;
 use crate::registry::{Registry, ResourceType};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Which aggregated discovery version the client accepts, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,12 +89,23 @@ pub fn group(registry: &Registry, name: &str) -> Option<Value> {
     Some(g)
 }
 
-fn scale_kind() -> Value {
-    json!({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+/// The resources of a group-version sorted by name, as kube-apiserver lists them.
+fn sorted(registry: &Registry, group: &str, version: &str) -> Vec<Arc<ResourceType>> {
+    let mut types = registry.in_group_version(group, version);
+    types.sort_by(|a, b| a.plural.cmp(&b.plural));
+    types
+}
+
+/// The group, version and kind a subresource answers with.
+fn sub_kind<'a>(t: &'a ResourceType, s: &'a Sub) -> (&'a str, &'a str, &'a str) {
+    let (group, version) = s
+        .group_version
+        .unwrap_or((t.group.as_str(), t.version.as_str()));
+    (group, version, s.kind.unwrap_or(t.kind.as_str()))
 }
 
 pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<Value> {
-    let types = registry.in_group_version(group, version);
+    let types = sorted(registry, group, version);
     if types.is_empty() {
         return None;
     }
@@ -112,17 +125,17 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
             r["categories"] = json!(t.categories);
         }
         resources.push(r);
-        if t.has_status {
-            resources.push(json!({
-                "name": format!("{}/status", t.plural), "singularName": "", "namespaced": t.namespaced,
-                "kind": t.kind, "verbs": ["get", "patch", "update"],
-            }));
-        }
-        if t.has_scale {
-            resources.push(json!({
-                "name": format!("{}/scale", t.plural), "singularName": "", "namespaced": t.namespaced,
-                "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"],
-            }));
+        for s in &t.subresources {
+            let (g, v, kind) = sub_kind(t, s);
+            let mut sub = json!({
+                "name": format!("{}/{}", t.plural, s.name), "singularName": "",
+                "namespaced": t.namespaced, "kind": kind, "verbs": s.verbs,
+            });
+            if s.group_version.is_some() {
+                sub["group"] = json!(g);
+                sub["version"] = json!(v);
+            }
+            resources.push(sub);
         }
     }
     let gv = types[0].api_version();
@@ -145,17 +158,18 @@ fn aggregated_resource(t: &ResourceType) -> Value {
     if !t.categories.is_empty() {
         r["categories"] = json!(t.categories);
     }
-    let mut subs = Vec::new();
-    if t.has_status {
-        subs.push(json!({
-            "subresource": "status",
-            "responseKind": {"group": t.group, "version": t.version, "kind": t.kind},
-            "verbs": ["get", "patch", "update"],
-        }));
-    }
-    if t.has_scale {
-        subs.push(json!({"subresource": "scale", "responseKind": scale_kind(), "verbs": ["get", "patch", "update"]}));
-    }
+    let subs: Vec<Value> = t
+        .subresources
+        .iter()
+        .map(|s| {
+            let (group, version, kind) = sub_kind(t, s);
+            json!({
+                "subresource": s.name,
+                "responseKind": {"group": group, "version": version, "kind": kind},
+                "verbs": s.verbs,
+            })
+        })
+        .collect();
     if !subs.is_empty() {
         r["subresources"] = json!(subs);
     }
@@ -172,8 +186,7 @@ pub fn aggregated(registry: &Registry, legacy: bool, flavour: Aggregated) -> Val
             let versions: Vec<Value> = versions
                 .iter()
                 .map(|v| {
-                    let resources: Vec<Value> = registry
-                        .in_group_version(g, v)
+                    let resources: Vec<Value> = sorted(registry, g, v)
                         .iter()
                         .map(|t| aggregated_resource(t))
                         .collect();
@@ -217,7 +230,9 @@ mod tests {
             .and_then(|r| r.iter().find(|r| r["resource"] == "deployments"))
             .expect("deployments");
         assert_eq!(deploy["scope"], "Namespaced");
-        assert_eq!(deploy["subresources"][1]["subresource"], "scale");
+        assert_eq!(deploy["subresources"][0]["subresource"], "scale");
+        assert_eq!(deploy["subresources"][0]["responseKind"]["kind"], "Scale");
+        assert_eq!(deploy["subresources"][1]["subresource"], "status");
         let core = aggregated(&r, true, Aggregated::V2Beta1);
         assert_eq!(core["items"][0]["metadata"]["name"], "");
         assert_eq!(core["apiVersion"], "apidiscovery.k8s.io/v2beta1");

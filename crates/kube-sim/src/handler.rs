@@ -253,6 +253,9 @@ async fn resource(
     if let Some(answer) = crate::logs::pod_subresource(shared, method, rp, ctx).await {
         return answer;
     }
+    if let Some(answer) = crate::actions::handle(shared, &rt, rp, method, ctx, &body)? {
+        return Ok(answer);
+    }
     let watching = ctx
         .query
         .get("watch")
@@ -272,6 +275,18 @@ async fn resource(
             ))
         }
     };
+    if let Some(sub) = rp
+        .subresource
+        .as_deref()
+        .filter(|s| rt.subresource(s).is_none())
+    {
+        return Err(not_found_path(sub));
+    }
+    if !rt.allows(verb, rp.subresource.as_deref()) {
+        return Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        ));
+    }
     let namespace = rp.namespace.as_deref().unwrap_or("");
     shared.auth.authorize_object(
         &ctx.user,

@@ -27,8 +27,11 @@
 // No unwrap on anything that came from users, files or the network.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod actions;
 mod admin;
 pub mod auth;
+mod builtins;
+mod cluster_objects;
 mod commit;
 mod controllers;
 mod crds;
@@ -57,6 +60,11 @@ mod store;
 pub mod strategic;
 mod subresources;
 mod table;
+mod table_cells;
+mod table_control;
+mod table_kinds;
+mod table_more;
+mod table_pods;
 mod tls;
 mod validation;
 mod watch;
@@ -167,9 +175,17 @@ impl KubeSim {
             Some(dir) => persist::restore(&shared, dir)?,
             None => false,
         };
+        // The CA that `kube-root-ca.crt` publishes: the server's own over
+        // https; over http a CA of its own, as a cluster always has one.
+        let ca_pem = match &certs {
+            Some(c) => c.ca_pem.clone(),
+            None => tls::generate().map(|c| c.ca_pem).unwrap_or_default(),
+        };
         if !restored {
             seed_namespaces(&shared);
+            cluster_objects::seed(&shared, opts.kube_minor);
         }
+        cluster_objects::ensure_all(&shared, &ca_pem);
         let kubeconfig = kubeconfig::render(
             &url,
             &opts.context_name,
@@ -187,6 +203,11 @@ impl KubeSim {
             certs,
             shutdown_rx.clone(),
         ))];
+        tasks.push(tokio::spawn(cluster_objects::run(
+            shared.clone(),
+            ca_pem,
+            shutdown_rx.clone(),
+        )));
         tasks.push(tokio::spawn(controllers::run(shared.clone(), shutdown_rx)));
         Ok(KubeSim {
             url,

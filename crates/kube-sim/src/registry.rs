@@ -1,12 +1,17 @@
-//! The resource types kube-sim serves: the built-in kinds gitops-tui deals
-//! with, plus every CustomResourceDefinition created at run time.
+//! The resource types kube-sim serves: the built-in resources of the
+//! Kubernetes version it reports (listed in `builtins.rs`), plus every
+//! CustomResourceDefinition created at run time.
 //!
 //! Discovery, OpenAPI, routing and storage all read this one table, so a CRD
 //! shows up everywhere the moment it is registered.
 
+use crate::builtins::{Sub, ALL, BUILTINS, SCALE, STATUS};
 use crate::schema::Schema;
 use serde_json::Value;
 use std::sync::Arc;
+
+/// The newest Kubernetes minor version whose built-ins kube-sim serves.
+pub const NEWEST_MINOR: u32 = 33;
 
 /// One served resource (one group/version/plural).
 #[derive(Debug, Clone)]
@@ -28,6 +33,10 @@ pub struct ResourceType {
     pub printer_columns: Vec<Value>,
     /// Whether this came from a CRD (and so answers strategic merge with 415).
     pub custom: bool,
+    /// The verbs discovery lists (and the handler serves).
+    pub verbs: &'static [&'static str],
+    /// Subresources, `status` and `scale` included, sorted by name.
+    pub subresources: Vec<Sub>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,187 +72,25 @@ impl ResourceType {
         }
     }
 
-    pub fn verbs(&self) -> Vec<&'static str> {
-        vec![
-            "create",
-            "delete",
-            "deletecollection",
-            "get",
-            "list",
-            "patch",
-            "update",
-            "watch",
-        ]
+    pub fn verbs(&self) -> &'static [&'static str] {
+        self.verbs
+    }
+
+    /// The subresource called `name`, if this resource has it.
+    pub fn subresource(&self, name: &str) -> Option<&Sub> {
+        self.subresources.iter().find(|s| s.name == name)
+    }
+
+    /// Whether `verb` is served on this resource or on its subresource.
+    pub fn allows(&self, verb: &str, subresource: Option<&str>) -> bool {
+        match subresource {
+            None => self.verbs.contains(&verb),
+            Some(name) => self
+                .subresource(name)
+                .is_some_and(|s| s.verbs.contains(&verb)),
+        }
     }
 }
-
-struct Builtin {
-    group: &'static str,
-    version: &'static str,
-    kind: &'static str,
-    plural: &'static str,
-    namespaced: bool,
-    short: &'static [&'static str],
-    all: bool,
-    status: bool,
-    scale: bool,
-}
-
-const fn b(
-    group: &'static str,
-    version: &'static str,
-    kind: &'static str,
-    plural: &'static str,
-    namespaced: bool,
-    short: &'static [&'static str],
-) -> Builtin {
-    Builtin {
-        group,
-        version,
-        kind,
-        plural,
-        namespaced,
-        short,
-        all: false,
-        status: false,
-        scale: false,
-    }
-}
-
-impl Builtin {
-    const fn in_all(mut self) -> Self {
-        self.all = true;
-        self
-    }
-    const fn status(mut self) -> Self {
-        self.status = true;
-        self
-    }
-    const fn scale(mut self) -> Self {
-        self.scale = true;
-        self
-    }
-}
-
-const BUILTINS: &[Builtin] = &[
-    b("", "v1", "Namespace", "namespaces", false, &["ns"]).status(),
-    b("", "v1", "ConfigMap", "configmaps", true, &["cm"]),
-    b("", "v1", "Secret", "secrets", true, &[]),
-    b("", "v1", "Service", "services", true, &["svc"])
-        .in_all()
-        .status(),
-    b("", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"]),
-    b("", "v1", "Pod", "pods", true, &["po"]).in_all().status(),
-    b(
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        true,
-        &["pvc"],
-    )
-    .status(),
-    b("", "v1", "Event", "events", true, &["ev"]),
-    b("apps", "v1", "Deployment", "deployments", true, &["deploy"])
-        .in_all()
-        .status()
-        .scale(),
-    b("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"])
-        .in_all()
-        .status()
-        .scale(),
-    b("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"])
-        .in_all()
-        .status(),
-    b("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"])
-        .in_all()
-        .status()
-        .scale(),
-    b("batch", "v1", "Job", "jobs", true, &[]).in_all().status(),
-    b("batch", "v1", "CronJob", "cronjobs", true, &["cj"])
-        .in_all()
-        .status(),
-    b(
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        true,
-        &["ing"],
-    )
-    .status(),
-    b(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        true,
-        &[],
-    ),
-    b(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        true,
-        &[],
-    ),
-    b(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        false,
-        &[],
-    ),
-    b(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        false,
-        &[],
-    ),
-    b(
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        false,
-        &["crd", "crds"],
-    )
-    .status(),
-    b("events.k8s.io", "v1", "Event", "events", true, &["ev"]),
-    // What the simulated controllers write and read.
-    b("", "v1", "Endpoints", "endpoints", true, &["ep"]),
-    b("", "v1", "Node", "nodes", false, &["no"]).status(),
-    b(
-        "apps",
-        "v1",
-        "ControllerRevision",
-        "controllerrevisions",
-        true,
-        &[],
-    ),
-    b(
-        "discovery.k8s.io",
-        "v1",
-        "EndpointSlice",
-        "endpointslices",
-        true,
-        &[],
-    ),
-    b(
-        "autoscaling",
-        "v2",
-        "HorizontalPodAutoscaler",
-        "horizontalpodautoscalers",
-        true,
-        &["hpa"],
-    )
-    .in_all()
-    .status(),
-];
 
 /// The table of served resources. Cheap to clone (readers take a snapshot).
 #[derive(Debug, Clone, Default)]
@@ -252,10 +99,18 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The built-ins of the newest Kubernetes version kube-sim knows.
     pub fn with_builtins() -> Self {
+        Registry::for_minor(NEWEST_MINOR)
+    }
+
+    /// The built-ins a kube-apiserver of `1.<minor>` serves by default.
+    pub fn for_minor(minor: u32) -> Self {
         let types = BUILTINS
             .iter()
+            .filter(|b| b.served_in(minor))
             .map(|b| {
+                let has = |name: &str| b.subs.iter().any(|s| s.name == name);
                 Arc::new(ResourceType {
                     group: b.group.into(),
                     version: b.version.into(),
@@ -264,10 +119,10 @@ impl Registry {
                     singular: b.kind.to_lowercase(),
                     namespaced: b.namespaced,
                     short_names: b.short.iter().map(|s| s.to_string()).collect(),
-                    categories: if b.all { vec!["all".into()] } else { vec![] },
-                    has_status: b.status,
-                    has_scale: b.scale,
-                    scale_paths: b.scale.then(|| ScalePaths {
+                    categories: b.categories.iter().map(|s| s.to_string()).collect(),
+                    has_status: has("status"),
+                    has_scale: has("scale"),
+                    scale_paths: has("scale").then(|| ScalePaths {
                         spec_replicas: "/spec/replicas".into(),
                         status_replicas: "/status/replicas".into(),
                         label_selector: Some("/status/selector".into()),
@@ -275,6 +130,8 @@ impl Registry {
                     schema: Schema::builtin(b.group, b.kind),
                     printer_columns: vec![],
                     custom: false,
+                    verbs: b.verbs,
+                    subresources: b.subs.to_vec(),
                 })
             })
             .collect();
@@ -389,6 +246,14 @@ impl Registry {
                     .cloned()
                     .unwrap_or_default(),
                 custom: true,
+                verbs: ALL,
+                subresources: [
+                    subresources.and_then(|s| s.get("scale")).map(|_| SCALE),
+                    subresources.and_then(|s| s.get("status")).map(|_| STATUS),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
             }));
         }
         Ok(())

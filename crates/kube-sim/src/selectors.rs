@@ -121,8 +121,8 @@ fn valid_key(k: &str) -> Option<&str> {
     ok.then_some(k)
 }
 
-/// A parsed `fieldSelector`. Only the labels every resource supports are
-/// accepted, as the apiserver does for most kinds.
+/// A parsed `fieldSelector`: `metadata.name` and `metadata.namespace`, and
+/// the labels kube-apiserver supports for the kind (others are a 400).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
@@ -143,8 +143,7 @@ impl FieldSelector {
             };
             let field = field.trim();
             let supported = matches!(field, "metadata.name" | "metadata.namespace")
-                || (kind == "Secret" && field == "type")
-                || (kind == "Event" && field.starts_with("involvedObject."));
+                || kind_field_labels(kind).contains(&field);
             if !supported {
                 return Err(ApiError::bad_request(format!(
                     "field label not supported: {field}"
@@ -157,12 +156,23 @@ impl FieldSelector {
 
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|(field, equal, value)| {
-            let pointer = format!("/{}", field.replace('.', "/"));
-            let actual = object
-                .pointer(&pointer)
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            (actual == value) == *equal
+            let pointer = match field.as_str() {
+                "source" => "/source/component".to_string(),
+                "status.successful" => "/status/succeeded".to_string(),
+                f => format!("/{}", f.replace('.', "/")),
+            };
+            // Booleans and counts compare as the apiserver formats them.
+            let actual = match object.pointer(&pointer) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => b.to_string(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => match field.as_str() {
+                    "spec.hostNetwork" | "spec.unschedulable" => "false".into(),
+                    "status.replicas" | "status.successful" => "0".into(),
+                    _ => String::new(),
+                },
+            };
+            (actual == *value) == *equal
         })
     }
 
@@ -172,6 +182,43 @@ impl FieldSelector {
             .iter()
             .find(|(f, eq, _)| f == "metadata.name" && *eq)
             .map(|(_, _, v)| v.as_str())
+    }
+}
+
+/// The field labels kube-apiserver's storage of a kind selects on, besides
+/// `metadata.name` and `metadata.namespace` (its `GetAttrs` functions).
+fn kind_field_labels(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Pod" => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        ],
+        "Event" => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        "Secret" => &["type"],
+        "Namespace" => &["status.phase"],
+        "Node" => &["spec.unschedulable"],
+        "ReplicationController" | "ReplicaSet" => &["status.replicas"],
+        "Job" => &["status.successful"],
+        "CertificateSigningRequest" => &["spec.signerName"],
+        _ => &[],
     }
 }
 
@@ -211,5 +258,25 @@ mod tests {
         let e = FieldSelector::parse("spec.foo=1", "ConfigMap").expect_err("unsupported");
         assert_eq!(e.code, 400);
         assert_eq!(e.message, "field label not supported: spec.foo");
+    }
+
+    #[test]
+    fn kinds_select_on_their_own_field_labels() {
+        let pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
+        let m = |s: &str| {
+            FieldSelector::parse(s, "Pod")
+                .expect("pod label")
+                .matches(&pod)
+        };
+        assert!(m("spec.nodeName=n1,status.phase=Running"));
+        assert!(!m("spec.nodeName=n2"));
+        assert!(m("spec.hostNetwork=false"));
+        assert!(FieldSelector::parse("spec.nodeName=n1", "ConfigMap").is_err());
+        let node = json!({"metadata": {"name": "n"}, "spec": {"unschedulable": true}});
+        let f = FieldSelector::parse("spec.unschedulable=true", "Node").expect("node label");
+        assert!(f.matches(&node));
+        let job = json!({"status": {"succeeded": 1}});
+        let f = FieldSelector::parse("status.successful=1", "Job").expect("job label");
+        assert!(f.matches(&job));
     }
 }

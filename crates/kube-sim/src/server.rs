@@ -51,7 +51,7 @@ impl Shared {
         let (watch_generation, _) = watch::channel(0);
         Shared {
             state: Mutex::new(State {
-                registry: Registry::with_builtins(),
+                registry: Registry::for_minor(settings.kube_minor),
                 store: Store::new(watch_cache),
                 snapshots: Default::default(),
                 alloc: Default::default(),

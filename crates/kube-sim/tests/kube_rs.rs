@@ -100,8 +100,14 @@ async fn configmap_crud() {
         conflict.message
     );
 
+    // Besides `a`, the namespace holds the cluster's kube-root-ca.crt.
     let listed = cms.list(&ListParams::default()).await.expect("list");
-    assert_eq!(listed.items.len(), 1);
+    let names: Vec<_> = listed
+        .items
+        .iter()
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
+    assert_eq!(names, ["a", "kube-root-ca.crt"]);
     assert!(listed
         .metadata
         .resource_version
@@ -233,9 +239,11 @@ async fn label_selectors() {
     assert_eq!(names("app=web").await, ["a", "b"]);
     assert_eq!(names("app==web,tier!=front").await, ["b"]);
     assert_eq!(names("app in (db, x)").await, ["c"]);
-    assert_eq!(names("app notin (web)").await, ["c"]);
+    // Objects without the label match `notin` and `!`: the namespace's
+    // kube-root-ca.crt among them, as on a real cluster.
+    assert_eq!(names("app notin (web)").await, ["c", "kube-root-ca.crt"]);
     assert_eq!(names("tier").await, ["a", "b"]);
-    assert_eq!(names("!tier").await, ["c"]);
+    assert_eq!(names("!tier").await, ["c", "kube-root-ca.crt"]);
     let by_name = cms
         .list(&ListParams::default().fields("metadata.name=b"))
         .await
@@ -258,8 +266,9 @@ async fn pagination_is_one_snapshot_and_tokens_expire() {
         .list(&ListParams::default().limit(10))
         .await
         .expect("page 1");
+    // 25 seeded and the cluster's kube-root-ca.crt (last by name).
     assert_eq!(first.items.len(), 10);
-    assert_eq!(first.metadata.remaining_item_count, Some(15));
+    assert_eq!(first.metadata.remaining_item_count, Some(16));
     let mut seen: Vec<String> = first
         .items
         .iter()
@@ -289,7 +298,8 @@ async fn pagination_is_one_snapshot_and_tokens_expire() {
         pages += 1;
     }
     assert_eq!(pages, 3);
-    let expected: Vec<String> = (0..25).map(|i| format!("cm-{i:02}")).collect();
+    let mut expected: Vec<String> = (0..25).map(|i| format!("cm-{i:02}")).collect();
+    expected.push("kube-root-ca.crt".into());
     assert_eq!(seen, expected, "each item exactly once, in order");
 
     // kube-rs' own pager (list_metadata / limit 500) gets everything too.
@@ -297,7 +307,7 @@ async fn pagination_is_one_snapshot_and_tokens_expire() {
         .list(&ListParams::default().limit(500))
         .await
         .expect("list");
-    assert_eq!(all.items.len(), 24);
+    assert_eq!(all.items.len(), 25);
     assert!(all.metadata.continue_.is_none_or(|c| c.is_empty()));
 
     // An outstanding token after compaction: 410 Expired.

@@ -105,10 +105,23 @@ async fn item01_discovery_and_gets(minor: u32) {
         assert_eq!(line.split_whitespace().nth(1), Some("Active"), "{out}");
     }
 
-    // Nothing in the `all` category yet.
+    // Nothing in the `all` category yet but the cluster's own `kubernetes`
+    // Service, as in a new cluster.
     let out = env.kubectl(&["get", "all", "-A"]).await;
-    out.ok().stderr_has("No resources found");
-    assert_eq!(out.stdout, "", "{out}");
+    out.ok();
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .filter(|r: &Vec<&str>| !r.is_empty())
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(
+        rows[0][..4],
+        ["default", "service/kubernetes", "ClusterIP", "10.96.0.1"],
+        "{out}"
+    );
 
     env.sim.seed(yaml(DEPLOY)).expect("deployment seeded");
     env.sim
@@ -492,27 +505,34 @@ async fn item07_selectors_and_chunks(minor: u32) {
         }
     };
     assert_eq!(get(vec!["-l", "app=web"]).await, ["x"]);
-    assert_eq!(get(vec!["-l", "app!=web"]).await, ["other", "plain"]);
+    // The namespace's own kube-root-ca.crt has no labels, as on a cluster.
+    assert_eq!(
+        get(vec!["-l", "app!=web"]).await,
+        ["kube-root-ca.crt", "other", "plain"]
+    );
     assert_eq!(get(vec!["-l", "app in (web,db)"]).await, ["other", "x"]);
-    assert_eq!(get(vec!["-l", "!app"]).await, ["plain"]);
+    assert_eq!(get(vec!["-l", "!app"]).await, ["kube-root-ca.crt", "plain"]);
     assert_eq!(
         get(vec!["--field-selector", "metadata.name=x"]).await,
         ["x"]
     );
     assert_eq!(
         get(vec!["--field-selector", "metadata.name!=x"]).await,
-        ["other", "plain"]
+        ["kube-root-ca.crt", "other", "plain"]
     );
 
     env.sim.clear_requests();
-    assert_eq!(get(vec!["--chunk-size=1"]).await, ["other", "plain", "x"]);
+    assert_eq!(
+        get(vec!["--chunk-size=1"]).await,
+        ["kube-root-ca.crt", "other", "plain", "x"]
+    );
     let lists: Vec<_> = env
         .sim
         .requests()
         .into_iter()
         .filter(|r| r.method == "GET" && r.path == "/api/v1/namespaces/default/configmaps")
         .collect();
-    assert_eq!(lists.len(), 3, "one request per chunk: {lists:?}");
+    assert_eq!(lists.len(), 4, "one request per chunk: {lists:?}");
     assert!(lists
         .iter()
         .all(|r| r.param("limit").as_deref() == Some("1")));

@@ -203,7 +203,7 @@ async fn errors_are_worded_as_on_a_cluster() {
     // The Pod's status names its node and addresses.
     let pod: Value = env.get_json(&["pod", "two"]).await;
     let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
-    assert!(node.starts_with("kube-sim-node-"), "{pod}");
+    assert!(node.starts_with("kube-sim-worker"), "{pod}");
     assert!(
         pod["status"]["hostIP"]
             .as_str()

@@ -391,17 +391,15 @@ spec:
         .filter_map(|p| p["spec"]["nodeName"].as_str())
         .collect();
     nodes.sort();
-    assert_eq!(
-        nodes,
-        ["kube-sim-node-1", "kube-sim-node-2", "kube-sim-node-3"]
-    );
+    // The start-up workers; the control plane is tainted NoSchedule.
+    assert_eq!(nodes, ["kube-sim-worker", "kube-sim-worker2"]);
     let ds = env.get_json(&["ds", "agent"]).await;
-    assert_eq!(ds["status"]["desiredNumberScheduled"], 3);
-    assert_eq!(ds["status"]["numberReady"], 3);
+    assert_eq!(ds["status"]["desiredNumberScheduled"], 2);
+    assert_eq!(ds["status"]["numberReady"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn stored_nodes_replace_the_simulated_ones() {
+async fn stored_nodes_join_the_start_up_ones() {
     let env = Env::start(32).await;
     for (name, ip, taint) in [
         ("n-a", "10.0.0.11", false),
@@ -455,6 +453,8 @@ spec:
     assert_eq!(
         placed,
         [
+            ("kube-sim-worker".to_string(), "172.18.0.3".to_string()),
+            ("kube-sim-worker2".to_string(), "172.18.0.4".to_string()),
             ("n-a".to_string(), "10.0.0.11".to_string()),
             ("n-b".to_string(), "10.0.0.12".to_string())
         ],

@@ -7,11 +7,11 @@ use super::hash_of;
 use crate::server::State;
 use serde_json::Value;
 
-/// The simulated nodes when the store holds no Node: (name, InternalIP).
+/// The nodes when the store holds none (all deleted): the schedulable
+/// start-up Nodes (`cluster_objects::NODES`), as (name, InternalIP).
 pub const SIMULATED: &[(&str, &str)] = &[
-    ("kube-sim-node-1", "172.18.0.2"),
-    ("kube-sim-node-2", "172.18.0.3"),
-    ("kube-sim-node-3", "172.18.0.4"),
+    ("kube-sim-worker", "172.18.0.3"),
+    ("kube-sim-worker2", "172.18.0.4"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,7 +75,15 @@ pub(super) fn pod(run: &mut Run, rt: &Arc<ResourceType>, obj: &Value) {
     let uid = meta_str(obj, "uid").unwrap_or("").to_string();
     let spec = obj.get("spec").cloned().unwrap_or(json!({}));
     let key = format!("{ns}/{name}");
-    // The scheduler binds a Pod nobody placed.
+    // The scheduler binds a Pod nobody placed, unless another scheduler is
+    // named for it (that one binds it, through pods/binding).
+    let ours = spec
+        .get("schedulerName")
+        .and_then(Value::as_str)
+        .is_none_or(|s| s == "default-scheduler");
+    if spec.get("nodeName").and_then(Value::as_str).is_none() && !ours {
+        return;
+    }
     let node = match spec.get("nodeName").and_then(Value::as_str) {
         Some(n) => nodes::named(run.state, n).unwrap_or(nodes::Node {
             name: n.to_string(),

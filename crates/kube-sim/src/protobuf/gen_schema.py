@@ -166,6 +166,13 @@ ROOTS = [
     ('autoscaling/v1', 'Scale', '.k8s.io.api.autoscaling.v1.Scale'),
     ('authentication.k8s.io/v1', 'TokenRequest', '.k8s.io.api.authentication.v1.TokenRequest'),
     ('authorization.k8s.io/v1', 'SelfSubjectAccessReview', '.k8s.io.api.authorization.v1.SelfSubjectAccessReview'),
+    ('authorization.k8s.io/v1', 'SelfSubjectRulesReview', '.k8s.io.api.authorization.v1.SelfSubjectRulesReview'),
+    ('authorization.k8s.io/v1', 'SubjectAccessReview', '.k8s.io.api.authorization.v1.SubjectAccessReview'),
+    ('authorization.k8s.io/v1', 'LocalSubjectAccessReview', '.k8s.io.api.authorization.v1.LocalSubjectAccessReview'),
+    ('authentication.k8s.io/v1', 'SelfSubjectReview', '.k8s.io.api.authentication.v1.SelfSubjectReview'),
+    ('authentication.k8s.io/v1beta1', 'SelfSubjectReview', '.k8s.io.api.authentication.v1beta1.SelfSubjectReview'),
+    ('authentication.k8s.io/v1', 'TokenReview', '.k8s.io.api.authentication.v1.TokenReview'),
+    ('v1', 'Binding', '.k8s.io.api.core.v1.Binding'),
 ]
 
 def rust_name(full):
@@ -197,12 +204,17 @@ def ty_of(t, tn):
         return 'Ty::Msg(&%s)' % rust_name(tn)
     return 'Ty::' + SCALAR[t]
 
+# Go's `type ExtraValue []string` is no struct: it is never in a body kubectl
+# sends (user info extras), so it stays the proto shape, `{"items": [...]}`.
+NO_STRUCT_OK = {'.k8s.io.api.authorization.v1.ExtraValue',
+                '.k8s.io.api.authentication.v1.ExtraValue',
+                '.k8s.io.api.authentication.v1beta1.ExtraValue'}
 out = []
 warn = []
 for full in order:
     fs, _ = msgs[full]
     gf = go_fields(full)
-    if gf is None:
+    if gf is None and full not in NO_STRUCT_OK:
         warn.append(full)
     out.append('pub static %s: Message = Message {' % rust_name(full))
     out.append('    name: "%s",' % full[1:])

@@ -271,3 +271,38 @@ impl Lines {
         }
     }
 }
+
+/// The rows of a table, header skipped, split on whitespace.
+pub fn rows(out: &Out) -> Vec<Vec<String>> {
+    out.stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+/// A table's header split into column names (names may hold one space).
+pub fn header(out: &Out) -> Vec<String> {
+    out.stdout
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The cells of the row whose NAME column is `name`, split like [`header`].
+pub fn row_named(out: &Out, name: &str) -> Vec<String> {
+    out.stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}

@@ -59,12 +59,7 @@ pub fn handle(
         ("", "pods", true, Some("eviction")) => {
             let pod = rp.name.clone().unwrap_or_default();
             authorize(shared, ctx, rt, Some("eviction"), rp, &pod)?;
-            let target = ResourcePath {
-                subresource: None,
-                ..rp.clone()
-            };
-            crate::deletes::delete(shared, rt, &target, ctx, b"")?;
-            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+            crate::eviction::evict(shared, rt, rp, ctx)?
         }
         ("", "serviceaccounts", true, Some("token")) => {
             let sa = rp.name.clone().unwrap_or_default();

@@ -39,6 +39,7 @@ pub mod defaults;
 mod deletes;
 mod discovery;
 mod events;
+mod eviction;
 pub mod faults;
 mod handler;
 mod kubeconfig;

@@ -393,7 +393,7 @@ async fn access_reviews_binding_and_drain(minor: u32) {
     // own scheduler, so kube-sim's does not bind it first).
     env.sim
         .seed(json!({"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "solo", "namespace": "default"},
+            "metadata": {"name": "solo", "namespace": "default", "labels": {"app": "solo"}},
             "spec": {"schedulerName": "my-scheduler",
                      "containers": [{"name": "c", "image": "busybox:1.36"}]}}))
         .expect("pod seeded");
@@ -412,6 +412,55 @@ async fn access_reviews_binding_and_drain(minor: u32) {
         .stderr_has("Error from server (Conflict)")
         .stderr_has("already assigned to node \"kube-sim-worker\"");
 
+    // A PodDisruptionBudget that allows no disruption refuses the eviction
+    // of a running pod (429), as kube-apiserver's does.
+    let running = eventually(Duration::from_secs(10), || async {
+        let out = env
+            .kubectl(&["get", "pod", "solo", "-o", "jsonpath={.status.phase}"])
+            .await;
+        out.stdout == "Running"
+    })
+    .await;
+    assert!(running, "the pod never ran");
+    let pdb = env.file(
+        "pdb.yaml",
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: solo\n  namespace: default\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: solo\n",
+    );
+    env.kubectl(&["apply", "--server-side", "-f", &pdb])
+        .await
+        .ok();
+    let budget = |allowed: u32| {
+        let env = &env;
+        let patch = format!(
+            r#"{{"status":{{"observedGeneration":1,"disruptionsAllowed":{allowed},"currentHealthy":1,"desiredHealthy":1,"expectedPods":1}}}}"#
+        );
+        async move {
+            let args = [
+                "patch",
+                "pdb",
+                "solo",
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                &patch,
+            ];
+            env.kubectl(&args).await.ok();
+        }
+    };
+    budget(0).await;
+    let out = env
+        .kubectl(&["drain", "kube-sim-worker", "--force", "--timeout=2s"])
+        .await;
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.all()
+            .contains("Cannot evict pod as it would violate the pod's disruption budget"),
+        "{out}"
+    );
+    env.kubectl(&["get", "pod", "solo"]).await.ok();
+    // Once the budget allows one disruption, the eviction spends it.
+    budget(1).await;
+
     // `kubectl drain` cordons the node and evicts its pods (pods/eviction).
     let out = env
         .kubectl(&[
@@ -426,6 +475,12 @@ async fn access_reviews_binding_and_drain(minor: u32) {
     assert!(out.all().contains("pod/solo evicted"), "{out}");
     let out = env.kubectl(&["get", "pod", "solo"]).await;
     out.failed_with(1).stderr_has("NotFound");
+    let budget = env.get_json(&["pdb", "solo"]).await;
+    assert_eq!(budget["status"]["disruptionsAllowed"], 0, "{budget}");
+    assert!(
+        budget["status"]["disruptedPods"]["solo"].is_string(),
+        "{budget}"
+    );
     let out = env.kubectl(&["get", "nodes"]).await;
     out.ok();
     assert_eq!(

@@ -5,29 +5,10 @@
 
 mod common;
 
-use common::kubectl::{deploy_with_image, Env, CM_X, DEPLOY, NEWEST, OLDEST};
+use common::kubectl::{deploy_with_image, Env, CM_X, DEPLOY};
 use serde_json::{json, Value};
 
-/// One `#[tokio::test]` per kubectl version for each item function.
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
-
+// One `#[tokio::test]` per kubectl version for each item function.
 each_version!(
     item01_discovery_and_gets,
     item02_server_side_apply_defaults,

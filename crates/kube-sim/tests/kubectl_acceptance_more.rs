@@ -5,29 +5,10 @@
 
 mod common;
 
-use common::kubectl::{deploy_with_image, Env, Lines, DEPLOY, NEWEST, OLDEST};
+use common::kubectl::{deploy_with_image, Env, Lines, DEPLOY};
 use kube_sim::{Options, Rule};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
 
 each_version!(
     item08_watch_shows_patches,

@@ -5,28 +5,9 @@
 
 mod common;
 
-use common::kubectl::{eventually, header, row_named, rows, Env, DEPLOY, NEWEST, OLDEST};
+use common::kubectl::{eventually, header, row_named, rows, Env, DEPLOY};
 use serde_json::json;
 use std::time::Duration;
-
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
 
 each_version!(
     api_resources_are_kube_apiservers,

@@ -6,29 +6,10 @@
 
 mod common;
 
-use common::kubectl::{eventually, header, row_named, rows, Env, NEWEST, OLDEST};
+use common::kubectl::{eventually, header, row_named, rows, Env};
 use kube_sim::{Options, Rule};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
 
 each_version!(
     auth_can_i_and_whoami,

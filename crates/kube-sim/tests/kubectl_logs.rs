@@ -6,29 +6,10 @@
 
 mod common;
 
-use common::kubectl::{deploy_with_image, eventually, Env, Lines, NEWEST, OLDEST};
+use common::kubectl::{deploy_with_image, eventually, Env, Lines};
 use kube_sim::Options;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
 
 each_version!(
     follow_streams_new_lines,

@@ -5,26 +5,7 @@
 
 mod common;
 
-use common::kubectl::{Env, NEWEST, OLDEST};
-
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
+use common::kubectl::Env;
 
 each_version!(
     strict_refuses_unknown_fields,

@@ -6,28 +6,9 @@
 
 mod common;
 
-use common::kubectl::{eventually, Env, NEWEST, OLDEST};
+use common::kubectl::{eventually, Env};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-macro_rules! each_version {
-    ($($item:ident),* $(,)?) => {$(
-        mod $item {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_27() {
-                super::$item(super::OLDEST).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_32() {
-                super::$item(32).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn kubectl_1_33() {
-                super::$item(super::NEWEST).await
-            }
-        }
-    )*};
-}
 
 each_version!(
     stateful_set_pods_come_up_in_order,

@@ -306,3 +306,25 @@ pub fn row_named(out: &Out, name: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// One test per kubectl version (1.27, 1.32, 1.33) for each async fn named;
+/// each takes the minor version it runs against.
+#[macro_export]
+macro_rules! each_version {
+    ($($item:ident),* $(,)?) => {$(
+        mod $item {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn kubectl_1_27() {
+                super::$item($crate::common::kubectl::OLDEST).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn kubectl_1_32() {
+                super::$item(32).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn kubectl_1_33() {
+                super::$item($crate::common::kubectl::NEWEST).await
+            }
+        }
+    )*};
+}

@@ -4,7 +4,9 @@
 //! preview with its current managers, refused without consent, recorded in
 //! the inventory so prune releases it instead of deleting it).
 
+use super::sync::ResourceResult;
 use crate::cluster::{FIELD_MANAGER, TRACKING_LABEL};
+use crate::model::ResourceKey;
 use crate::sync::record::Adoption;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -85,6 +87,81 @@ pub(super) fn describe_adoption(a: &Adoption) -> String {
     }
 }
 
+/// A sync stopped before anything was written, and why.
+#[derive(Debug)]
+pub(super) struct Refused {
+    pub message: String,
+    pub resources: Vec<ResourceResult>,
+}
+
+/// The gate before a sync writes anything: refused when an object belongs
+/// to another app (always) or would be adopted without consent (unless it is
+/// a dry run, which lists adoptions); else the objects this sync adopts.
+pub(super) fn gate(
+    app: &str,
+    owners: Vec<(ResourceKey, Owner)>,
+    adopt: bool,
+    dry_run: bool,
+) -> Result<BTreeMap<ResourceKey, Adoption>, Refused> {
+    let refusal = |key: &ResourceKey, action: &str, message: String| ResourceResult {
+        key: key.clone(),
+        action: action.into(),
+        message,
+        warnings: vec![],
+    };
+    let taken: Vec<ResourceResult> = owners
+        .iter()
+        .filter_map(|(key, owner)| match owner {
+            Owner::OtherApp(other) => Some(refusal(
+                key,
+                "failed",
+                format!(
+                    "belongs to app {other} (label {TRACKING_LABEL}={other}), not to {app}: an object is never taken from another app"
+                ),
+            )),
+            _ => None,
+        })
+        .collect();
+    if !taken.is_empty() {
+        return Err(Refused {
+            message: format!(
+                "{} object(s) belong to another app: nothing was applied",
+                taken.len()
+            ),
+            resources: taken,
+        });
+    }
+    let adoptions: BTreeMap<ResourceKey, Adoption> = owners
+        .into_iter()
+        .filter_map(|(key, owner)| match owner {
+            Owner::Unowned(a) => Some((key, a)),
+            _ => None,
+        })
+        .collect();
+    if !adoptions.is_empty() && !adopt && !dry_run {
+        return Err(Refused {
+            message: format!(
+                "{} existing object(s) were not created by this app and would be adopted: nothing was applied (review with --dry-run, then --adopt)",
+                adoptions.len()
+            ),
+            resources: adoptions
+                .iter()
+                .map(|(key, a)| {
+                    refusal(
+                        key,
+                        "refused",
+                        format!(
+                            "{}, not created by this app; --adopt takes it over",
+                            describe_adoption(a)
+                        ),
+                    )
+                })
+                .collect(),
+        });
+    }
+    Ok(adoptions)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +194,41 @@ mod tests {
         assert!(!written_by_us(&theirs));
         let written = json!({"metadata": {"managedFields": [{"manager": FIELD_MANAGER, "operation": "Apply"}]}});
         assert!(written_by_us(&written));
+    }
+
+    #[test]
+    fn the_gate_refuses_another_apps_object_always_and_adoption_without_consent() {
+        let key = |name: &str| ResourceKey {
+            group: String::new(),
+            kind: "ConfigMap".into(),
+            namespace: Some("web".into()),
+            name: name.into(),
+        };
+        let theirs = Owner::Unowned(Adoption {
+            managers: vec!["kubectl-create (Update)".into()],
+            labels: BTreeMap::new(),
+        });
+        let owners = || vec![(key("ours"), Owner::Ours), (key("theirs"), theirs.clone())];
+        let refused = gate("web", owners(), false, false).expect_err("no consent");
+        assert_eq!(refused.resources.len(), 1);
+        assert_eq!(refused.resources[0].action, "refused");
+        assert!(refused.resources[0]
+            .message
+            .contains("kubectl-create (Update)"));
+        for (adopt, dry_run) in [(true, false), (false, true)] {
+            let adopted = gate("web", owners(), adopt, dry_run).expect("allowed");
+            assert_eq!(
+                adopted.keys().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+                ["theirs"]
+            );
+        }
+        let mut with_other = owners();
+        with_other.push((key("api-cm"), Owner::OtherApp("api".into())));
+        for (adopt, dry_run) in [(false, false), (true, false), (true, true)] {
+            let refused = gate("web", with_other.clone(), adopt, dry_run).expect_err("never");
+            assert_eq!(refused.resources.len(), 1);
+            assert!(refused.resources[0].message.contains("belongs to app api"));
+            assert!(refused.resources[0].message.contains("not to web"));
+        }
     }
 }

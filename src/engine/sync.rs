@@ -12,10 +12,10 @@ use super::desired_state::DesiredState;
 use super::interrupted::{interrupted, inventory_after_partial, NOT_APPLIED};
 use super::lease::LEASE_TTL;
 use super::observe::{Observed, Read};
-use super::ownership::{self, describe_adoption, owner_of, Owner};
+use super::ownership::{self, owner_of, Owner};
 use super::plan::{apply_all, plan, split, PlanContext};
 use super::{now_rfc3339, who, Engine, EngineError};
-use crate::cluster::{Cluster, TRACKING_LABEL};
+use crate::cluster::Cluster;
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
 use crate::sync::boundary;
@@ -150,57 +150,15 @@ impl Engine {
         // adopted without consent.
         observed.fetch_unlisted(&cluster, &desired.objects).await?;
         let owners = owners(&app.name, &observed, &desired.objects);
-        let taken: Vec<ResourceResult> = owners
-            .iter()
-            .filter_map(|(key, owner)| match owner {
-                Owner::OtherApp(other) => Some(ResourceResult {
-                    key: key.clone(),
-                    action: "failed".into(),
-                    message: format!(
-                        "belongs to app {other} (label {TRACKING_LABEL}={other}), not to {}: an object is never taken from another app",
-                        app.name
-                    ),
-                    warnings: vec![],
-                }),
-                _ => None,
-            })
-            .collect();
-        if !taken.is_empty() {
-            report.message = format!(
-                "{} object(s) belong to another app: nothing was applied",
-                taken.len()
-            );
-            report.resources = taken;
-            self.record_result(&app, &cluster, &report, None).await?;
-            return Ok(report);
-        }
-        let adoptions: BTreeMap<ResourceKey, Adoption> = owners
-            .into_iter()
-            .filter_map(|(key, owner)| match owner {
-                Owner::Unowned(a) => Some((key, a)),
-                _ => None,
-            })
-            .collect();
-        if !adoptions.is_empty() && !opts.adopt && !opts.dry_run {
-            report.resources = adoptions
-                .iter()
-                .map(|(key, a)| ResourceResult {
-                    key: key.clone(),
-                    action: "refused".into(),
-                    message: format!(
-                        "{}, not created by this app; --adopt takes it over",
-                        describe_adoption(a)
-                    ),
-                    warnings: vec![],
-                })
-                .collect();
-            report.message = format!(
-                "{} existing object(s) were not created by this app and would be adopted: nothing was applied (review with --dry-run, then --adopt)",
-                adoptions.len()
-            );
-            self.record_result(&app, &cluster, &report, None).await?;
-            return Ok(report);
-        }
+        let adoptions = match ownership::gate(&app.name, owners, opts.adopt, opts.dry_run) {
+            Ok(adoptions) => adoptions,
+            Err(refused) => {
+                report.message = refused.message;
+                report.resources = refused.resources;
+                self.record_result(&app, &cluster, &report, None).await?;
+                return Ok(report);
+            }
+        };
         let plan_ctx = PlanContext {
             cluster: &cluster,
             observed: &observed,

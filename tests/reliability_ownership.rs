@@ -49,6 +49,29 @@ fn action_of<'a>(r: &'a SyncReport, kind: &str, name: &str) -> Option<&'a str> {
         .map(|x| x.action.as_str())
 }
 
+/// The web app whose Git holds `theirs` (a ConfigMap that already exists,
+/// made with kubectl create) in a.yaml and `ours` in b.yaml.
+async fn web_with_foreign(theirs: &str, ours: &str) -> Fixture {
+    let f = Fixture::new(WEB).await;
+    f.kubectl_ok(&["create", "namespace", "web"]);
+    f.kubectl_ok(&[
+        "create",
+        "configmap",
+        theirs,
+        "-n",
+        "web",
+        "--from-literal=x=1",
+    ]);
+    f.commit(
+        &[
+            ("apps/web/a.yaml", Some(&cm(theirs, "x", "2"))),
+            ("apps/web/b.yaml", Some(&cm(ours, "y", "1"))),
+        ],
+        "web",
+    );
+    f
+}
+
 async fn sync(f: &Fixture, app: &str, opts: SyncOptions) -> SyncReport {
     f.engine().sync(app, &opts).await.expect("sync runs")
 }
@@ -560,23 +583,7 @@ async fn a_dry_run_of_a_new_app_reports_what_its_new_namespace_would_hold() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_that_fails_part_way_still_records_what_it_adopted() {
-    let f = Fixture::new(WEB).await;
-    f.kubectl_ok(&["create", "namespace", "web"]);
-    f.kubectl_ok(&[
-        "create",
-        "configmap",
-        "a-theirs",
-        "-n",
-        "web",
-        "--from-literal=x=1",
-    ]);
-    f.commit(
-        &[
-            ("apps/web/a.yaml", Some(&cm("a-theirs", "x", "2"))),
-            ("apps/web/b.yaml", Some(&cm("b-ours", "y", "1"))),
-        ],
-        "web",
-    );
+    let f = web_with_foreign("a-theirs", "b-ours").await;
     // b-ours passes its dry-run, then its real apply is refused.
     f.sim.inject(
         kube_sim::Fault::status(422)
@@ -611,23 +618,7 @@ async fn a_sync_that_fails_part_way_still_records_what_it_adopted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_adopted_deletes_what_was_adopted_when_asked() {
-    let f = Fixture::new(WEB).await;
-    f.kubectl_ok(&["create", "namespace", "web"]);
-    f.kubectl_ok(&[
-        "create",
-        "configmap",
-        "theirs",
-        "-n",
-        "web",
-        "--from-literal=x=1",
-    ]);
-    f.commit(
-        &[
-            ("apps/web/a.yaml", Some(&cm("theirs", "x", "2"))),
-            ("apps/web/b.yaml", Some(&cm("ours", "y", "1"))),
-        ],
-        "web",
-    );
+    let f = web_with_foreign("theirs", "ours").await;
     let out = f.cli(&["sync", "web", "--adopt"]);
     assert_eq!(
         out.status.code(),

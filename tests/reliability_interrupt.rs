@@ -57,6 +57,16 @@ fn stored(f: &Fixture) -> usize {
 }
 
 /// The gitops-tui binary as a child, output piped (small enough never to fill a pipe).
+/// Wait (at most 2 minutes) until the sync under test has written some
+/// objects, so a signal lands mid-way; `what` says what never happened.
+async fn some_stored(f: &Fixture, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while stored(f) < 40 {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn spawn_cli(f: &Fixture, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_gitops-tui"))
         .arg("--config")
@@ -115,11 +125,7 @@ async fn sigterm_mid_sync_records_interrupted_frees_the_app_and_a_second_sync_fi
     f.sim
         .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
     let child = spawn_cli(&f, &["sync", "big"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while stored(&f) < 40 {
-        assert!(Instant::now() < deadline, "the sync never got going");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    some_stored(&f, "the sync never got going").await;
     signal(&child, "TERM");
     let (code, out, err) = finish(child, Duration::from_secs(60));
 
@@ -348,11 +354,7 @@ async fn sigterm_to_the_agent_mid_pass_lets_its_sync_stop_cleanly() {
     f.sim
         .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
     let child = spawn_cli(&f, &["agent"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while stored(&f) < 40 {
-        assert!(Instant::now() < deadline, "the agent never synced");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    some_stored(&f, "the agent never synced").await;
     signal(&child, "TERM");
     let (code, out, err) = finish(child, Duration::from_secs(60));
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");

@@ -126,30 +126,29 @@ async fn plan_one(ctx: &PlanContext<'_>, d: Desired) -> Result<Planned, Resource
         .map_err(|e| fail(&d, e.to_string()))?;
     // An object found only now (its kind was served after stage one) is
     // judged as every other: never another app's, never adopted silently.
-    let adopt = match (&live, ctx.adoptions.get(&d.key)) {
-        (_, Some(a)) => Some(a.clone()),
-        (Some(live), None) if ownership::tracking_label(&d.object).is_some() => {
-            match owner_of(ownership::tracking_label(&d.object).unwrap_or(""), live) {
-                Owner::Ours => None,
-                Owner::OtherApp(other) => {
-                    return Err(fail(
-                        &d,
-                        format!(
-                            "belongs to app {other}: an object is never taken from another app"
-                        ),
-                    ))
-                }
-                Owner::Unowned(a) => {
-                    return Err(fail(
-                        &d,
-                        format!(
-                            "{}, not created by this app; --adopt takes it over",
-                            describe_adoption(&a)
-                        ),
-                    ))
-                }
+    let app = ownership::tracking_label(&d.object);
+    let adopt = match (&live, ctx.adoptions.get(&d.key), app) {
+        (_, Some(a), _) => Some(a.clone()),
+        (Some(live), None, Some(app)) => match owner_of(app, live) {
+            Owner::Ours => None,
+            Owner::OtherApp(other) => {
+                return Err(fail(
+                    &d,
+                    format!("belongs to app {other}: an object is never taken from another app"),
+                ))
             }
-        }
+            // Only the gate's adoptions are recorded as such in the
+            // inventory, so one found this late is refused, never taken.
+            Owner::Unowned(a) => {
+                return Err(fail(
+                    &d,
+                    format!(
+                        "{}, not created by this app; --adopt takes it over",
+                        describe_adoption(&a)
+                    ),
+                ))
+            }
+        },
         _ => None,
     };
     let mut force = ctx.force_conflicts;

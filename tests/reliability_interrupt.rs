@@ -60,9 +60,14 @@ fn stored(f: &Fixture) -> usize {
 /// Wait (at most 2 minutes) until the sync under test has written some
 /// objects, so a signal lands mid-way; `what` says what never happened.
 async fn some_stored(f: &Fixture, what: &str) {
+    some_stored_or(f, || what.to_string()).await
+}
+
+/// The same, describing the failure with `what()` (a screen, say).
+async fn some_stored_or(f: &Fixture, what: impl Fn() -> String) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while stored(f) < 40 {
-        assert!(Instant::now() < deadline, "{what}");
+        assert!(Instant::now() < deadline, "{}", what());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -430,15 +435,7 @@ async fn sigterm_to_the_tui_mid_sync_stops_after_the_object_in_flight_and_frees_
         s.contains("[y]") || s.contains("confirm")
     });
     t.send(&["y"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while stored(&f) < 40 {
-        assert!(
-            Instant::now() < deadline,
-            "the sync never got going:\n{}",
-            t.screen()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    some_stored_or(&f, || format!("the sync never got going:\n{}", t.screen())).await;
     terminate_tui(&f);
     let screen = t.wait_for("the TUI to exit", |s| s.contains("EXIT:"));
     assert!(screen.contains("EXIT:0"), "{screen}");
@@ -519,15 +516,7 @@ async fn sigterm_to_the_tui_while_its_agent_syncs_lets_that_sync_stop_cleanly_to
     f.sim
         .inject(Fault::latency(Duration::from_millis(15)).on("PATCH", "configmaps"));
     let t = tui_in_tmux(&f, "agent");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while stored(&f) < 40 {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never synced:\n{}",
-            t.screen()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    some_stored_or(&f, || format!("the agent never synced:\n{}", t.screen())).await;
     terminate_tui(&f);
     let screen = t.wait_for("the TUI to exit", |s| s.contains("EXIT:"));
     assert!(screen.contains("EXIT:0"), "{screen}");

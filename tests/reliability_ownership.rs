@@ -49,6 +49,22 @@ fn action_of<'a>(r: &'a SyncReport, kind: &str, name: &str) -> Option<&'a str> {
         .map(|x| x.action.as_str())
 }
 
+const NAMESPACE_WEB: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n";
+
+/// The web app (OWN_NS: no create_namespace) whose Git holds its own
+/// Namespace and one ConfigMap `settings`, committed, not synced.
+async fn app_with_its_namespace() -> Fixture {
+    let f = Fixture::new(OWN_NS).await;
+    f.commit(
+        &[
+            ("apps/web/ns.yaml", Some(NAMESPACE_WEB)),
+            ("apps/web/config.yaml", Some(&cm("settings", "a", "1"))),
+        ],
+        "web with its namespace",
+    );
+    f
+}
+
 /// The web app whose Git holds `theirs` (a ConfigMap that already exists,
 /// made with kubectl create) in a.yaml and `ours` in b.yaml.
 async fn web_with_foreign(theirs: &str, ours: &str) -> Fixture {
@@ -143,17 +159,7 @@ async fn a_namespace_kube_system_in_git_is_refused_and_never_labelled_or_pruned(
 async fn kube_system_labelled_by_an_older_version_is_never_pruned() {
     // What a version before the boundary rules left behind: kube-system
     // applied by gitops-tui's field manager and labelled as the app's.
-    let f = Fixture::new(OWN_NS).await;
-    f.commit(
-        &[
-            (
-                "apps/web/ns.yaml",
-                Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n"),
-            ),
-            ("apps/web/config.yaml", Some(&cm("settings", "a", "1"))),
-        ],
-        "web",
-    );
+    let f = app_with_its_namespace().await;
     assert!(sync(&f, "web", SyncOptions::default()).await.succeeded);
     let old = f.dir.path().join("kube-system.yaml");
     std::fs::write(
@@ -540,17 +546,7 @@ async fn the_same_object_with_and_without_its_namespace_is_a_duplicate() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dry_run_of_a_new_app_reports_what_its_new_namespace_would_hold() {
-    let f = Fixture::new(OWN_NS).await;
-    f.commit(
-        &[
-            (
-                "apps/web/ns.yaml",
-                Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n"),
-            ),
-            ("apps/web/config.yaml", Some(&cm("settings", "a", "1"))),
-        ],
-        "a new app",
-    );
+    let f = app_with_its_namespace().await;
     let out = f.cli(&["sync", "web", "--dry-run"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(

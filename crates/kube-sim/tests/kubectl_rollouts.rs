@@ -42,13 +42,6 @@ spec:
     )
 }
 
-async fn apply(env: &Env, name: &str, yaml: &str) {
-    let f = env.file(name, yaml);
-    env.kubectl(&["apply", "--server-side", "-f", &f])
-        .await
-        .ok();
-}
-
 async fn rolled_out(env: &Env) {
     env.kubectl(&["rollout", "status", "deploy/web", "--timeout=30s"])
         .await
@@ -72,9 +65,9 @@ fn condition<'a>(d: &'a Value, kind: &str) -> &'a Value {
 
 async fn history_and_undo_restore_the_previous_image(minor: u32) {
     let env = Env::start(minor).await;
-    apply(&env, "v1.yaml", &deploy(2, "nginx:1.25", "")).await;
+    env.apply("v1.yaml", &deploy(2, "nginx:1.25", "")).await;
     rolled_out(&env).await;
-    apply(&env, "v2.yaml", &deploy(2, "nginx:1.26", "")).await;
+    env.apply("v2.yaml", &deploy(2, "nginx:1.26", "")).await;
     rolled_out(&env).await;
     let d = env.get_json(&["deploy", "web"]).await;
     assert_eq!(
@@ -151,9 +144,11 @@ async fn history_and_undo_restore_the_previous_image(minor: u32) {
 async fn a_broken_rollout_keeps_the_old_pods_serving(minor: u32) {
     let env = Env::start(minor).await;
     let strategy = "  progressDeadlineSeconds: 3\n  strategy:\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 1\n";
-    apply(&env, "good.yaml", &deploy(4, "nginx:1.25", strategy)).await;
+    env.apply("good.yaml", &deploy(4, "nginx:1.25", strategy))
+        .await;
     rolled_out(&env).await;
-    apply(&env, "broken.yaml", &deploy(4, "nginx:broken", strategy)).await;
+    env.apply("broken.yaml", &deploy(4, "nginx:broken", strategy))
+        .await;
     // Poll the stored status while the rollout runs: never below 3
     // available, never more than 5 Pods.
     let started = Instant::now();
@@ -245,7 +240,7 @@ async fn a_broken_rollout_keeps_the_old_pods_serving(minor: u32) {
 
 async fn pause_holds_a_rollout_until_resume(minor: u32) {
     let env = Env::start(minor).await;
-    apply(&env, "v1.yaml", &deploy(2, "nginx:1.25", "")).await;
+    env.apply("v1.yaml", &deploy(2, "nginx:1.25", "")).await;
     rolled_out(&env).await;
     env.kubectl(&["rollout", "pause", "deploy/web"])
         .await
@@ -284,7 +279,7 @@ async fn pause_holds_a_rollout_until_resume(minor: u32) {
 #[tokio::test(flavor = "multi_thread")]
 async fn scaling_down_stays_available() {
     let env = Env::start(32).await;
-    apply(&env, "v1.yaml", &deploy(3, "nginx:1.25", "")).await;
+    env.apply("v1.yaml", &deploy(3, "nginx:1.25", "")).await;
     rolled_out(&env).await;
     env.kubectl(&["scale", "deploy/web", "--replicas=1"])
         .await
@@ -327,9 +322,11 @@ async fn scaling_down_stays_available() {
 async fn recreate_stops_the_old_pods_first() {
     let env = Env::start(32).await;
     let recreate = "  strategy:\n    type: Recreate\n";
-    apply(&env, "v1.yaml", &deploy(2, "nginx:1.25", recreate)).await;
+    env.apply("v1.yaml", &deploy(2, "nginx:1.25", recreate))
+        .await;
     rolled_out(&env).await;
-    apply(&env, "v2.yaml", &deploy(2, "nginx:1.26", recreate)).await;
+    env.apply("v2.yaml", &deploy(2, "nginx:1.26", recreate))
+        .await;
     // Never old and new Pods at once.
     let started = Instant::now();
     loop {

@@ -4,32 +4,15 @@
 
 mod common;
 
-use common::kubectl::{eventually, Env};
+use common::kubectl::{eventually, pod_ready, Env};
 use serde_json::Value;
 use std::time::Duration;
 
 each_version!(endpoints_list_ready_pod_ips);
 
-async fn apply(env: &Env, name: &str, yaml: &str) {
-    let f = env.file(name, yaml);
-    env.kubectl(&["apply", "--server-side", "-f", &f])
-        .await
-        .ok();
-}
-
-fn ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True")
-        })
-}
-
 async fn endpoints_list_ready_pod_ips(minor: u32) {
     let env = Env::start(minor).await;
-    apply(
-        &env,
+    env.apply(
         "app.yaml",
         r#"apiVersion: apps/v1
 kind: Deployment
@@ -78,7 +61,7 @@ spec:
             .as_array()
             .expect("pods")
             .iter()
-            .filter(|p| ready(p))
+            .filter(|p| pod_ready(p))
             .filter_map(|p| p["status"]["podIP"].as_str().map(str::to_string))
             .collect();
         ips.sort();
@@ -139,14 +122,12 @@ spec:
 #[tokio::test(flavor = "multi_thread")]
 async fn an_hpa_reports_its_target_without_metrics() {
     let env = Env::start(32).await;
-    apply(
-        &env,
+    env.apply(
         "d.yaml",
         &common::kubectl::DEPLOY.replace("spec:\n  selector", "spec:\n  replicas: 2\n  selector"),
     )
     .await;
-    apply(
-        &env,
+    env.apply(
         "hpa.yaml",
         r#"apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler

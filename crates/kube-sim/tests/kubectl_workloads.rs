@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::kubectl::{eventually, Env};
+use common::kubectl::{eventually, pod_ready, Env};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -14,22 +14,6 @@ each_version!(
     stateful_set_pods_come_up_in_order,
     a_job_completes_and_keeps_its_pod,
 );
-
-async fn apply(env: &Env, name: &str, yaml: &str) {
-    let f = env.file(name, yaml);
-    env.kubectl(&["apply", "--server-side", "-f", &f])
-        .await
-        .ok();
-}
-
-fn ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True")
-        })
-}
 
 const STS: &str = r#"apiVersion: apps/v1
 kind: StatefulSet
@@ -62,7 +46,7 @@ spec:
 
 async fn stateful_set_pods_come_up_in_order(minor: u32) {
     let env = Env::start(minor).await;
-    apply(&env, "sts.yaml", STS).await;
+    env.apply("sts.yaml", STS).await;
     // Poll: web-N exists only once web-0..N-1 are ready.
     let started = Instant::now();
     loop {
@@ -89,13 +73,13 @@ async fn stateful_set_pods_come_up_in_order(minor: u32) {
                     .is_some_and(|j| j < i)
             }) {
                 assert!(
-                    ready(earlier),
+                    pod_ready(earlier),
                     "web-{i} exists before {} is ready",
                     earlier["metadata"]["name"]
                 );
             }
         }
-        if pods.len() == 3 && pods.iter().all(ready) {
+        if pods.len() == 3 && pods.iter().all(pod_ready) {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "{names:?}");
@@ -192,7 +176,8 @@ spec:
 
 async fn a_job_completes_and_keeps_its_pod(minor: u32) {
     let env = Env::start(minor).await;
-    apply(&env, "job.yaml", &JOB.replace("IMAGE", "busybox:1.36")).await;
+    env.apply("job.yaml", &JOB.replace("IMAGE", "busybox:1.36"))
+        .await;
     env.kubectl(&[
         "wait",
         "--for=condition=complete",
@@ -227,7 +212,8 @@ async fn a_job_completes_and_keeps_its_pod(minor: u32) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_job_fails_past_its_backoff_limit() {
     let env = Env::start(32).await;
-    apply(&env, "job.yaml", &JOB.replace("IMAGE", "busybox:broken")).await;
+    env.apply("job.yaml", &JOB.replace("IMAGE", "busybox:broken"))
+        .await;
     env.kubectl(&[
         "wait",
         "--for=condition=failed",
@@ -267,8 +253,7 @@ async fn a_cron_job_creates_a_job_on_schedule() {
     while time::OffsetDateTime::now_utc().second() >= 55 {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    apply(
-        &env,
+    env.apply(
         "cj.yaml",
         r#"apiVersion: batch/v1
 kind: CronJob
@@ -338,8 +323,7 @@ spec:
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daemon_set_runs_a_pod_per_node() {
     let env = Env::start(32).await;
-    apply(
-        &env,
+    env.apply(
         "ds.yaml",
         r#"apiVersion: apps/v1
 kind: DaemonSet
@@ -394,8 +378,7 @@ async fn stored_nodes_join_the_start_up_ones() {
         }
         env.sim.seed(node).expect("node seeded");
     }
-    apply(
-        &env,
+    env.apply(
         "ds.yaml",
         r#"apiVersion: apps/v1
 kind: DaemonSet

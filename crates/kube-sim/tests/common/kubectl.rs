@@ -143,6 +143,14 @@ impl Env {
         cmd
     }
 
+    /// `kubectl apply --server-side` of `yaml` written to `name`; must succeed.
+    pub async fn apply(&self, name: &str, yaml: &str) {
+        let f = self.file(name, yaml);
+        self.kubectl(&["apply", "--server-side", "-f", &f])
+            .await
+            .ok();
+    }
+
     pub async fn kubectl(&self, args: &[&str]) -> Out {
         run(self.command(args)).await
     }
@@ -327,4 +335,14 @@ macro_rules! each_version {
             }
         }
     )*};
+}
+
+/// Whether a Pod's Ready condition is True.
+pub fn pod_ready(pod: &serde_json::Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
 }

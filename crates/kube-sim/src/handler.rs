@@ -215,7 +215,11 @@ async fn dispatch(
                 .map(|v| ok_json(&v))
                 .ok_or_else(|| not_found_path(path))
         }
-        Route::OpenApiV2 => Ok(openapi_v2(&ctx.accept, shared.settings.kube_minor)),
+        Route::OpenApiV2 => Ok(openapi_v2(
+            &ctx.accept,
+            &shared.lock().registry,
+            shared.settings.kube_minor,
+        )),
         Route::OpenApiV3Root => Ok(ok_json(&openapi::root(&shared.lock().registry))),
         Route::OpenApiV3(key) => openapi::document(&shared.lock().registry, &key)
             .map(|v| ok_json(&v))
@@ -341,12 +345,10 @@ fn version(minor: u32) -> Value {
     })
 }
 
-/// `/openapi/v2`: kubectl up to 1.29 downloads it (as protobuf) before every
-/// apply and fails when it is missing. An empty document is a valid protobuf
-/// `openapi_v2.Document`; with no schema in it kubectl validates on the server
-/// (`fieldValidation`, found in OpenAPI v3) and computes strategic merge
-/// patches from its compiled-in types, as it does for kinds v2 lacks.
-fn openapi_v2(accept: &str, minor: u32) -> Response {
+/// `/openapi/v2`: protobuf for kubectl and client-go (which ask for nothing
+/// else), JSON for everyone else.
+fn openapi_v2(accept: &str, registry: &crate::registry::Registry, minor: u32) -> Response {
+    let doc = openapi::swagger(registry, minor);
     if accept.contains("protobuf") {
         return Response::builder()
             .status(200)
@@ -354,15 +356,10 @@ fn openapi_v2(accept: &str, minor: u32) -> Response {
                 header::CONTENT_TYPE,
                 "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
             )
-            .body(Body::empty())
+            .body(Body::from(openapi::swagger_protobuf(&doc)))
             .unwrap_or_default();
     }
-    ok_json(&json!({
-        "swagger": "2.0",
-        "info": {"title": "Kubernetes", "version": format!("v1.{minor}.0")},
-        "paths": {},
-        "definitions": {},
-    }))
+    ok_json(&openapi::swagger(registry, minor))
 }
 
 fn not_found_path(_path: &str) -> ApiError {

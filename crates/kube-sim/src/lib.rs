@@ -30,6 +30,7 @@
 mod actions;
 mod admin;
 pub mod auth;
+mod builtin_types;
 mod builtins;
 mod cluster_objects;
 mod commit;

@@ -19,7 +19,7 @@
 mod crd;
 mod duplicates;
 pub mod go;
-mod rules;
+pub(crate) mod rules;
 mod typed;
 
 pub use rules::validate;

@@ -15,11 +15,13 @@ const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lowe
 const DNS1035_FMT: &str = "[a-z]([-a-z0-9]*[a-z0-9])?";
 const DNS1035_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
 
-const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
-const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
-const DNS_POLICIES: &[&str] = &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
-const POD_RESTART: &[&str] = &["Always", "Never", "OnFailure"];
-const SERVICE_TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+pub(crate) const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
+pub(crate) const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
+pub(crate) const DNS_POLICIES: &[&str] =
+    &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
+pub(crate) const POD_RESTART: &[&str] = &["Always", "Never", "OnFailure"];
+pub(crate) const SERVICE_TYPES: &[&str] =
+    &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 
 impl Cause {
     pub fn required(field: impl Into<String>) -> Cause {

@@ -519,79 +519,21 @@ pub fn unknown_in_metadata(metadata: &Value) -> Vec<Vec<Seg>> {
 
 /// Decodes `value` as the built-in type of (group, version, kind).
 pub fn decode(group: &str, version: &str, kind: &str, value: &Value) -> Decoded {
-    use k8s_openapi::api::{
-        admissionregistration::v1 as admission, apps::v1 as apps, autoscaling::v1 as autoscaling1,
-        autoscaling::v2 as autoscaling2, batch::v1 as batch, certificates::v1 as certificates,
-        coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
-        events::v1 as events, flowcontrol::v1 as flowcontrol, networking::v1 as networking,
-        node::v1 as node, policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling,
-        storage::v1 as storage,
+    struct Decode<'v> {
+        value: &'v Value,
+        bytes_field: Option<&'static str>,
+    }
+    impl crate::builtin_types::KindVisitor for Decode<'_> {
+        type Out = Decoded;
+        fn visit<T: de::DeserializeOwned + schemars::JsonSchema>(self) -> Decoded {
+            run::<T>(self.value, self.bytes_field)
+        }
+    }
+    let bytes_field = match (group, version, kind) {
+        ("", "v1", "Secret") => Some("data"),
+        ("", "v1", "ConfigMap") => Some("binaryData"),
+        _ => None,
     };
-    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
-    use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
-    macro_rules! kinds {
-        ($( ($g:literal, $v:literal, $k:literal) => $t:ty ),* $(,)?) => {
-            match (group, version, kind) {
-                ("", "v1", "Secret") => run::<core::Secret>(value, Some("data")),
-                ("", "v1", "ConfigMap") => run::<core::ConfigMap>(value, Some("binaryData")),
-                $( ($g, $v, $k) => run::<$t>(value, None), )*
-                _ => Decoded::Untyped,
-            }
-        };
-    }
-    kinds! {
-        ("", "v1", "Binding") => core::Binding,
-        ("", "v1", "Endpoints") => core::Endpoints,
-        ("", "v1", "Event") => core::Event,
-        ("", "v1", "LimitRange") => core::LimitRange,
-        ("", "v1", "Namespace") => core::Namespace,
-        ("", "v1", "Node") => core::Node,
-        ("", "v1", "PersistentVolume") => core::PersistentVolume,
-        ("", "v1", "PersistentVolumeClaim") => core::PersistentVolumeClaim,
-        ("", "v1", "Pod") => core::Pod,
-        ("", "v1", "PodTemplate") => core::PodTemplate,
-        ("", "v1", "ReplicationController") => core::ReplicationController,
-        ("", "v1", "ResourceQuota") => core::ResourceQuota,
-        ("", "v1", "Service") => core::Service,
-        ("", "v1", "ServiceAccount") => core::ServiceAccount,
-        ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration") => admission::MutatingWebhookConfiguration,
-        ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration") => admission::ValidatingWebhookConfiguration,
-        ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy") => admission::ValidatingAdmissionPolicy,
-        ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding") => admission::ValidatingAdmissionPolicyBinding,
-        ("apiextensions.k8s.io", "v1", "CustomResourceDefinition") => apiextensions::CustomResourceDefinition,
-        ("apiregistration.k8s.io", "v1", "APIService") => apiregistration::APIService,
-        ("apps", "v1", "ControllerRevision") => apps::ControllerRevision,
-        ("apps", "v1", "DaemonSet") => apps::DaemonSet,
-        ("apps", "v1", "Deployment") => apps::Deployment,
-        ("apps", "v1", "ReplicaSet") => apps::ReplicaSet,
-        ("apps", "v1", "StatefulSet") => apps::StatefulSet,
-        ("autoscaling", "v1", "HorizontalPodAutoscaler") => autoscaling1::HorizontalPodAutoscaler,
-        ("autoscaling", "v1", "Scale") => autoscaling1::Scale,
-        ("autoscaling", "v2", "HorizontalPodAutoscaler") => autoscaling2::HorizontalPodAutoscaler,
-        ("batch", "v1", "CronJob") => batch::CronJob,
-        ("batch", "v1", "Job") => batch::Job,
-        ("certificates.k8s.io", "v1", "CertificateSigningRequest") => certificates::CertificateSigningRequest,
-        ("coordination.k8s.io", "v1", "Lease") => coordination::Lease,
-        ("discovery.k8s.io", "v1", "EndpointSlice") => discovery::EndpointSlice,
-        ("events.k8s.io", "v1", "Event") => events::Event,
-        ("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema") => flowcontrol::FlowSchema,
-        ("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration") => flowcontrol::PriorityLevelConfiguration,
-        ("networking.k8s.io", "v1", "IPAddress") => networking::IPAddress,
-        ("networking.k8s.io", "v1", "Ingress") => networking::Ingress,
-        ("networking.k8s.io", "v1", "IngressClass") => networking::IngressClass,
-        ("networking.k8s.io", "v1", "NetworkPolicy") => networking::NetworkPolicy,
-        ("networking.k8s.io", "v1", "ServiceCIDR") => networking::ServiceCIDR,
-        ("node.k8s.io", "v1", "RuntimeClass") => node::RuntimeClass,
-        ("policy", "v1", "PodDisruptionBudget") => policy::PodDisruptionBudget,
-        ("rbac.authorization.k8s.io", "v1", "ClusterRole") => rbac::ClusterRole,
-        ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => rbac::ClusterRoleBinding,
-        ("rbac.authorization.k8s.io", "v1", "Role") => rbac::Role,
-        ("rbac.authorization.k8s.io", "v1", "RoleBinding") => rbac::RoleBinding,
-        ("scheduling.k8s.io", "v1", "PriorityClass") => scheduling::PriorityClass,
-        ("storage.k8s.io", "v1", "CSIDriver") => storage::CSIDriver,
-        ("storage.k8s.io", "v1", "CSINode") => storage::CSINode,
-        ("storage.k8s.io", "v1", "CSIStorageCapacity") => storage::CSIStorageCapacity,
-        ("storage.k8s.io", "v1", "StorageClass") => storage::StorageClass,
-        ("storage.k8s.io", "v1", "VolumeAttachment") => storage::VolumeAttachment,
-    }
+    crate::builtin_types::with_type(group, version, kind, Decode { value, bytes_field })
+        .unwrap_or(Decoded::Untyped)
 }

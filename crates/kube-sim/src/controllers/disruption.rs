@@ -86,7 +86,12 @@ pub(crate) fn expected_and_desired(
             if seen.iter().any(|(u, _)| u == uid) {
                 continue;
             }
-            seen.push(scale(pod)?);
+            // Keyed by the uid of what has the scale (a ReplicaSet's Pods
+            // count their Deployment once), as upstream's map is.
+            let (owner, n) = scale(pod)?;
+            if !seen.iter().any(|(u, _)| *u == owner) {
+                seen.push((owner, n));
+            }
         }
         Ok((seen.iter().map(|(_, n)| n).sum(), unmanaged))
     };

@@ -67,6 +67,21 @@ fn percentages_and_max_unavailable_use_the_controllers_scale() {
 }
 
 #[test]
+fn pods_of_two_replica_sets_of_one_deployment_count_its_scale_once() {
+    // Regression: the scale was added once per ReplicaSet (per Pod even).
+    let pods = [
+        pod("a", Some("rs1")),
+        pod("b", Some("rs2")),
+        pod("c", Some("rs1")),
+    ];
+    let deployment_scale = |_: &Value| Ok(("deploy".to_string(), 3));
+    assert_eq!(
+        expected_and_desired(&json!({"maxUnavailable": 1}), &pods, deployment_scale),
+        Ok((3, 2, vec![]))
+    );
+}
+
+#[test]
 fn unmanaged_pods_are_left_out_of_the_scale_and_named() {
     let pods = [pod("a", Some("u1")), pod("loose", None)];
     assert_eq!(

@@ -516,6 +516,37 @@ pub const BUILTINS: &[Builtin] = &[
     .until(28),
 ];
 
+/// Built-in APIs kube-apiserver still serves but marks deprecated: group,
+/// version, kind, the minor that deprecated it and its replacement. Every
+/// request on them is answered with a `Warning` header, as the apiserver's
+/// deprecation mechanism does (`deprecation.WarningMessage`).
+const DEPRECATED: &[(&str, &str, &str, u32, &str)] = &[(
+    "",
+    "v1",
+    "Endpoints",
+    33,
+    "discovery.k8s.io/v1 EndpointSlice",
+)];
+
+/// The deprecation warning for a request on `group/version` `kind` to a
+/// server of minor version `minor`, if any.
+pub fn deprecation_warning(group: &str, version: &str, kind: &str, minor: u32) -> Option<String> {
+    let (g, v, k, since, replacement) = DEPRECATED
+        .iter()
+        .find(|(g, v, k, _, _)| *g == group && *v == version && *k == kind)?;
+    if minor < *since {
+        return None;
+    }
+    let gv = if g.is_empty() {
+        v.to_string()
+    } else {
+        format!("{g}/{v}")
+    };
+    Some(format!(
+        "{gv} {k} is deprecated in v1.{since}+; use {replacement}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,5 +572,18 @@ mod tests {
                 .map(|b| b.subs.iter().any(|s| s.name == "resize"))
         };
         assert_eq!((pods(32), pods(33)), (Some(false), Some(true)));
+    }
+
+    #[test]
+    fn endpoints_are_deprecated_from_1_33() {
+        assert_eq!(
+            deprecation_warning("", "v1", "Endpoints", 33).as_deref(),
+            Some("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
+        );
+        assert_eq!(deprecation_warning("", "v1", "Endpoints", 32), None);
+        assert_eq!(
+            deprecation_warning("discovery.k8s.io", "v1", "EndpointSlice", 33),
+            None
+        );
     }
 }

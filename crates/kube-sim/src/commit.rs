@@ -10,7 +10,7 @@ use crate::objects::{finalizers, meta_str, metadata_mut, now};
 use crate::registry::ResourceType;
 use crate::server::State;
 use crate::status::ApiError;
-use crate::{ssa, validation};
+use crate::{convert, ssa, validation};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -61,6 +61,13 @@ pub(crate) fn commit(
     let name = meta_str(&new, "name").unwrap_or("").to_string();
     let namespace = meta_str(&new, "namespace").unwrap_or("").to_string();
     let resource = (rt.group.clone(), rt.plural.clone());
+    // A write through a version other than the stored one works on the old
+    // object as that version shows it, and is converted before storage.
+    let converting = convert::converts_writes(rt);
+    let old = match old {
+        Some(o) if converting => Some(convert::presented(o, rt)),
+        o => o,
+    };
     if let Some(old) = &old {
         let meta = metadata_mut(&mut new);
         for field in [
@@ -134,6 +141,7 @@ pub(crate) fn commit(
         keep_allocations(rt, old, &mut new);
     }
     apply_defaults(&rt.group, &rt.kind, &mut new, &mut state.alloc);
+    convert::apply_defaults(&rt.group, &rt.kind, &mut new);
     validation::validate(rt, &new)?;
     if let Tracking::Update {
         manager,
@@ -150,6 +158,23 @@ pub(crate) fn commit(
             &now(),
         );
     }
+    let (old, new) = if converting {
+        let stored = old
+            .as_ref()
+            .and_then(|_| state.store.get(&resource, &namespace, &name));
+        let new = convert::to_storage(new, &rt.group, &rt.kind, stored.as_deref(), old.as_deref());
+        (stored, new)
+    } else {
+        (old, new)
+    };
+    let present = |stored: Arc<Value>| {
+        if converting {
+            convert::presented(stored, rt)
+        } else {
+            stored
+        }
+    };
+    let mut new = new;
     if let Some(old) = &old {
         if has_generation(rt) && spec_changed(rt, old, &new) {
             let generation = old
@@ -160,7 +185,7 @@ pub(crate) fn commit(
             metadata_mut(&mut new).insert("generation".into(), json!(generation));
         }
         if unchanged(old, &new) {
-            return Ok(old.clone());
+            return Ok(present(old.clone()));
         }
     }
     if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
@@ -168,7 +193,7 @@ pub(crate) fn commit(
             .map_err(|m| ApiError::invalid(&rt.group, &rt.kind, &name, vec![("spec".into(), m)]))?;
     }
     if dry_run {
-        return Ok(Arc::new(new));
+        return Ok(present(Arc::new(new)));
     }
     let finishing = meta_str(&new, "deletionTimestamp").is_some() && finalizers(&new).is_empty();
     if finishing {
@@ -177,13 +202,13 @@ pub(crate) fn commit(
         state.store.put(&resource, new.clone());
         let gone = state.store.remove(&resource, &namespace, &name);
         crate::deletes::after_removal(state, rt, &new);
-        return Ok(gone.unwrap_or_else(|| Arc::new(new)));
+        return Ok(present(gone.unwrap_or_else(|| Arc::new(new))));
     }
     let stored = state.store.put(&resource, new);
     if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
         let _ = state.registry.register_crd(&stored);
     }
-    Ok(stored)
+    Ok(present(stored))
 }
 
 /// A Service's ClusterIP and NodePorts stay what they were when an update

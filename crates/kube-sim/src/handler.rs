@@ -139,18 +139,18 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         accept: header(header::ACCEPT),
         warnings: Default::default(),
     };
-    let resp = match dispatch(&shared, &parts.method, &path, &ctx, body).await {
-        Ok(mut resp) => {
-            let warnings = ctx.warnings.lock().unwrap_or_else(|e| e.into_inner());
-            for w in warnings.iter() {
-                if let Ok(v) = warning_header(w).parse() {
-                    resp.headers_mut().append(header::WARNING, v);
-                }
-            }
-            resp
-        }
+    let mut resp = match dispatch(&shared, &parts.method, &path, &ctx, body).await {
+        Ok(resp) => resp,
         Err(e) => error(&e),
     };
+    // Warnings go with any answer, an error too, as the apiserver's do.
+    let warnings = ctx.warnings.lock().unwrap_or_else(|e| e.into_inner());
+    for w in warnings.iter() {
+        if let Ok(v) = warning_header(w).parse() {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    drop(warnings);
     with_headers(resp, &added_headers)
 }
 
@@ -248,6 +248,10 @@ async fn resource(
             )
             .with_details(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}))
         })?;
+    let minor = shared.settings.kube_minor;
+    if let Some(w) = crate::builtins::deprecation_warning(&rt.group, &rt.version, &rt.kind, minor) {
+        ctx.warn(vec![w]);
+    }
     if rp.namespace.is_some() && !rt.namespaced {
         return Err(not_found_path(&format!(
             "{}/namespaces",

@@ -35,6 +35,7 @@ mod builtins;
 mod cluster_objects;
 mod commit;
 mod controllers;
+mod convert;
 mod crds;
 pub mod defaults;
 mod deletes;

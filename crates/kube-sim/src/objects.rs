@@ -36,9 +36,13 @@ pub fn metadata_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
     }
 }
 
-/// The object as the client's requested version presents it. kube-sim keeps
-/// one stored form per resource, so only the apiVersion differs.
+/// The object as the client's requested version presents it: converted for
+/// a kind whose versions differ in shape (`convert.rs`), else the one stored
+/// form with the requested apiVersion.
 pub fn at_version<'a>(obj: &'a Value, rt: &ResourceType) -> Cow<'a, Value> {
+    if let Some(converted) = crate::convert::to_version(obj, &rt.group, &rt.kind, &rt.version) {
+        return Cow::Owned(converted);
+    }
     let api_version = rt.api_version();
     let kind_ok = obj.get("kind").and_then(Value::as_str) == Some(rt.kind.as_str());
     if obj.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str()) && kind_ok {

@@ -238,7 +238,7 @@ pub fn list(
         if rt.custom {
             write_json(&mut out, &at_version(item, rt));
         } else {
-            write_without_type_meta(&mut out, item);
+            write_without_type_meta(&mut out, &at_version(item, rt));
         }
     }
     out.extend_from_slice(b"]}");

@@ -364,7 +364,8 @@ fn server_side_apply(
     let resource = (rt.group.clone(), rt.plural.clone());
     let old = state
         .store
-        .get(&resource, rp.namespace.as_deref().unwrap_or(""), name);
+        .get(&resource, rp.namespace.as_deref().unwrap_or(""), name)
+        .map(|o| crate::convert::presented(o, rt));
     if let Some(old) = &old {
         check_resource_version(rt, old, &config, name)?;
     }
@@ -424,6 +425,7 @@ fn existing(state: &State, rt: &ResourceType, rp: &ResourcePath) -> Result<Arc<V
             rp.namespace.as_deref().unwrap_or(""),
             name,
         )
+        .map(|o| crate::convert::presented(o, rt))
         .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
 }
 

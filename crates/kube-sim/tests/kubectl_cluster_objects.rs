@@ -410,25 +410,13 @@ async fn access_reviews_binding_and_drain(minor: u32) {
     env.kubectl(&["apply", "--server-side", "-f", &pdb])
         .await
         .ok();
-    let budget = |allowed: u32| {
-        let env = &env;
-        let patch = format!(
-            r#"{{"status":{{"observedGeneration":1,"disruptionsAllowed":{allowed},"currentHealthy":1,"desiredHealthy":1,"expectedPods":1}}}}"#
-        );
-        async move {
-            let args = [
-                "patch",
-                "pdb",
-                "solo",
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                &patch,
-            ];
-            env.kubectl(&args).await.ok();
-        }
-    };
-    budget(0).await;
+    // The disruption controller counts the one healthy pod: no room.
+    let counted = eventually(Duration::from_secs(10), || async {
+        let b = env.get_json(&["pdb", "solo"]).await;
+        b["status"]["observedGeneration"] == 1 && b["status"]["currentHealthy"] == 1
+    })
+    .await;
+    assert!(counted, "{}", env.get_json(&["pdb", "solo"]).await);
     let out = env
         .kubectl(&["drain", "kube-sim-worker", "--force", "--timeout=2s"])
         .await;
@@ -440,7 +428,21 @@ async fn access_reviews_binding_and_drain(minor: u32) {
     );
     env.kubectl(&["get", "pod", "solo"]).await.ok();
     // Once the budget allows one disruption, the eviction spends it.
-    budget(1).await;
+    env.kubectl(&[
+        "patch",
+        "pdb",
+        "solo",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"minAvailable":0}}"#,
+    ])
+    .await
+    .ok();
+    let room = eventually(Duration::from_secs(10), || async {
+        env.get_json(&["pdb", "solo"]).await["status"]["disruptionsAllowed"] == 1
+    })
+    .await;
+    assert!(room, "{}", env.get_json(&["pdb", "solo"]).await);
 
     // `kubectl drain` cordons the node and evicts its pods (pods/eviction).
     let out = env
@@ -456,12 +458,16 @@ async fn access_reviews_binding_and_drain(minor: u32) {
     assert!(out.all().contains("pod/solo evicted"), "{out}");
     let out = env.kubectl(&["get", "pod", "solo"]).await;
     out.failed_with(1).stderr_has("NotFound");
-    let budget = env.get_json(&["pdb", "solo"]).await;
-    assert_eq!(budget["status"]["disruptionsAllowed"], 0, "{budget}");
-    assert!(
-        budget["status"]["disruptedPods"]["solo"].is_string(),
-        "{budget}"
-    );
+    // The pod is gone, so the controller drops it from disruptedPods and
+    // counts no pods: no disruption allowed.
+    let settled = eventually(Duration::from_secs(10), || async {
+        let b = env.get_json(&["pdb", "solo"]).await;
+        b["status"]["disruptionsAllowed"] == 0
+            && b["status"]["expectedPods"] == 0
+            && b["status"].get("disruptedPods").is_none()
+    })
+    .await;
+    assert!(settled, "{}", env.get_json(&["pdb", "solo"]).await);
     let out = env.kubectl(&["get", "nodes"]).await;
     out.ok();
     assert_eq!(

@@ -17,6 +17,7 @@ mod cronjobs;
 mod daemonsets;
 mod deployment_status;
 mod deployments;
+mod disruption;
 mod endpoints;
 mod hpa;
 mod jobs;
@@ -31,6 +32,7 @@ mod services;
 mod statefulsets;
 
 pub use cronjobs::ScheduleClock;
+pub(crate) use disruption::allowed_condition as disruption_condition;
 use memo::first_seen;
 pub(crate) use memo::{rfc3339, Memo};
 
@@ -89,6 +91,7 @@ fn watched(resource: &GroupResource) -> bool {
             "deployments" | "replicasets" | "statefulsets" | "daemonsets"
         ) | ("batch", "jobs" | "cronjobs")
             | ("autoscaling", "horizontalpodautoscalers")
+            | ("policy", "poddisruptionbudgets")
             | (
                 "",
                 "pods" | "services" | "persistentvolumeclaims" | "namespaces"
@@ -213,6 +216,12 @@ impl Controllers {
                         &event.object,
                         event.old.as_deref(),
                     ));
+                    keys.extend(disruption::selecting(
+                        &state,
+                        &event.namespace,
+                        &event.object,
+                        event.old.as_deref(),
+                    ));
                 }
                 ("apps", "deployments" | "statefulsets" | "replicasets") => {
                     keys.extend(hpa::targeting(&state, &event.namespace, &event.object));
@@ -325,6 +334,7 @@ impl Controllers {
             ("batch", "Job") => jobs::job(&mut run, &rt, &obj),
             ("batch", "CronJob") => cronjobs::cron_job(&mut run, &rt, &obj),
             ("autoscaling", "HorizontalPodAutoscaler") => hpa::hpa(&mut run, &rt, &obj),
+            ("policy", "PodDisruptionBudget") => disruption::pdb(&mut run, &rt, &obj),
             ("", "Pod") => pods::pod(&mut run, &rt, &obj),
             ("", "Service") => {
                 services::service(run.state, &rt, &obj, &key.2);

@@ -349,6 +349,8 @@ fn server_side_apply(
         )));
     }
     validation::check_apply(rt, &config, meta_str(&config, "namespace").unwrap_or(""))?;
+    // The configuration as sent, for the last-applied annotation.
+    let sent = (manager == ssa::KUBECTL_MANAGER).then(|| config.clone());
     if rt.namespaced {
         let ns = rp.namespace.clone().unwrap_or_default();
         if meta_str(&config, "namespace").is_some_and(|n| n != ns) {
@@ -384,8 +386,12 @@ fn server_side_apply(
         subresource,
         scope,
     };
-    let merged = ssa::apply_with(old.as_deref(), &config, &rt.schema, &opts)
+    let types = |applied: &Value| validation::check_apply(rt, applied, "").is_ok();
+    let mut merged = ssa::apply_checked(old.as_deref(), &config, &rt.schema, &opts, &types)
         .map_err(|e| ssa_error(rt, name, e))?;
+    if let Some(sent) = &sent {
+        ssa::update_last_applied(&mut merged, sent, manager);
+    }
     let merged = match &old {
         Some(old) if rt.has_status || status_only => merge_subresource(rt, rp, old, merged)?,
         _ => merged,

@@ -92,7 +92,9 @@ pub fn create(
     ctx.warn(validation::decode(
         rt,
         &mut obj,
-        Body::Object,
+        Body::Object {
+            yaml: ctx.content_type.contains("yaml"),
+        },
         body,
         directive,
     )?);
@@ -164,7 +166,9 @@ pub fn update(
     ctx.warn(validation::decode(
         rt,
         &mut obj,
-        Body::Object,
+        Body::Object {
+            yaml: ctx.content_type.contains("yaml"),
+        },
         body,
         directive,
     )?);
@@ -242,17 +246,17 @@ pub fn patch(
         return Ok((false, Arc::new(patched)));
     }
     if is_apply {
-        return server_side_apply(shared, rt, rp, ctx, body, force);
+        return server_side_apply(shared, rt, rp, ctx, body, force, directive);
     }
     let manager = ctx.field_manager();
     let mut state = shared.lock();
     let state = &mut *state;
     let old = existing(state, rt, rp)?;
     let mut patched = apply_patch(rt, &content_type, &old, body)?;
-    let shape = if content_type == "application/strategic-merge-patch+json" {
-        Body::Strategic { patch: body }
-    } else {
-        Body::JsonPatch { patch: body }
+    let shape = match content_type.as_str() {
+        "application/strategic-merge-patch+json" => Body::Strategic { patch: body },
+        "application/merge-patch+json" => Body::MergePatch { patch: body },
+        _ => Body::JsonPatch { patch: body },
     };
     ctx.warn(validation::decode(
         rt,
@@ -287,9 +291,15 @@ pub fn apply_patch(
     let mut doc = target.clone();
     match content_type {
         "application/json-patch+json" => {
-            let p: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
-                ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
-            })?;
+            // Read as evanphx/json-patch reads it: a key given twice in an op
+            // is the last one (serde would refuse the op).
+            let p: json_patch::Patch = serde_json::from_slice::<Value>(body)
+                .and_then(serde_json::from_value)
+                .map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "the body of the request could not be decoded: {e}"
+                    ))
+                })?;
             json_patch::patch(&mut doc, &p).map_err(|e| {
                 ApiError::new(
                     422,
@@ -322,6 +332,7 @@ fn server_side_apply(
     ctx: &Ctx,
     body: &[u8],
     force: bool,
+    directive: validation::FieldValidation,
 ) -> Result<(bool, Arc<Value>), ApiError> {
     let Some(manager) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) else {
         return Err(ApiError::invalid(
@@ -392,6 +403,7 @@ fn server_side_apply(
     if let Some(sent) = &sent {
         ssa::update_last_applied(&mut merged, sent, manager);
     }
+    ctx.warn(validation::apply_duplicates(body, directive)?);
     let merged = match &old {
         Some(old) if rt.has_status || status_only => merge_subresource(rt, rp, old, merged)?,
         _ => merged,

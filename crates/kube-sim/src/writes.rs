@@ -92,7 +92,9 @@ pub fn create(
     ctx.warn(validation::decode(
         rt,
         &mut obj,
-        Body::Object,
+        Body::Object {
+            yaml: ctx.content_type.contains("yaml"),
+        },
         body,
         directive,
     )?);
@@ -164,7 +166,9 @@ pub fn update(
     ctx.warn(validation::decode(
         rt,
         &mut obj,
-        Body::Object,
+        Body::Object {
+            yaml: ctx.content_type.contains("yaml"),
+        },
         body,
         directive,
     )?);
@@ -242,17 +246,17 @@ pub fn patch(
         return Ok((false, Arc::new(patched)));
     }
     if is_apply {
-        return server_side_apply(shared, rt, rp, ctx, body, force);
+        return server_side_apply(shared, rt, rp, ctx, body, force, directive);
     }
     let manager = ctx.field_manager();
     let mut state = shared.lock();
     let state = &mut *state;
     let old = existing(state, rt, rp)?;
     let mut patched = apply_patch(rt, &content_type, &old, body)?;
-    let shape = if content_type == "application/strategic-merge-patch+json" {
-        Body::Strategic { patch: body }
-    } else {
-        Body::JsonPatch { patch: body }
+    let shape = match content_type.as_str() {
+        "application/strategic-merge-patch+json" => Body::Strategic { patch: body },
+        "application/merge-patch+json" => Body::MergePatch { patch: body },
+        _ => Body::JsonPatch { patch: body },
     };
     ctx.warn(validation::decode(
         rt,
@@ -287,9 +291,15 @@ pub fn apply_patch(
     let mut doc = target.clone();
     match content_type {
         "application/json-patch+json" => {
-            let p: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
-                ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
-            })?;
+            // Read as evanphx/json-patch reads it: a key given twice in an op
+            // is the last one (serde would refuse the op).
+            let p: json_patch::Patch = serde_json::from_slice::<Value>(body)
+                .and_then(serde_json::from_value)
+                .map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "the body of the request could not be decoded: {e}"
+                    ))
+                })?;
             json_patch::patch(&mut doc, &p).map_err(|e| {
                 ApiError::new(
                     422,
@@ -322,6 +332,7 @@ fn server_side_apply(
     ctx: &Ctx,
     body: &[u8],
     force: bool,
+    directive: validation::FieldValidation,
 ) -> Result<(bool, Arc<Value>), ApiError> {
     let Some(manager) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) else {
         return Err(ApiError::invalid(
@@ -349,6 +360,8 @@ fn server_side_apply(
         )));
     }
     validation::check_apply(rt, &config, meta_str(&config, "namespace").unwrap_or(""))?;
+    // The configuration as sent, for the last-applied annotation.
+    let sent = (manager == ssa::KUBECTL_MANAGER).then(|| config.clone());
     if rt.namespaced {
         let ns = rp.namespace.clone().unwrap_or_default();
         if meta_str(&config, "namespace").is_some_and(|n| n != ns) {
@@ -385,8 +398,13 @@ fn server_side_apply(
         subresource,
         scope,
     };
-    let merged = ssa::apply_with(old.as_deref(), &config, &rt.schema, &opts)
+    let types = |applied: &Value| validation::check_apply(rt, applied, "").is_ok();
+    let mut merged = ssa::apply_checked(old.as_deref(), &config, &rt.schema, &opts, &types)
         .map_err(|e| ssa_error(rt, name, e))?;
+    if let Some(sent) = &sent {
+        ssa::update_last_applied(&mut merged, sent, manager);
+    }
+    ctx.warn(validation::apply_duplicates(body, directive)?);
     let merged = match &old {
         Some(old) if rt.has_status || status_only => merge_subresource(rt, rp, old, merged)?,
         _ => merged,

@@ -7,11 +7,13 @@
 
 use super::compare::Comparison;
 use super::fieldset::FieldSet;
+use super::last_applied::{allowed_conflicts, KUBECTL_MANAGER};
 use super::managed::{
     equal_without_managed_fields, raw_managed_fields, read_managed_fields, strip_managed_fields,
     without_managed_fields, write_managed_fields, ManagedFieldsEntry, Operation,
 };
 use super::merge::{merge_into, prune};
+use super::path::{path_to_string, Path};
 use super::walk::FieldScope;
 use crate::schema::Schema;
 use serde_json::{Map, Value};
@@ -30,6 +32,8 @@ pub struct Conflict {
     pub subresource: Option<String>,
     /// The path as the apiserver prints it: `.spec.replicas`.
     pub field: String,
+    /// The same path as elements.
+    pub path: Path,
 }
 
 /// Go's `%q` for the manager names we deal with.
@@ -166,11 +170,55 @@ fn typed_patch_error(config: &Value, msg: &str) -> ApplyError {
 /// other managers' fields unless forced, removal of what this manager
 /// stopped applying and nobody else owns, and `metadata.managedFields`
 /// updated (this manager's Apply entry becomes exactly the config's fields).
+/// For the manager `kubectl`, conflicts on fields the live object holds from
+/// its last-applied annotation are taken over (see [`super::last_applied`]).
 pub fn apply_with(
     live: Option<&Value>,
     config: &Value,
     schema: &Schema,
     opts: &ApplyOptions<'_>,
+) -> Result<Value, ApplyError> {
+    apply_checked(live, config, schema, opts, &|_| true)
+}
+
+/// [`apply_with`], with `types` saying whether a last-applied configuration
+/// types against the kind's schema (an annotation that does not allows no
+/// take-over, as in kube-apiserver).
+pub fn apply_checked(
+    live: Option<&Value>,
+    config: &Value,
+    schema: &Schema,
+    opts: &ApplyOptions<'_>,
+    types: &dyn Fn(&Value) -> bool,
+) -> Result<Value, ApplyError> {
+    let conflicts = match apply_once(live, config, schema, opts, opts.force) {
+        Err(ApplyError::Conflicts(c)) if opts.manager == KUBECTL_MANAGER => c,
+        other => return other,
+    };
+    // The lastAppliedManager: allowed only if every conflict is a field the
+    // annotation set and live still holds; otherwise the others are reported.
+    let Some(allowed) =
+        live.and_then(|l| allowed_conflicts(l, schema, opts.api_version, opts.scope, types))
+    else {
+        return Err(ApplyError::Conflicts(conflicts));
+    };
+    let remaining: Vec<Conflict> = conflicts
+        .iter()
+        .filter(|c| !allowed.has(&c.path))
+        .cloned()
+        .collect();
+    if !remaining.is_empty() {
+        return Err(ApplyError::Conflicts(remaining));
+    }
+    apply_once(live, config, schema, opts, true)
+}
+
+fn apply_once(
+    live: Option<&Value>,
+    config: &Value,
+    schema: &Schema,
+    opts: &ApplyOptions<'_>,
+    force: bool,
 ) -> Result<Value, ApplyError> {
     if !config.is_object() {
         return Err(ApplyError::Invalid(
@@ -248,16 +296,17 @@ pub fn apply_with(
         if lost.is_empty() {
             continue;
         }
-        conflicts.extend(lost.path_strings().into_iter().map(|field| Conflict {
+        conflicts.extend(lost.paths().into_iter().map(|path| Conflict {
             manager: e.manager.clone(),
             operation: e.operation,
             api_version: e.api_version.clone(),
             subresource: e.subresource.clone(),
-            field,
+            field: path_to_string(&path),
+            path,
         }));
         taken.push((j, lost));
     }
-    if !opts.force && !conflicts.is_empty() {
+    if !force && !conflicts.is_empty() {
         conflicts.sort_by_key(Conflict::manager_description);
         return Err(ApplyError::Conflicts(conflicts));
     }

@@ -15,7 +15,8 @@
 //! - [`compare`]: what changed between two objects;
 //! - [`merge`]: merging a configuration in, pruning what was dropped;
 //! - [`managed`]: `metadata.managedFields` entries;
-//! - [`apply`] / [`update`]: the two kinds of writes.
+//! - [`apply`] / [`update`]: the two kinds of writes;
+//! - [`last_applied`]: the client-side to server-side apply bridge for `kubectl`.
 //!
 //! Not modelled: the cap of 10 Update entries (older ones are merged into
 //! `ancient-changes` by the apiserver), version conversion of entries
@@ -24,6 +25,7 @@
 pub mod apply;
 pub mod compare;
 pub mod fieldset;
+pub mod last_applied;
 pub mod managed;
 pub mod merge;
 pub mod path;
@@ -32,12 +34,16 @@ pub mod walk;
 
 #[cfg(test)]
 mod apply_tests;
+#[cfg(test)]
+mod last_applied_tests;
 
 pub use apply::{
-    apply, apply_with, conflicts_message, ApplyError, ApplyOptions, Conflict, BEFORE_FIRST_APPLY,
+    apply, apply_checked, apply_with, conflicts_message, ApplyError, ApplyOptions, Conflict,
+    BEFORE_FIRST_APPLY,
 };
 pub use compare::Comparison;
 pub use fieldset::{FieldSet, FieldsV1Error};
+pub use last_applied::{update_last_applied, KUBECTL_MANAGER, LAST_APPLIED_ANNOTATION};
 pub use managed::{
     has_managed_fields, normalize, read_managed_fields, strip_managed_fields, write_managed_fields,
     ManagedFieldsEntry, ManagedFieldsError, Operation,

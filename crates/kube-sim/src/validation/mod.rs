@@ -21,6 +21,7 @@ mod duplicates;
 pub mod go;
 pub(crate) mod rules;
 mod typed;
+mod yaml_dups;
 
 pub use rules::validate;
 
@@ -64,12 +65,14 @@ impl FieldValidation {
 pub type Warnings = Vec<String>;
 
 /// How a write's body reached the decoder, which decides how a refusal is
-/// worded.
+/// worded and in which order problems are named.
 pub enum Body<'a> {
-    /// POST or PUT: the object as sent.
-    Object,
-    /// A JSON or merge patch: the patched object is what is decoded.
+    /// POST or PUT: the object as sent (`yaml` when sent as YAML).
+    Object { yaml: bool },
+    /// A JSON patch: its ops are decoded strictly, then the patched object.
     JsonPatch { patch: &'a [u8] },
+    /// A merge patch: the patch's duplicates, then the patched object.
+    MergePatch { patch: &'a [u8] },
     /// A strategic merge patch: refusals quote the patch (`%+v`).
     Strategic { patch: &'a [u8] },
 }
@@ -97,23 +100,13 @@ pub fn decode(
     if let Some(message) = failure {
         return Err(refusal(rt, obj, &body, message));
     }
-    let mut problems: Vec<String> = Vec::new();
-    if directive != FieldValidation::Ignore {
-        let dup_source = match body {
-            Body::Object => raw,
-            Body::JsonPatch { patch } | Body::Strategic { patch } => patch,
-        };
-        problems.extend(duplicates::duplicates(dup_source));
-        problems.extend(
-            unknown
-                .iter()
-                .map(|p| format!("unknown field {}", go::quote(&typed::strict_path(p)))),
-        );
-        dedup(&mut problems);
-    }
-    for path in unknown.iter().rev() {
-        remove(obj, path);
-    }
+    let (problems, warnings) = if directive == FieldValidation::Ignore {
+        (Vec::new(), Vec::new())
+    } else {
+        strict_findings(rt.custom, &body, raw, &unknown)
+    };
+    // Refused before anything is dropped: the message shows the object as
+    // the patch made it.
     if directive == FieldValidation::Strict && !problems.is_empty() {
         return Err(refusal(
             rt,
@@ -122,15 +115,127 @@ pub fn decode(
             format!("strict decoding error: {}", problems.join(", ")),
         ));
     }
+    for path in unknown.iter().rev() {
+        remove(obj, path);
+    }
     // A custom resource's values are validated after decoding (422).
     if !cr_errors.is_empty() {
         return Err(crd::refuse(rt, obj, &cr_errors));
     }
     Ok(if directive == FieldValidation::Warn {
-        problems
+        warnings
     } else {
         Vec::new()
     })
+}
+
+/// What the strict decoder names, in kube-apiserver's order: the parts of a
+/// Strict refusal and the `Warning`s of Warn (the same, except that go-yaml's
+/// duplicates are one part but a warning each).
+fn strict_findings(
+    custom: bool,
+    body: &Body,
+    raw: &[u8],
+    unknown: &[Vec<Seg>],
+) -> (Vec<String>, Warnings) {
+    let unknown_message =
+        |p: &[Seg]| format!("unknown field {}", go::quote(&typed::strict_path(p)));
+    // A patched object is re-encoded by Go before it is decoded, so its
+    // unknown fields come in sorted key order (a custom resource's in
+    // pruning order, whatever the body).
+    let mut sorted: Vec<&Vec<Seg>> = unknown.iter().collect();
+    if !custom {
+        sorted.sort_by(|a, b| compare_paths(a, b));
+    }
+    let sorted_unknown = || sorted.iter().map(|p| unknown_message(p));
+    let mut problems: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    match body {
+        Body::Object { yaml: true } => {
+            let dups = yaml_dups::duplicate_keys(raw);
+            if !dups.is_empty() {
+                problems.push(format!("yaml: unmarshal errors:\n  {}", dups.join("\n  ")));
+                warnings.extend(dups);
+            }
+            problems.extend(sorted_unknown());
+            warnings.extend(sorted_unknown());
+        }
+        Body::Object { yaml: false } if !custom => {
+            // One pass over the body: unknown and duplicate fields in
+            // document order, as Go's decoder meets them.
+            let paths: Vec<String> = unknown.iter().map(|p| typed::strict_path(p)).collect();
+            let is_unknown = |p: &str| paths.iter().any(|u| u == p);
+            match duplicates::strict_problems(raw, "", &is_unknown) {
+                Some(found) => {
+                    problems = found;
+                    problems.extend(unknown.iter().map(|p| unknown_message(p)));
+                }
+                None => problems.extend(unknown.iter().map(|p| unknown_message(p))),
+            }
+        }
+        Body::Object { yaml: false } => {
+            problems.extend(duplicates::duplicates(raw));
+            problems.extend(unknown.iter().map(|p| unknown_message(p)));
+        }
+        Body::JsonPatch { patch } => {
+            problems.extend(duplicates::json_patch_problems(patch));
+            problems.extend(sorted_unknown());
+        }
+        Body::MergePatch { patch } | Body::Strategic { patch } => {
+            problems.extend(duplicates::duplicates(patch));
+            problems.extend(sorted_unknown());
+        }
+    }
+    dedup(&mut problems);
+    if warnings.is_empty() {
+        warnings = problems.clone();
+    }
+    dedup(&mut warnings);
+    (problems, warnings)
+}
+
+/// The order of paths in a document whose maps have sorted keys.
+fn compare_paths(a: &[Seg], b: &[Seg]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let ord = match (x, y) {
+            (Seg::Index(i), Seg::Index(j)) => i.cmp(j),
+            (
+                Seg::Field { name: n, .. } | Seg::Key(n),
+                Seg::Field { name: m, .. } | Seg::Key(m),
+            ) => n.cmp(m),
+            (Seg::Index(_), _) => std::cmp::Ordering::Less,
+            (_, Seg::Index(_)) => std::cmp::Ordering::Greater,
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Server-side apply's strict check of its body, which kube-apiserver makes
+/// after the apply succeeded: go-yaml's duplicate keys (JSON is read as
+/// YAML), refused with 400 under Strict, one `Warning` each under Warn.
+pub fn apply_duplicates(body: &[u8], directive: FieldValidation) -> Result<Warnings, ApiError> {
+    if directive == FieldValidation::Ignore {
+        return Ok(Vec::new());
+    }
+    // JSON bodies (what clients send) are checked by the fast JSON scan first.
+    let json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if json && duplicates::duplicates(body).is_empty() {
+        return Ok(Vec::new());
+    }
+    let dups = yaml_dups::duplicate_keys(body);
+    if dups.is_empty() {
+        return Ok(Vec::new());
+    }
+    if directive == FieldValidation::Strict {
+        return Err(ApiError::bad_request(format!(
+            "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  {}",
+            dups.join("\n  ")
+        )));
+    }
+    Ok(dups)
 }
 
 /// Server-side apply: the applied configuration must type-check against the
@@ -287,7 +392,7 @@ fn smd_path(path: &[Seg], root: &Value, schema: &Schema) -> String {
 /// The refusal of a body that does not decode, worded per verb.
 fn refusal(rt: &ResourceType, obj: &Value, body: &Body, message: String) -> ApiError {
     match body {
-        Body::Object => {
+        Body::Object { .. } => {
             let (version, kind) = body_gvk(rt, obj);
             ApiError::bad_request(format!(
                 "{kind} in version {} cannot be handled as a {}: {message}",
@@ -295,7 +400,7 @@ fn refusal(rt: &ResourceType, obj: &Value, body: &Body, message: String) -> ApiE
                 rt.kind
             ))
         }
-        Body::JsonPatch { .. } => {
+        Body::JsonPatch { .. } | Body::MergePatch { .. } => {
             let text = serde_json::to_string(obj).unwrap_or_default();
             patch_invalid(&text, &message)
         }
@@ -357,5 +462,7 @@ fn remove(obj: &mut Value, path: &[Seg]) {
     }
 }
 
+#[cfg(test)]
+mod strict_tests;
 #[cfg(test)]
 mod tests;

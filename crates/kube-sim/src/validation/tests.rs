@@ -25,7 +25,13 @@ fn create(
     d: FieldValidation,
 ) -> Result<Warnings, ApiError> {
     let raw = serde_json::to_vec(obj).expect("json");
-    decode(&rt(group, plural), obj, Body::Object, &raw, d)
+    decode(
+        &rt(group, plural),
+        obj,
+        Body::Object { yaml: false },
+        &raw,
+        d,
+    )
 }
 
 #[test]
@@ -72,7 +78,7 @@ fn duplicate_fields_are_strict_errors_too() {
     let e = decode(
         &rt("", "configmaps"),
         &mut obj,
-        Body::Object,
+        Body::Object { yaml: false },
         raw,
         FieldValidation::Strict,
     )

@@ -9,7 +9,8 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use gitops_tui::app::{update, AppEntry, AppState, Commit, Effect, History, Msg};
-use gitops_tui::engine::{AppStatus, Counts, Engine, ResourceState};
+use gitops_tui::engine::Engine;
+use gitops_tui::model::{AppStatus, Counts, ResourceState};
 use gitops_tui::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;

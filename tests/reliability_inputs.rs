@@ -8,7 +8,8 @@
 mod common;
 
 use common::{git, synced_shop, Fixture, APP, CONFIGMAP};
-use gitops_tui::engine::{AppStatus, Engine, SyncOptions};
+use gitops_tui::engine::{Engine, SyncOptions};
+use gitops_tui::model::AppStatus;
 use gitops_tui::model::{Health, SyncStatus};
 use serde_json::Value;
 use std::path::PathBuf;

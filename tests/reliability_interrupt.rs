@@ -9,7 +9,7 @@ mod common;
 use common::records::{last_sync, record_data};
 use common::*;
 use gitops_tui::engine::SyncOptions;
-use gitops_tui::sync::record::SyncResult;
+use gitops_tui::model::SyncResult;
 use kube_sim::Fault;
 use serde_json::Value;
 use std::io::Read;

@@ -215,7 +215,7 @@ fn apps_pane_scrolls_to_keep_the_selection_in_view() {
 
 #[test]
 fn apps_pane_marks_an_app_with_warnings_and_its_resources_pane_lists_them() {
-    use gitops_tui::manifest::Warning;
+    use gitops_tui::model::Warning;
     let mut s = world();
     select(&mut s, "shop");
     let shop = s
@@ -257,7 +257,7 @@ fn apps_pane_marks_an_app_whose_lease_another_holds() {
     assert!(!text.contains("LOCKED"), "{text}");
     let i = s.app_index("shop").expect("shop");
     if let Some(st) = s.apps[i].status.value.as_mut() {
-        st.lease = Some(gitops_tui::engine::HeldLease {
+        st.lease = Some(gitops_tui::model::HeldLease {
             holder: "ada@build-7:4387".into(),
             until: "2026-12-01T09:10:00Z".into(),
         });

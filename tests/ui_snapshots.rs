@@ -181,7 +181,7 @@ fn confirm_rollback_after_preview() {
     both("confirm_rollback", &s);
 }
 
-fn feed_previews(s: &mut gitops_tui::app::AppState, preview: &gitops_tui::engine::AppStatus) {
+fn feed_previews(s: &mut gitops_tui::app::AppState, preview: &gitops_tui::model::AppStatus) {
     for _ in 0..4 {
         let Some(p) = s.preview.current.clone() else {
             return;

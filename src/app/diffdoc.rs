@@ -5,8 +5,8 @@
 use super::history::short_sha;
 use super::state::{AppRow, AppState, DiffSource};
 use super::tree::NodeRef;
-use crate::engine::{AppStatus, ResourceState};
 use crate::model::SyncStatus;
+use crate::model::{AppStatus, ResourceState};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

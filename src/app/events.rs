@@ -10,9 +10,8 @@
 use super::state::AppState;
 use super::tree::NodeRef;
 use super::Effect;
-use crate::engine::EventRow;
+use crate::model::EventRow;
 use crate::model::ResourceKey;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Default)]
 pub struct EventsSlot {
@@ -47,20 +46,6 @@ impl EventsSlot {
     }
 }
 
-/// The identity of an owned object (ReplicaSet, Pod) from its JSON.
-fn key_of(obj: &Value) -> Option<ResourceKey> {
-    let s = |p: &str| obj.pointer(p).and_then(Value::as_str);
-    let group = s("/apiVersion")
-        .and_then(|v| v.rsplit_once('/').map(|(g, _)| g.to_string()))
-        .unwrap_or_default();
-    Some(ResourceKey {
-        group,
-        kind: s("/kind")?.to_string(),
-        namespace: s("/metadata/namespace").map(str::to_string),
-        name: s("/metadata/name")?.to_string(),
-    })
-}
-
 impl AppState {
     /// The selected app and the key of its selected tree row.
     pub fn selected_resource_key(&self) -> Option<(String, ResourceKey)> {
@@ -68,7 +53,7 @@ impl AppState {
         let tree_row = row.tree.get(self.selected_resource)?;
         let key = match tree_row.node {
             NodeRef::Resource(i) => row.status.value.as_ref()?.resources.get(i)?.key.clone(),
-            NodeRef::Owned(i) => key_of(row.owned.get(i)?)?,
+            NodeRef::Owned(i) => ResourceKey::of_named(row.owned.get(i)?)?,
         };
         Some((row.name.clone(), key))
     }

@@ -5,8 +5,7 @@
 //! (`engine::CommitInfo` is not re-exported by the engine, so the TUI keeps
 //! its own row type; `History::from_report` is the one conversion.)
 
-use crate::engine::HistoryReport;
-use crate::sync::record::SyncRecord;
+use crate::model::{HistoryReport, SyncRecord};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

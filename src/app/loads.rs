@@ -5,7 +5,7 @@
 use super::history::History;
 use super::state::{AppState, ConnectionState, DiffSource, Focus, ToastLevel};
 use super::Effect;
-use crate::engine::AppStatus;
+use crate::model::AppStatus;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 impl AppState {

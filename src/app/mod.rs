@@ -32,8 +32,8 @@ pub use state::{
     OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
-use crate::engine::{AppStatus, EventRow};
 use crate::model::ResourceKey;
+use crate::model::{AppStatus, EventRow};
 use crossterm::event::KeyEvent;
 use std::time::SystemTime;
 

@@ -205,7 +205,7 @@ fn shown_adoptions(state: &AppState, apps: &[String]) -> Vec<String> {
 }
 
 /// Whether a status (or a rollback preview) lists an object to adopt.
-fn lists_adoptions(s: &crate::engine::AppStatus) -> bool {
+fn lists_adoptions(s: &crate::model::AppStatus) -> bool {
     s.resources
         .iter()
         .any(|r| matches!(r.takeover, Some(crate::model::Takeover::Adopt { .. })))

@@ -7,7 +7,7 @@ use super::history::History;
 use super::keymap::Keymap;
 pub use super::slots::{Coalesced, Latest, Slot};
 use super::tree::{self, TreeRow};
-use crate::engine::AppStatus;
+use crate::model::AppStatus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 

@@ -344,7 +344,7 @@ async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
                 return EXIT_ERROR;
             }
             Err(e) => match engine.app(name) {
-                Ok(app) => statuses.push(crate::engine::AppStatus::unknown(app, e.to_string())),
+                Ok(app) => statuses.push(crate::engine::unknown_status(app, e.to_string())),
                 Err(e) => return fail(&e),
             },
         }

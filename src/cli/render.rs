@@ -2,9 +2,10 @@
 //! document or file not loaded, a kind not looked at) follows its table,
 //! diff or sync result as one `warning:` line, so nothing is skipped unseen.
 
-use crate::engine::{AppStatus, HistoryReport, SyncReport, NOT_APPLIED};
-use crate::manifest::Warning;
+use crate::engine::{SyncReport, NOT_APPLIED};
 use crate::model::ResourceStatus;
+use crate::model::Warning;
+use crate::model::{AppStatus, HistoryReport};
 
 fn short(sha: &Option<String>) -> String {
     sha.as_deref()

@@ -2,7 +2,8 @@
 //! `assets/demo/README.md`), through the same engine the user drives.
 
 use crate::config::Config;
-use crate::engine::{AppStatus, Engine, SyncOptions};
+use crate::engine::{Engine, SyncOptions};
+use crate::model::AppStatus;
 use crate::model::{Health, SyncStatus};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;

@@ -7,7 +7,7 @@ use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppConfig;
-use crate::manifest::{ManifestError, ManifestErrors, ObjectIdentity, Warning};
+use crate::manifest::{ManifestError, ManifestErrors, Warning};
 use crate::model::ResourceKey;
 use crate::source::{self, SourceError};
 use crate::sync::boundary;
@@ -204,12 +204,7 @@ fn duplicates_on_resolved_namespaces(
             Some(ManifestError::Duplicate {
                 file: at.file.clone(),
                 line: at.line,
-                identity: ObjectIdentity {
-                    group: second.key.group.clone(),
-                    kind: second.key.kind.clone(),
-                    namespace: second.key.namespace.clone(),
-                    name: second.key.name.clone(),
-                },
+                identity: second.key.clone(),
                 first: first_at.clone(),
             })
         })

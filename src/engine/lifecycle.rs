@@ -4,42 +4,11 @@
 use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::git::{HistoryCache, HistoryEntry, HistoryOptions};
+use crate::model::{CommitInfo, HistoryReport};
 use crate::source;
-use crate::sync::record::{AppRecord, SyncRecord};
-use serde::Serialize;
+use crate::sync::record::AppRecord;
 use std::sync::OnceLock;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CommitInfo {
-    pub sha: String,
-    pub author: String,
-    /// RFC 3339.
-    pub time: String,
-    pub subject: String,
-    /// The newest commit of the path reachable from the deployed revision:
-    /// what the cluster runs (the deployed revision itself may not touch the path).
-    pub deployed: bool,
-    /// The newest commit of the path at the ref's head.
-    pub head: bool,
-    /// The path's content at the rollback pin.
-    pub pinned: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryReport {
-    pub app: String,
-    pub commits: Vec<CommitInfo>,
-    /// The app's sync records, oldest first; `None` when the cluster holding
-    /// them could not be read (the commits are pure Git and still listed).
-    pub syncs: Option<Vec<SyncRecord>>,
-    /// Why `syncs` is `None`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub syncs_unavailable: Option<String>,
-    /// What the marks cannot say, e.g. a deployed revision that is not in the
-    /// history of the path any more (force-push?).
-    pub warnings: Vec<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollbackTarget {
@@ -391,7 +360,7 @@ impl Engine {
                     Ok(loaded) => Ok(loaded
                         .objects
                         .into_iter()
-                        .map(|m| (m.identity().to_string(), m.object))
+                        .map(|m| (m.identity().dotted(), m.object))
                         .collect()),
                     // The path did not exist yet at the parent: everything is new.
                     Err(_) if Some(oid) == parent => Ok(Default::default()),

@@ -17,11 +17,10 @@ mod sync;
 mod wait;
 
 pub use agent::{AgentAction, Backoff};
-pub use events::{EventRow, MAX_EVENTS};
 pub use interrupted::NOT_APPLIED;
-pub use lease::{this_host, HeldLease};
-pub use lifecycle::{HistoryReport, RollbackTarget};
-pub use status::{AppStatus, Counts, ResourceState};
+pub use lease::this_host;
+pub use lifecycle::RollbackTarget;
+pub use status::unknown_status;
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
 pub use wait::{Unhealthy, WaitOutcome};
 

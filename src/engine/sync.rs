@@ -18,9 +18,10 @@ use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
+use crate::model::{SyncRecord, SyncResult};
 use crate::sync::boundary;
 use crate::sync::desired::{self, apply_order, Desired};
-use crate::sync::record::{Adoption, InventoryEntry, SyncRecord, SyncResult};
+use crate::sync::record::{Adoption, InventoryEntry};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -72,7 +73,7 @@ pub struct SyncReport {
     pub resources: Vec<ResourceResult>,
     /// What the user should know and nothing else says: every document or
     /// file of the app not loaded, kinds that could not be listed.
-    pub warnings: Vec<crate::manifest::Warning>,
+    pub warnings: Vec<crate::model::Warning>,
 }
 
 impl Engine {
@@ -142,7 +143,7 @@ impl Engine {
                 .warnings
                 .iter()
                 .cloned()
-                .map(crate::manifest::Warning::general),
+                .map(crate::model::Warning::general),
         );
 
         // Whose each existing object is, before anything is written: nothing
@@ -303,7 +304,7 @@ impl Engine {
             .resolve(&cluster.client, &cluster.url, "v1", "Namespace")
             .await?;
         Ok(Desired {
-            key: desired::key_of(&object),
+            key: ResourceKey::of(&object),
             api_version: "v1".into(),
             object,
             source: None,

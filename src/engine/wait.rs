@@ -51,7 +51,7 @@ pub enum WaitOutcome {
 }
 
 /// What is not Healthy among an app's resources.
-fn unhealthy(status: &super::AppStatus) -> Vec<Unhealthy> {
+fn unhealthy(status: &crate::model::AppStatus) -> Vec<Unhealthy> {
     status
         .resources
         .iter()

@@ -7,7 +7,7 @@ use super::format::fit;
 use super::theme::Theme;
 use crate::app::history::short_sha;
 use crate::app::{Action, AppState, ConfirmAction};
-use crate::engine::AppStatus;
+use crate::model::AppStatus;
 use crate::model::{ResourceStatus, Takeover};
 use ratatui::layout::Rect;
 use ratatui::style::Style;

@@ -275,7 +275,7 @@ fn health<'a>(h: crate::model::Health, reason: &str, theme: &Theme) -> Line<'a> 
     Line::from(spans)
 }
 
-fn kind_of(row: &AppRow, status: &crate::engine::AppStatus, node: NodeRef) -> String {
+fn kind_of(row: &AppRow, status: &crate::model::AppStatus, node: NodeRef) -> String {
     match node {
         NodeRef::Resource(i) => status
             .resources

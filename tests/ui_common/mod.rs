@@ -7,9 +7,8 @@
 use gitops_tui::app::{
     update, AppEntry, AppState, Commit, ConnectionState, Effect, History, Msg, ThemeKind,
 };
-use gitops_tui::engine::{AppStatus, Counts, EventRow, ResourceState};
+use gitops_tui::model::{AppStatus, Counts, EventRow, ResourceState, SyncRecord};
 use gitops_tui::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
-use gitops_tui::sync::record::SyncRecord;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::{json, Value};

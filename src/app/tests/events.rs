@@ -2,7 +2,7 @@
 //! app changes, coalesced, stale answers dropped.
 
 use super::*;
-use crate::engine::EventRow;
+use crate::model::EventRow;
 
 fn load_events(effects: &[Effect]) -> Vec<(String, ResourceKey, u64)> {
     effects

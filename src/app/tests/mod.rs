@@ -7,7 +7,7 @@ mod loads;
 mod ops;
 
 use super::*;
-use crate::engine::{Counts, ResourceState};
+use crate::model::{Counts, ResourceState};
 use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
 use crossterm::event::{KeyCode, KeyModifiers};
 use std::time::{Duration, UNIX_EPOCH};

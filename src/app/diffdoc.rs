@@ -101,7 +101,7 @@ pub fn current(state: &AppState) -> DiffDoc {
 }
 
 fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc) {
-    doc.title = format!("Diff: {}", row.name);
+    doc.title = format!("Diff: {}", row.id);
     let Some(status) = &row.status.value else {
         match &row.status.error {
             Some(e) => doc.note(LineKind::Error, format!("✖ cannot load status: {e}")),
@@ -116,7 +116,7 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
     let node = state.selected_tree_row().map(|t| t.node);
     match source {
         DiffSource::App | DiffSource::CommitVsLive | DiffSource::CommitVsPrevious => {
-            doc.title = format!("Diff: {} (whole app, live → Git)", row.name);
+            doc.title = format!("Diff: {} (whole app, live → Git)", row.id);
             // An app whose manifests could not be read has no verdict to give.
             if doc.resources(status) == 0 && status.sync != SyncStatus::Unknown {
                 doc.note(
@@ -182,7 +182,7 @@ fn resource_doc(r: &ResourceState, doc: &mut DiffDoc) {
 
 fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
     let Some(commit) = state.selected_commit() else {
-        doc.title = format!("Commit: {}", row.name);
+        doc.title = format!("Commit: {}", row.id);
         match (&row.history.error, row.history.loading) {
             (Some(e), _) => doc.note(LineKind::Error, format!("✖ cannot read history: {e}")),
             (None, true) => doc.note(LineKind::Note, "Loading commits…"),
@@ -193,7 +193,7 @@ fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
     let short = short_sha(&commit.sha);
     if state.diff.source == DiffSource::CommitVsPrevious {
         doc.title = format!("Commit {short} vs its parent");
-        match state.commit_diff.get(&row.name, &commit.sha) {
+        match state.commit_diff.get(&row.id, &commit.sha) {
             Some(l) if l.loading() => doc.note(LineKind::Note, format!("Loading {short}…")),
             Some(l) => match (&l.value, &l.error) {
                 (Some(t), _) if t.is_empty() => {
@@ -208,7 +208,7 @@ fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
         return;
     }
     doc.title = format!("Commit {short} vs live (rollback preview)");
-    match state.preview.get(&row.name, &commit.sha) {
+    match state.preview.get(&row.id, &commit.sha) {
         Some(l) if l.loading() => doc.note(LineKind::Note, format!("Loading preview of {short}…")),
         Some(l) => match (&l.value, &l.error) {
             (Some(status), _) => {

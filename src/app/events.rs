@@ -11,12 +11,12 @@ use super::state::AppState;
 use super::tree::NodeRef;
 use super::Effect;
 use crate::model::EventRow;
-use crate::model::ResourceKey;
+use crate::model::{AppId, ResourceKey};
 
 #[derive(Debug, Clone, Default)]
 pub struct EventsSlot {
     /// The (app, object) the shown or loading Events are about.
-    pub target: Option<(String, ResourceKey)>,
+    pub target: Option<(AppId, ResourceKey)>,
     pub rows: Option<Vec<EventRow>>,
     pub error: Option<String>,
     /// The generation of the newest load asked for.
@@ -28,13 +28,13 @@ pub struct EventsSlot {
 
 impl EventsSlot {
     /// The Events about `key` of `app`, once loaded.
-    pub fn get(&self, app: &str, key: &ResourceKey) -> Option<&[EventRow]> {
+    pub fn get(&self, app: &AppId, key: &ResourceKey) -> Option<&[EventRow]> {
         self.is_for(app, key)
             .then_some(self.rows.as_deref())
             .flatten()
     }
 
-    pub fn is_for(&self, app: &str, key: &ResourceKey) -> bool {
+    pub fn is_for(&self, app: &AppId, key: &ResourceKey) -> bool {
         self.target
             .as_ref()
             .is_some_and(|(a, k)| a == app && k == key)
@@ -48,14 +48,14 @@ impl EventsSlot {
 
 impl AppState {
     /// The selected app and the key of its selected tree row.
-    pub fn selected_resource_key(&self) -> Option<(String, ResourceKey)> {
+    pub fn selected_resource_key(&self) -> Option<(AppId, ResourceKey)> {
         let row = self.selected_row()?;
         let tree_row = row.tree.get(self.selected_resource)?;
         let key = match tree_row.node {
             NodeRef::Resource(i) => row.status.value.as_ref()?.resources.get(i)?.key.clone(),
             NodeRef::Owned(i) => ResourceKey::of_named(row.owned.get(i)?)?,
         };
-        Some((row.name.clone(), key))
+        Some((row.id.clone(), key))
     }
 
     /// The Events of the selected resource, when loaded.

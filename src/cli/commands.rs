@@ -4,7 +4,7 @@
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
 use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
-use crate::model::{ResourceStatus, SyncStatus};
+use crate::model::{AppId, ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -263,7 +263,7 @@ pub async fn shutdown_signal() {
 async fn sync(
     engine: &Engine,
     output: Output,
-    app: &str,
+    app: &AppId,
     opts: &SyncOptions,
     wait: Option<std::time::Duration>,
 ) -> i32 {
@@ -323,9 +323,9 @@ async fn sync(
     }
 }
 
-async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
-    let names: Vec<String> = if apps.is_empty() {
-        engine.config.apps.iter().map(|a| a.name.clone()).collect()
+async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
+    let names: Vec<AppId> = if apps.is_empty() {
+        AppId::natives(engine.config.apps.iter().map(|a| a.name.as_str()))
     } else {
         apps
     };
@@ -364,7 +364,7 @@ struct RollbackArgs {
     yes: bool,
 }
 
-async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs) -> i32 {
+async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackArgs) -> i32 {
     let RollbackArgs {
         to,
         previous,
@@ -514,7 +514,7 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
 }
 
 /// `unlock`: break a lease someone else holds, after asking (or `--yes`).
-async fn unlock(engine: &Engine, output: Output, app: &str, yes: bool) -> i32 {
+async fn unlock(engine: &Engine, output: Output, app: &AppId, yes: bool) -> i32 {
     if engine.readonly() {
         return fail(&EngineError::Readonly("unlock".into()));
     }

@@ -5,7 +5,7 @@
 use crate::engine::{SyncReport, NOT_APPLIED};
 use crate::model::ResourceStatus;
 use crate::model::Warning;
-use crate::model::{AppStatus, HistoryReport};
+use crate::model::{AppId, AppStatus, HistoryReport};
 
 fn short(sha: &Option<String>) -> String {
     sha.as_deref()
@@ -33,7 +33,7 @@ pub fn status_table(apps: &[AppStatus]) -> String {
             (None, false) => "-".into(),
         };
         rows.push(vec![
-            a.name.clone(),
+            a.name.to_string(),
             a.sync.to_string(),
             a.health.to_string(),
             state,
@@ -59,7 +59,7 @@ pub fn status_table(apps: &[AppStatus]) -> String {
 }
 
 /// One `warning:` line per warning, naming the app when `app` is given.
-pub fn warning_lines(warnings: &[Warning], app: Option<&str>) -> String {
+pub fn warning_lines(warnings: &[Warning], app: Option<&AppId>) -> String {
     let mut out = String::new();
     for w in warnings {
         let line = w.to_string();

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::engine::{Engine, SyncOptions};
-use crate::model::AppStatus;
+use crate::model::{AppId, AppStatus};
 use crate::model::{Health, SyncStatus};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -36,7 +36,7 @@ pub async fn build(
     let sync = |app: &'static str, revision: Option<String>| async move {
         let report = engine
             .sync(
-                app,
+                &AppId::native(app),
                 &SyncOptions {
                     revision,
                     ..Default::default()
@@ -52,7 +52,10 @@ pub async fn build(
     };
     sync("storefront", None).await?;
     sync("payments", Some(id("payments-deployed")?)).await?;
-    engine.suspend("payments").await.map_err(err)?;
+    engine
+        .suspend(&AppId::native("payments"))
+        .await
+        .map_err(err)?;
     sync("catalog", None).await?;
     sync("checkout", None).await?;
     sync("search", Some(id("search-with-synonyms")?)).await?;
@@ -92,7 +95,7 @@ pub async fn live_edit(client: &kube::Client) -> Result<(), WorldError> {
 
 /// Whether `status` shows the state the tour expects of its app.
 pub fn in_state(status: &AppStatus) -> bool {
-    match status.name.as_str() {
+    match status.name.name.as_str() {
         "storefront" => status.sync == SyncStatus::Synced && status.health == Health::Healthy,
         "payments" => status.sync == SyncStatus::OutOfSync && status.suspended,
         "catalog" => status.counts.out_of_sync > 0,
@@ -108,7 +111,7 @@ pub async fn settle(engine: &Engine, timeout: Duration) -> Result<(), WorldError
     loop {
         let mut pending = Vec::new();
         for app in &engine.config.apps {
-            match engine.status(&app.name).await {
+            match engine.status(&app.id()).await {
                 Ok(s) if in_state(&s) => {}
                 Ok(s) => pending.push(format!("{} ({} {})", s.name, s.sync, s.health)),
                 Err(e) => pending.push(format!("{}: {e}", app.name)),

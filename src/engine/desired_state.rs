@@ -135,7 +135,7 @@ impl Engine {
             return error;
         };
         let report = SyncReport {
-            app: app.name.clone(),
+            app: app.id(),
             revision: target,
             succeeded: false,
             dry_run: false,

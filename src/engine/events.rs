@@ -9,14 +9,18 @@
 
 use super::{Engine, EngineError};
 use crate::cluster::ClusterError;
-use crate::model::{EventRow, ResourceKey, MAX_EVENTS};
+use crate::model::{AppId, EventRow, ResourceKey, MAX_EVENTS};
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, ListParams};
 use std::time::SystemTime;
 
 impl Engine {
     /// The newest (at most [`MAX_EVENTS`]) Events about `key`, newest first.
-    pub async fn events(&self, app: &str, key: &ResourceKey) -> Result<Vec<EventRow>, EngineError> {
+    pub async fn events(
+        &self,
+        app: &AppId,
+        key: &ResourceKey,
+    ) -> Result<Vec<EventRow>, EngineError> {
         let cluster = self.cluster_of(app).await?;
         // Events about cluster-scoped objects are recorded in `default`.
         let ns = key.namespace.as_deref().unwrap_or("default");

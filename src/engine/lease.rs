@@ -7,7 +7,7 @@
 use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
-use crate::model::{HeldLease, SyncRecord, SyncResult};
+use crate::model::{AppId, HeldLease, SyncRecord, SyncResult};
 use crate::sync::record::{AppRecord, Lease};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -142,8 +142,8 @@ impl Engine {
     }
 
     /// The app's lease if someone holds it now (see [`held`]).
-    pub async fn lease(&self, name: &str) -> Result<Option<HeldLease>, EngineError> {
-        let app = self.app(name)?.clone();
+    pub async fn lease(&self, id: &AppId) -> Result<Option<HeldLease>, EngineError> {
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;
         Ok(held(&record))
@@ -152,9 +152,9 @@ impl Engine {
     /// Break the lease `holder` holds on the app, as `gitops-tui unlock` does
     /// after asking, and say so in the app's history. Refused when the lease
     /// changed hands since it was shown; `false` when nothing was held.
-    pub async fn break_lease(&self, name: &str, holder: &str) -> Result<bool, EngineError> {
+    pub async fn break_lease(&self, id: &AppId, holder: &str) -> Result<bool, EngineError> {
         self.refuse_if_readonly("unlock")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let outcome: Mutex<Result<bool, Lease>> = Mutex::new(Ok(false));
         let entry = SyncRecord {

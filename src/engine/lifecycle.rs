@@ -4,7 +4,7 @@
 use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::git::{HistoryCache, HistoryEntry, HistoryOptions};
-use crate::model::{CommitInfo, HistoryReport};
+use crate::model::{AppId, CommitInfo, HistoryReport};
 use crate::source;
 use crate::sync::record::AppRecord;
 use std::sync::OnceLock;
@@ -86,9 +86,9 @@ fn rfc3339(unix: i64) -> String {
 }
 
 impl Engine {
-    pub async fn suspend(&self, name: &str) -> Result<AppRecord, EngineError> {
+    pub async fn suspend(&self, id: &AppId) -> Result<AppRecord, EngineError> {
         self.refuse_if_readonly("suspend")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         Ok(self
             .records(&cluster)
@@ -98,19 +98,18 @@ impl Engine {
 
     /// Restart auto-sync and self-heal; an app paused by a rollback loses its
     /// pin and is synced to its ref's head, and an auto-sync app syncs now.
-    pub async fn resume(&self, name: &str) -> Result<Option<SyncReport>, EngineError> {
-        self.resume_cancellable(name, CancellationToken::new())
-            .await
+    pub async fn resume(&self, id: &AppId) -> Result<Option<SyncReport>, EngineError> {
+        self.resume_cancellable(id, CancellationToken::new()).await
     }
 
     /// [`Engine::resume`], whose sync stops between objects once `cancel` is cancelled.
     pub async fn resume_cancellable(
         &self,
-        name: &str,
+        id: &AppId,
         cancel: CancellationToken,
     ) -> Result<Option<SyncReport>, EngineError> {
         self.refuse_if_readonly("resume")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let before = self.records(&cluster).read(&app.name).await?;
         self.records(&cluster)
@@ -127,24 +126,24 @@ impl Engine {
                 cancel,
                 ..Default::default()
             };
-            return Ok(Some(self.sync(name, &opts).await?));
+            return Ok(Some(self.sync(id, &opts).await?));
         }
         Ok(None)
     }
 
     /// The commits touching the app's path, newest first.
-    pub async fn commits(&self, name: &str) -> Result<Vec<HistoryEntry>, EngineError> {
-        Ok(self.commits_located(name, vec![]).await?.0)
+    pub async fn commits(&self, id: &AppId) -> Result<Vec<HistoryEntry>, EngineError> {
+        Ok(self.commits_located(id, vec![]).await?.0)
     }
 
     /// The path's commits plus where each of `revisions` stands among them,
     /// in one trip to a blocking thread (one fetch, one open).
     async fn commits_located(
         &self,
-        name: &str,
+        id: &AppId,
         revisions: Vec<String>,
     ) -> Result<(Vec<HistoryEntry>, Vec<Located>), EngineError> {
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
         blocking(move || {
             source::fetch(&app, &base)?;
@@ -170,8 +169,8 @@ impl Engine {
     /// sync records. Only the commits need Git alone: without a reachable
     /// cluster they are still listed, with no marks and the records said to
     /// be unavailable (and why).
-    pub async fn history(&self, name: &str) -> Result<HistoryReport, EngineError> {
-        let app = self.app(name)?.clone();
+    pub async fn history(&self, id: &AppId) -> Result<HistoryReport, EngineError> {
+        let app = self.app(id)?.clone();
         let record = match self.cluster(&app).await {
             Ok(cluster) => self
                 .records(&cluster)
@@ -191,7 +190,7 @@ impl Engine {
             .filter_map(|(what, rev)| rev.clone().map(|r| (what, r)))
             .collect();
         let (commits, located) = self
-            .commits_located(name, asked.iter().map(|(_, r)| r.clone()).collect())
+            .commits_located(id, asked.iter().map(|(_, r)| r.clone()).collect())
             .await?;
         let mut warnings = Vec::new();
         let mut mark = |what: &str| -> Option<String> {
@@ -204,7 +203,7 @@ impl Engine {
         let (deployed, pinned) = (mark("deployed"), mark("pinned"));
         let head = commits.first().map(|c| c.sha.clone());
         Ok(HistoryReport {
-            app: app.name.clone(),
+            app: app.id(),
             commits: commits
                 .into_iter()
                 .map(|c| CommitInfo {
@@ -231,10 +230,10 @@ impl Engine {
     /// user picks one with `--to`.
     pub async fn rollback_revision(
         &self,
-        name: &str,
+        id: &AppId,
         target: &RollbackTarget,
     ) -> Result<String, EngineError> {
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         match target {
             RollbackTarget::Revision(rev) => Ok(self.revisions(&app, Some(rev)).await?.1),
             RollbackTarget::Previous => {
@@ -242,8 +241,8 @@ impl Engine {
                 let record = self.records(&cluster).read(&app.name).await?;
                 let refuse = |why: String| {
                     EngineError::Other(format!(
-                        "app {name}: {why}: --previous cannot tell what to roll back to; \
-                         pick a commit with --to (see `gitops-tui history {name}`)"
+                        "app {id}: {why}: --previous cannot tell what to roll back to; \
+                         pick a commit with --to (see `gitops-tui history {id}`)"
                     ))
                 };
                 let Some(deployed) = record.deployed_revision.clone() else {
@@ -259,7 +258,7 @@ impl Engine {
                     .find(|r| *r != deployed);
                 let mut asked = vec![deployed.clone()];
                 asked.extend(earlier.clone());
-                let (commits, located) = self.commits_located(name, asked).await?;
+                let (commits, located) = self.commits_located(id, asked).await?;
                 if located[0] == Located::NotInHistory {
                     return Err(refuse(not_in_history(
                         "deployed",
@@ -285,7 +284,7 @@ impl Engine {
                     .map(|c| c.sha.clone())
                     .ok_or_else(|| {
                         EngineError::Other(format!(
-                            "app {name} has no earlier revision to roll back to"
+                            "app {id} has no earlier revision to roll back to"
                         ))
                     })
             }
@@ -295,7 +294,7 @@ impl Engine {
     /// Apply an earlier commit and pause the app at it, so auto-sync does not undo it.
     pub async fn rollback(
         &self,
-        name: &str,
+        id: &AppId,
         revision: &str,
         dry_run: bool,
     ) -> Result<SyncReport, EngineError> {
@@ -303,7 +302,7 @@ impl Engine {
             dry_run,
             ..Default::default()
         };
-        self.rollback_with(name, revision, opts).await
+        self.rollback_with(id, revision, opts).await
     }
 
     /// [`Engine::rollback`] with the sync's options: `cancel` stops it
@@ -312,18 +311,18 @@ impl Engine {
     /// `revision`.
     pub async fn rollback_with(
         &self,
-        name: &str,
+        id: &AppId,
         revision: &str,
         opts: SyncOptions,
     ) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("rollback")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let dry_run = opts.dry_run;
         let opts = SyncOptions {
             revision: Some(revision.to_string()),
             ..opts
         };
-        let report = self.sync(name, &opts).await?;
+        let report = self.sync(id, &opts).await?;
         if report.succeeded && !dry_run {
             let cluster = self.cluster(&app).await?;
             let pin = report.revision.clone();
@@ -338,8 +337,8 @@ impl Engine {
 impl Engine {
     /// What commit `sha` changed in the app's manifests: a unified diff of
     /// every object against the commit's first parent (secrets masked).
-    pub async fn commit_diff(&self, name: &str, sha: &str) -> Result<String, EngineError> {
-        let app = self.app(name)?.clone();
+    pub async fn commit_diff(&self, id: &AppId, sha: &str) -> Result<String, EngineError> {
+        let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
         let sha = sha.to_string();
         blocking(move || {
@@ -402,22 +401,22 @@ impl Engine {
     /// rollback pin, then sync the new head. Returns the new commit and the sync.
     pub async fn revert(
         &self,
-        name: &str,
+        id: &AppId,
         revision: &str,
     ) -> Result<(String, SyncReport), EngineError> {
-        self.revert_cancellable(name, revision, CancellationToken::new())
+        self.revert_cancellable(id, revision, CancellationToken::new())
             .await
     }
 
     /// [`Engine::revert`], whose sync stops between objects once `cancel` is cancelled.
     pub async fn revert_cancellable(
         &self,
-        name: &str,
+        id: &AppId,
         revision: &str,
         cancel: CancellationToken,
     ) -> Result<(String, SyncReport), EngineError> {
         self.refuse_if_readonly("rollback --revert")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
         let revision = revision.to_string();
         let new_commit = {
@@ -451,7 +450,7 @@ impl Engine {
             cancel,
             ..Default::default()
         };
-        let report = self.sync(name, &opts).await?;
+        let report = self.sync(id, &opts).await?;
         Ok((new_commit, report))
     }
 }

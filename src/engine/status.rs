@@ -14,7 +14,8 @@ use crate::drift::{self, IgnoreRule, ResourceDrift};
 use crate::health;
 use crate::model::Warning;
 use crate::model::{
-    AppStatus, Counts, Health, ResourceKey, ResourceState, ResourceStatus, SyncStatus, Takeover,
+    AppId, AppStatus, Counts, Health, ResourceKey, ResourceState, ResourceStatus, SyncStatus,
+    Takeover,
 };
 use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
@@ -39,21 +40,21 @@ pub(super) fn source_of(app: &AppConfig) -> String {
 /// A status that could not be computed, with the reason (see
 /// [`AppStatus::unknown`]).
 pub fn unknown_status(app: &AppConfig, message: String) -> AppStatus {
-    AppStatus::unknown(app.name.clone(), source_of(app), message)
+    AppStatus::unknown(app.id(), source_of(app), message)
 }
 
 impl Engine {
-    pub async fn status(&self, name: &str) -> Result<AppStatus, EngineError> {
-        self.status_at(name, None).await
+    pub async fn status(&self, id: &AppId) -> Result<AppStatus, EngineError> {
+        self.status_at(id, None).await
     }
 
     /// Status compared with `revision` (default: the pin when paused, else the head).
     pub async fn status_at(
         &self,
-        name: &str,
+        id: &AppId,
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;
         let target = revision
@@ -263,7 +264,7 @@ pub(super) fn summarize(
         )
     };
     let mut s = AppStatus {
-        name: app.name.clone(),
+        name: app.id(),
         source: source_of(app),
         sync: if in_sync {
             SyncStatus::Synced

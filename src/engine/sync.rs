@@ -18,7 +18,7 @@ use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
-use crate::model::{SyncRecord, SyncResult};
+use crate::model::{AppId, SyncRecord, SyncResult};
 use crate::sync::boundary;
 use crate::sync::desired::{self, apply_order, Desired};
 use crate::sync::record::{Adoption, InventoryEntry};
@@ -63,7 +63,7 @@ pub struct ResourceResult {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
-    pub app: String,
+    pub app: AppId,
     pub revision: String,
     pub succeeded: bool,
     pub dry_run: bool,
@@ -77,9 +77,9 @@ pub struct SyncReport {
 }
 
 impl Engine {
-    pub async fn sync(&self, name: &str, opts: &SyncOptions) -> Result<SyncReport, EngineError> {
+    pub async fn sync(&self, id: &AppId, opts: &SyncOptions) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("sync")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         if opts.dry_run {
             return self.sync_leased(&app, &cluster, opts).await;
@@ -122,7 +122,7 @@ impl Engine {
             });
         }
         let mut report = SyncReport {
-            app: app.name.clone(),
+            app: app.id(),
             revision: desired.revision.clone(),
             succeeded: false,
             dry_run: opts.dry_run,

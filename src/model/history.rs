@@ -1,6 +1,7 @@
 //! An app's history as `history` prints it and the commits pane shows it:
 //! the commits of its path with their marks, and the recorded syncs.
 
+use super::app_id::AppId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize)]
@@ -21,7 +22,7 @@ pub struct CommitInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryReport {
-    pub app: String,
+    pub app: AppId,
     pub commits: Vec<CommitInfo>,
     /// The app's sync records, oldest first; `None` when the cluster holding
     /// them could not be read (the commits are pure Git and still listed).

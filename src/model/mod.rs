@@ -20,6 +20,7 @@ macro_rules! display_as_debug {
     )*};
 }
 
+mod app_id;
 mod events;
 mod history;
 mod labels;
@@ -27,6 +28,7 @@ mod resource;
 mod revision;
 mod status;
 
+pub use app_id::{AppId, AppIdError, AppSource};
 pub use events::{EventRow, MAX_EVENTS};
 pub use history::{CommitInfo, HistoryReport, SyncRecord, SyncResult};
 pub use labels::*;

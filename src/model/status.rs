@@ -1,6 +1,7 @@
 //! An app's state as the CLI prints it and the panes show it: sync and
 //! health, the revisions, the counts, the warnings, who holds its lease.
 
+use super::app_id::AppId;
 use super::resource::{Counts, ResourceState};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -89,7 +90,7 @@ pub struct HeldLease {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AppStatus {
-    pub name: String,
+    pub name: AppId,
     pub source: String,
     pub sync: SyncStatus,
     pub health: Health,
@@ -117,7 +118,7 @@ impl AppStatus {
     /// A status that could not be computed, with the reason. The message
     /// is the app's own field, so an error's `app NAME: ` prefix is left
     /// off: whoever prints it as an error names the app once.
-    pub fn unknown(name: String, source: String, message: String) -> Self {
+    pub fn unknown(name: AppId, source: String, message: String) -> Self {
         let message = message
             .strip_prefix(&format!("app {name}: "))
             .map(str::to_string)

@@ -7,6 +7,7 @@
 
 use crate::app::{Effect, History, Msg, OpId};
 use crate::engine::{Engine, SyncOptions};
+use crate::model::AppId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
@@ -17,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 /// replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum SlotKey {
-    Status(String),
-    Commits(String),
+    Status(AppId),
+    Commits(AppId),
     Preview,
     CommitDiff,
     Events,
@@ -194,7 +195,7 @@ impl Executor {
                     let mut lines = Vec::new();
                     for (i, app) in apps.iter().enumerate() {
                         if cancel.is_cancelled() {
-                            let rest = apps[i..].join(", ");
+                            let rest = AppId::join(&apps[i..], ", ");
                             return Err(format!("cancelled before {rest} was synced"));
                         }
                         let _ = tx.send(Msg::OperationProgress {
@@ -314,7 +315,7 @@ mod tests {
 
     fn report(resources: Vec<crate::engine::ResourceResult>) -> crate::engine::SyncReport {
         crate::engine::SyncReport {
-            app: "shop".into(),
+            app: AppId::native("shop"),
             revision: "a".repeat(40),
             succeeded: true,
             dry_run: false,

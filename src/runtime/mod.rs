@@ -52,9 +52,9 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         .apps
         .iter()
         .map(|a| AppEntry {
-            name: a.name.clone(),
+            id: a.id(),
             context: engine
-                .context_of(&a.name)
+                .context_of(&a.id())
                 .unwrap_or_else(|_| "(no context)".into()),
         })
         .collect();

@@ -20,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let block = pane(
         Line::from(format!(
             "Commits: {} (H head · D deployed · P pinned)",
-            row.name
+            row.id
         )),
         focused,
         theme,

@@ -8,7 +8,7 @@ use super::theme::Theme;
 use crate::app::history::short_sha;
 use crate::app::{Action, AppState, ConfirmAction};
 use crate::model::AppStatus;
-use crate::model::{ResourceStatus, Takeover};
+use crate::model::{AppId, ResourceStatus, Takeover};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -131,7 +131,7 @@ fn body<'a>(
     action: &ConfirmAction,
     theme: &Theme,
 ) -> (String, Vec<Line<'a>>, bool) {
-    let status = |app: &str| {
+    let status = |app: &AppId| {
         state
             .app_index(app)
             .and_then(|i| state.apps[i].status.value.as_ref())
@@ -228,7 +228,7 @@ fn body<'a>(
 /// while there is none to show (confirming waits for it).
 fn preview_lines(
     state: &AppState,
-    app: &str,
+    app: &AppId,
     sha: &str,
     lines: &mut Vec<Line<'_>>,
     theme: &Theme,

@@ -25,11 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         frame.render_widget(Paragraph::new("No app selected.").block(block), area);
         return;
     };
-    let block = pane(
-        Line::from(format!("Resources: {}", row.name)),
-        focused,
-        theme,
-    );
+    let block = pane(Line::from(format!("Resources: {}", row.id)), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

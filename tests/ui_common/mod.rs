@@ -7,7 +7,7 @@
 use gitops_tui::app::{
     update, AppEntry, AppState, Commit, ConnectionState, Effect, History, Msg, ThemeKind,
 };
-use gitops_tui::model::{AppStatus, Counts, EventRow, ResourceState, SyncRecord};
+use gitops_tui::model::{AppId, AppStatus, Counts, EventRow, ResourceState, SyncRecord};
 use gitops_tui::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -129,7 +129,7 @@ pub fn app_status(
     let counts = counts(&resources);
     let in_sync = counts.out_of_sync + counts.missing + counts.extra == 0;
     AppStatus {
-        name: name.into(),
+        name: AppId::native(name),
         source: format!("demo@main:apps/{name}"),
         sync: if in_sync {
             SyncStatus::Synced
@@ -313,7 +313,7 @@ pub fn entries() -> Vec<AppEntry> {
     ["api", "payments", "search", "shop", "web"]
         .iter()
         .map(|n| AppEntry {
-            name: (*n).into(),
+            id: AppId::native(*n),
             context: if *n == "payments" {
                 "prod".into()
             } else {
@@ -354,14 +354,14 @@ pub fn world() -> AppState {
             &mut s,
             Msg::CommitsLoaded {
                 app: st.name.clone(),
-                result: Ok(history(&st.name, &deployed)),
+                result: Ok(history(&st.name.name, &deployed)),
             },
         );
     }
     update(
         &mut s,
         Msg::OwnedObjects {
-            app: "shop".into(),
+            app: AppId::native("shop"),
             objects: shop_children(),
         },
     );

@@ -147,7 +147,7 @@ fn history() -> History {
     History {
         commits: (0..50)
             .map(|k| Commit {
-                sha: format!("{k:040x}"),
+                sha: format!("{k:040x}").into(),
                 author: "Ada Lovelace".into(),
                 time: Some(now() - Duration::from_secs(3600 * (k + 1))),
                 subject: format!("change number {k}"),

@@ -96,7 +96,7 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
         .expect("resolves");
     assert_eq!(target, first);
     let preview = engine
-        .rollback(&AppId::native("shop"), &target, true)
+        .rollback(&AppId::native("shop"), &target.as_str().into(), true)
         .await
         .expect("dry run");
     assert!(
@@ -109,7 +109,7 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
     assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
 
     let report = engine
-        .rollback(&AppId::native("shop"), &target, false)
+        .rollback(&AppId::native("shop"), &target.as_str().into(), false)
         .await
         .expect("rollback");
     assert!(report.succeeded);
@@ -205,7 +205,7 @@ async fn history_lists_exactly_what_git_log_lists_and_marks_the_deployed_commit(
         .lines()
         .map(str::to_string)
         .collect();
-    let ours: Vec<String> = history.commits.iter().map(|c| c.sha.clone()).collect();
+    let ours: Vec<String> = history.commits.iter().map(|c| c.sha.to_string()).collect();
     assert_eq!(ours, expected);
     assert_eq!(history.commits.iter().filter(|c| c.deployed).count(), 1);
     let syncs = history.syncs.expect("the cluster is reachable");
@@ -369,14 +369,14 @@ async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
     // Dirty work tree: refused, nothing written.
     std::fs::write(f.repo.join("apps/other/x.yaml"), "a: dirty\n").expect("write");
     let err = engine
-        .revert(&AppId::native("shop"), &red)
+        .revert(&AppId::native("shop"), &red.as_str().into())
         .await
         .expect_err("dirty work tree");
     assert!(err.to_string().contains("uncommitted changes"), "{err}");
     git(&f.repo, &["checkout", "--", "apps/other/x.yaml"]);
 
     let (commit, report) = engine
-        .revert(&AppId::native("shop"), &red)
+        .revert(&AppId::native("shop"), &red.as_str().into())
         .await
         .expect("revert");
     assert!(report.succeeded, "{report:?}");
@@ -404,7 +404,7 @@ async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
     );
     // Reverting again to the same content has nothing to do.
     assert!(engine
-        .revert(&AppId::native("shop"), &red)
+        .revert(&AppId::native("shop"), &red.as_str().into())
         .await
         .expect_err("no-op")
         .to_string()
@@ -488,7 +488,7 @@ async fn a_failed_rollback_leaves_the_earlier_pin_as_it_was() {
     }
     assert!(
         engine
-            .rollback(&AppId::native("shop"), &shas[0], false)
+            .rollback(&AppId::native("shop"), &shas[0].as_str().into(), false)
             .await
             .expect("rollback")
             .succeeded
@@ -508,7 +508,7 @@ async fn a_failed_rollback_leaves_the_earlier_pin_as_it_was() {
         theirs.to_str().expect("utf-8 path"),
     ]);
     let report = engine
-        .rollback(&AppId::native("shop"), &shas[1], false)
+        .rollback(&AppId::native("shop"), &shas[1].as_str().into(), false)
         .await
         .expect("rollback runs");
     assert!(!report.succeeded, "{report:?}");

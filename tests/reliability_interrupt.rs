@@ -481,7 +481,7 @@ async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
     let report = engine
         .rollback_with(
             &AppId::native("shop"),
-            &first,
+            &first.as_str().into(),
             gitops_tui::engine::SyncOptions {
                 cancel,
                 ..Default::default()

@@ -2,7 +2,6 @@
 //! both the renderer and the reducer (which needs the hunk positions for
 //! `n`/`N`), so the two always agree on what a hunk is.
 
-use super::history::short_sha;
 use super::state::{AppRow, AppState, DiffSource};
 use super::tree::NodeRef;
 use crate::model::SyncStatus;
@@ -190,7 +189,7 @@ fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
         }
         return;
     };
-    let short = short_sha(&commit.sha);
+    let short = commit.short();
     if state.diff.source == DiffSource::CommitVsPrevious {
         doc.title = format!("Commit {short} vs its parent");
         match state.commit_diff.get(&row.id, &commit.sha) {

@@ -32,7 +32,7 @@ pub use state::{
     OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
-use crate::model::{AppId, ResourceKey};
+use crate::model::{AppId, ResourceKey, Revision};
 use crate::model::{AppStatus, EventRow};
 use crossterm::event::KeyEvent;
 use std::time::SystemTime;
@@ -65,14 +65,14 @@ pub enum Msg {
     /// The app's status compared with commit `sha` instead of its target.
     PreviewLoaded {
         app: AppId,
-        sha: String,
+        sha: Revision,
         generation: u64,
         result: Result<AppStatus, String>,
     },
     /// Unified diff of the app's path between `sha`'s parent and `sha`.
     CommitDiffLoaded {
         app: AppId,
-        sha: String,
+        sha: Revision,
         generation: u64,
         result: Result<String, String>,
     },
@@ -128,12 +128,12 @@ pub enum Effect {
     },
     LoadPreview {
         app: AppId,
-        sha: String,
+        sha: Revision,
         generation: u64,
     },
     LoadCommitDiff {
         app: AppId,
-        sha: String,
+        sha: Revision,
         generation: u64,
     },
     Sync {
@@ -155,7 +155,7 @@ pub enum Effect {
     Rollback {
         id: OpId,
         app: AppId,
-        sha: String,
+        sha: Revision,
         /// The preview listed objects to adopt: confirming it is the consent.
         adopt: bool,
     },

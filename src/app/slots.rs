@@ -3,7 +3,7 @@
 //! overwriting a newer one, and coalesces requests so fast input never
 //! queues a load per keypress.
 
-use crate::model::AppId;
+use crate::model::{AppId, Revision};
 
 /// A value loaded in the background. The old value stays while a reload runs,
 /// so the screen does not flash empty on every watch event.
@@ -43,7 +43,7 @@ impl<T> Default for Slot<T> {
 #[derive(Debug, Clone)]
 pub struct Latest<V> {
     pub app: AppId,
-    pub sha: String,
+    pub sha: Revision,
     pub value: Option<V>,
     pub error: Option<String>,
     pub(crate) generation: u64,
@@ -59,8 +59,8 @@ impl<V> Latest<V> {
         self.value.is_none() && self.error.is_none()
     }
 
-    pub fn is_for(&self, app: &AppId, sha: &str) -> bool {
-        &self.app == app && self.sha == sha
+    pub fn is_for(&self, app: &AppId, sha: &Revision) -> bool {
+        &self.app == app && &self.sha == sha
     }
 }
 
@@ -80,7 +80,7 @@ impl<V> Default for Coalesced<V> {
 }
 
 impl<V> Coalesced<V> {
-    pub fn get(&self, app: &AppId, sha: &str) -> Option<&Latest<V>> {
+    pub fn get(&self, app: &AppId, sha: &Revision) -> Option<&Latest<V>> {
         self.current.as_ref().filter(|l| l.is_for(app, sha))
     }
 
@@ -88,7 +88,7 @@ impl<V> Coalesced<V> {
     pub(crate) fn want(
         &mut self,
         app: &AppId,
-        sha: &str,
+        sha: &Revision,
         next_gen: &mut u64,
         force: bool,
     ) -> Option<u64> {
@@ -98,7 +98,7 @@ impl<V> Coalesced<V> {
         *next_gen += 1;
         self.current = Some(Latest {
             app: app.clone(),
-            sha: sha.to_string(),
+            sha: sha.clone(),
             value: None,
             error: None,
             generation: *next_gen,
@@ -116,7 +116,7 @@ impl<V> Coalesced<V> {
         &mut self,
         generation: u64,
         result: Result<V, String>,
-    ) -> (bool, Option<(AppId, String, u64)>) {
+    ) -> (bool, Option<(AppId, Revision, u64)>) {
         if self.in_flight == Some(generation) {
             self.in_flight = None;
         }

@@ -7,7 +7,7 @@ use super::history::History;
 use super::keymap::Keymap;
 pub use super::slots::{Coalesced, Latest, Slot};
 use super::tree::{self, TreeRow};
-use crate::model::{AppId, AppStatus};
+use crate::model::{AppId, AppStatus, Revision};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
@@ -57,7 +57,7 @@ pub enum ConfirmAction {
     Sync { apps: Vec<AppId>, prune: bool },
     Suspend { app: AppId },
     Resume { app: AppId },
-    Rollback { app: AppId, sha: String },
+    Rollback { app: AppId, sha: Revision },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub enum OpKind {
     Sync { prune: bool },
     Suspend,
     Resume,
-    Rollback { sha: String },
+    Rollback { sha: Revision },
 }
 
 impl OpKind {

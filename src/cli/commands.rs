@@ -384,13 +384,13 @@ async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackAr
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let preview = match engine.status_at(app, Some(&revision)).await {
+    let preview = match engine.status_at(app, Some(revision.as_str())).await {
         // A preview that could not be computed previews nothing: never
         // "in sync" (the manifests at that revision cannot be read).
         Ok(s) if s.sync == SyncStatus::Unknown => {
             eprintln!(
                 "error: app {app}: cannot preview the rollback to {}: {}",
-                short(&revision),
+                revision.medium(),
                 s.message
             );
             return EXIT_ERROR;
@@ -407,7 +407,7 @@ async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackAr
         if output == Output::Text {
             println!(
                 "Rollback of {app} to {} changes {changes} object(s):",
-                short(&revision)
+                revision.medium()
             );
             print!("{}", render::diff_text(&preview));
         }
@@ -439,12 +439,12 @@ async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackAr
         let question = if revert {
             format!(
                 "Commit a revert of {app} to {} on its branch, then sync?",
-                short(&revision)
+                revision.medium()
             )
         } else {
             format!(
                 "Roll {app} back to {} and pause it there?",
-                short(&revision)
+                revision.medium()
             )
         };
         eprint!("{question} [y/N] ");
@@ -467,8 +467,8 @@ async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackAr
                     || {
                         format!(
                             "wrote {} reverting {app} to {}\n{}",
-                            short(&commit),
-                            short(&revision),
+                            commit.medium(),
+                            revision.medium(),
                             render::sync_text(&report)
                         )
                     },
@@ -494,11 +494,11 @@ async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackAr
         Some(Ok(report)) => {
             print(output, &report, || {
                 let outcome = if report.succeeded {
-                    format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", short(&report.revision))
+                    format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", report.revision.medium())
                 } else {
                     format!(
                         "rollback of {app} to {} FAILED: the app is not paused there",
-                        short(&report.revision)
+                        report.revision.medium()
                     )
                 };
                 format!("{}{outcome}\n", render::sync_text(&report))
@@ -563,9 +563,4 @@ async fn unlock(engine: &Engine, output: Output, app: &AppId, yes: bool) -> i32 
         }
         Err(e) => fail(&e),
     }
-}
-
-/// The first twelve characters of a sha, as the other verbs print it.
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }

@@ -112,11 +112,7 @@ impl Engine {
                     let word = if moved { "synced" } else { "healed" };
                     actions.push(action(
                         word,
-                        format!(
-                            "{} at {}",
-                            report.message,
-                            &report.revision[..report.revision.len().min(12)]
-                        ),
+                        format!("{} at {}", report.message, report.revision.medium()),
                     ));
                 }
                 Ok(report) => {

@@ -7,7 +7,7 @@
 use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
-use crate::model::{AppId, HeldLease, SyncRecord, SyncResult};
+use crate::model::{AppId, HeldLease, Revision, SyncRecord, SyncResult};
 use crate::sync::record::{AppRecord, Lease};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -158,7 +158,7 @@ impl Engine {
         let cluster = self.cluster(&app).await?;
         let outcome: Mutex<Result<bool, Lease>> = Mutex::new(Ok(false));
         let entry = SyncRecord {
-            revision: String::new(),
+            revision: Revision::default(),
             time: now_rfc3339(),
             who: who(),
             result: SyncResult::LeaseBroken {

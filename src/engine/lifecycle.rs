@@ -4,7 +4,7 @@
 use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::git::{HistoryCache, HistoryEntry, HistoryOptions};
-use crate::model::{AppId, CommitInfo, HistoryReport};
+use crate::model::{AppId, CommitInfo, HistoryReport, Revision};
 use crate::source;
 use crate::sync::record::AppRecord;
 use std::sync::OnceLock;
@@ -71,10 +71,10 @@ fn locate(
 }
 
 /// `deployed revision abc1234 is not in the history of apps/web (force-push?)`
-fn not_in_history(what: &str, revision: &str, path: &str) -> String {
+fn not_in_history(what: &str, revision: &Revision, path: &str) -> String {
     format!(
         "{what} revision {} is not in the history of {} (force-push?)",
-        revision.get(..7).unwrap_or(revision),
+        revision.short(),
         if path.is_empty() { "/" } else { path }
     )
 }
@@ -141,7 +141,7 @@ impl Engine {
     async fn commits_located(
         &self,
         id: &AppId,
-        revisions: Vec<String>,
+        revisions: Vec<Revision>,
     ) -> Result<(Vec<HistoryEntry>, Vec<Located>), EngineError> {
         let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
@@ -158,7 +158,7 @@ impl Engine {
             let shas: Vec<String> = entries.iter().map(|c| c.sha.clone()).collect();
             let located = revisions
                 .iter()
-                .map(|r| locate(&repo, head, &shas, r))
+                .map(|r| locate(&repo, head, &shas, r.as_str()))
                 .collect();
             Ok::<_, EngineError>((entries.to_vec(), located))
         })
@@ -185,7 +185,7 @@ impl Engine {
         };
         let deployed = record.as_ref().and_then(|r| r.deployed_revision.clone());
         let pinned = record.as_ref().and_then(|r| r.paused_revision.clone());
-        let asked: Vec<(&str, String)> = [("deployed", &deployed), ("pinned", &pinned)]
+        let asked: Vec<(&str, Revision)> = [("deployed", &deployed), ("pinned", &pinned)]
             .into_iter()
             .filter_map(|(what, rev)| rev.clone().map(|r| (what, r)))
             .collect();
@@ -210,7 +210,7 @@ impl Engine {
                     deployed: deployed.as_deref() == Some(c.sha.as_str()),
                     head: head.as_deref() == Some(c.sha.as_str()),
                     pinned: pinned.as_deref() == Some(c.sha.as_str()),
-                    sha: c.sha,
+                    sha: Revision::new(c.sha),
                     author: c.author_name,
                     time: rfc3339(c.time),
                     subject: c.subject,
@@ -232,7 +232,7 @@ impl Engine {
         &self,
         id: &AppId,
         target: &RollbackTarget,
-    ) -> Result<String, EngineError> {
+    ) -> Result<Revision, EngineError> {
         let app = self.app(id)?.clone();
         match target {
             RollbackTarget::Revision(rev) => Ok(self.revisions(&app, Some(rev)).await?.1),
@@ -281,7 +281,7 @@ impl Engine {
                     .commit()
                     .and_then(|d| commits.iter().position(|c| c.sha == d));
                 pos.and_then(|p| commits.get(p + 1))
-                    .map(|c| c.sha.clone())
+                    .map(|c| Revision::new(c.sha.clone()))
                     .ok_or_else(|| {
                         EngineError::Other(format!(
                             "app {id} has no earlier revision to roll back to"
@@ -295,7 +295,7 @@ impl Engine {
     pub async fn rollback(
         &self,
         id: &AppId,
-        revision: &str,
+        revision: &Revision,
         dry_run: bool,
     ) -> Result<SyncReport, EngineError> {
         let opts = SyncOptions {
@@ -312,7 +312,7 @@ impl Engine {
     pub async fn rollback_with(
         &self,
         id: &AppId,
-        revision: &str,
+        revision: &Revision,
         opts: SyncOptions,
     ) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("rollback")?;
@@ -337,13 +337,13 @@ impl Engine {
 impl Engine {
     /// What commit `sha` changed in the app's manifests: a unified diff of
     /// every object against the commit's first parent (secrets masked).
-    pub async fn commit_diff(&self, id: &AppId, sha: &str) -> Result<String, EngineError> {
+    pub async fn commit_diff(&self, id: &AppId, sha: &Revision) -> Result<String, EngineError> {
         let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
-        let sha = sha.to_string();
+        let sha = sha.clone();
         blocking(move || {
             let repo = source::open(&app, &base)?;
-            let commit = source::resolve(&app, &repo, &sha)?;
+            let commit = source::resolve(&app, &repo, sha.as_str())?;
             let parent = repo
                 .find_commit(commit)
                 .ok()
@@ -371,11 +371,10 @@ impl Engine {
             let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
             keys.sort();
             keys.dedup();
-            let short = |s: &str| s.get(..7).unwrap_or(s).to_string();
             let old_label = parent
-                .map(|p| short(&p.to_string()))
+                .map(|p| Revision::new(p.to_string()).short().to_string())
                 .unwrap_or_else(|| "(none)".into());
-            let new_label = short(&sha);
+            let new_label = sha.short();
             let mut out = String::new();
             for key in keys {
                 let old = before.get(key).cloned().unwrap_or(serde_json::Value::Null);
@@ -402,8 +401,8 @@ impl Engine {
     pub async fn revert(
         &self,
         id: &AppId,
-        revision: &str,
-    ) -> Result<(String, SyncReport), EngineError> {
+        revision: &Revision,
+    ) -> Result<(Revision, SyncReport), EngineError> {
         self.revert_cancellable(id, revision, CancellationToken::new())
             .await
     }
@@ -412,24 +411,24 @@ impl Engine {
     pub async fn revert_cancellable(
         &self,
         id: &AppId,
-        revision: &str,
+        revision: &Revision,
         cancel: CancellationToken,
-    ) -> Result<(String, SyncReport), EngineError> {
+    ) -> Result<(Revision, SyncReport), EngineError> {
         self.refuse_if_readonly("rollback --revert")?;
         let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
-        let revision = revision.to_string();
+        let revision = revision.clone();
         let new_commit = {
             let app = app.clone();
             blocking(move || {
                 let repo = source::open(&app, &base)?;
-                let target = source::resolve(&app, &repo, &revision)?;
+                let target = source::resolve(&app, &repo, revision.as_str())?;
                 let subject = repo.find_commit(target).ok().and_then(|c| c.summary().ok().flatten().map(str::to_string)).unwrap_or_default();
                 let branch = crate::git::branch_of(&repo, app.git_ref.as_deref()).map_err(|e| EngineError::Other(format!("app {}: {e}", app.name)))?;
                 let message = format!(
                     "Revert {} to {}: {subject}\n\nThe tree of {} equals {} again.\nWritten by gitops-tui rollback --revert.",
                     app.name,
-                    &revision[..revision.len().min(7)],
+                    revision.short(),
                     if app.repo_path().is_empty() { "/" } else { app.repo_path() },
                     target
                 );
@@ -438,7 +437,7 @@ impl Engine {
                 if app.is_remote() {
                     source::push(&app, &base, &done.branch)?;
                 }
-                Ok::<_, EngineError>(done.commit.to_string())
+                Ok::<_, EngineError>(Revision::new(done.commit.to_string()))
             })
             .await??
         };

@@ -59,7 +59,7 @@ impl Engine {
         let record = self.records(&cluster).read(&app.name).await?;
         let target = revision
             .map(str::to_string)
-            .or_else(|| record.paused_revision.clone());
+            .or_else(|| record.paused_revision.as_ref().map(ToString::to_string));
         let desired = match self.desired(&app, &cluster, target.as_deref()).await {
             Ok(d) => d,
             // Nothing is compared with a source that cannot be used whole:

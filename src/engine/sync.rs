@@ -18,7 +18,7 @@ use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
-use crate::model::{AppId, SyncRecord, SyncResult};
+use crate::model::{AppId, Revision, SyncRecord, SyncResult};
 use crate::sync::boundary;
 use crate::sync::desired::{self, apply_order, Desired};
 use crate::sync::record::{Adoption, InventoryEntry};
@@ -64,7 +64,7 @@ pub struct ResourceResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
     pub app: AppId,
-    pub revision: String,
+    pub revision: Revision,
     pub succeeded: bool,
     pub dry_run: bool,
     pub message: String,
@@ -105,7 +105,7 @@ impl Engine {
         let revision = opts
             .revision
             .clone()
-            .or_else(|| record.paused_revision.clone());
+            .or_else(|| record.paused_revision.as_ref().map(ToString::to_string));
         let mut desired = match self.desired(&app, &cluster, revision.as_deref()).await {
             Ok(d) => d,
             Err(e) => {

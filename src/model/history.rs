@@ -2,11 +2,12 @@
 //! the commits of its path with their marks, and the recorded syncs.
 
 use super::app_id::AppId;
+use super::revision::Revision;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitInfo {
-    pub sha: String,
+    pub sha: Revision,
     pub author: String,
     /// RFC 3339.
     pub time: String,
@@ -37,7 +38,7 @@ pub struct HistoryReport {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRecord {
-    pub revision: String,
+    pub revision: Revision,
     /// RFC 3339.
     pub time: String,
     pub who: String,

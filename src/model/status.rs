@@ -3,6 +3,7 @@
 
 use super::app_id::AppId;
 use super::resource::{Counts, ResourceState};
+use super::revision::Revision;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -95,13 +96,13 @@ pub struct AppStatus {
     pub sync: SyncStatus,
     pub health: Health,
     pub suspended: bool,
-    pub paused_revision: Option<String>,
-    pub deployed_revision: Option<String>,
-    pub head_revision: Option<String>,
+    pub paused_revision: Option<Revision>,
+    pub deployed_revision: Option<Revision>,
+    pub head_revision: Option<Revision>,
     /// When the last sync (of any result) was recorded, RFC 3339.
     pub last_sync: Option<String>,
     /// The revision compared with the cluster (the pin when paused, else the head).
-    pub target_revision: Option<String>,
+    pub target_revision: Option<Revision>,
     pub counts: Counts,
     pub message: String,
     /// Every document or file not loaded and everything not looked at, each

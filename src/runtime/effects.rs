@@ -145,7 +145,7 @@ impl Executor {
                 generation,
             } => self.load(SlotKey::Preview, async move {
                 let result = engine
-                    .status_at(&app, Some(&sha))
+                    .status_at(&app, Some(sha.as_str()))
                     .await
                     .map_err(|e| e.to_string());
                 Msg::PreviewLoaded {
@@ -253,10 +253,9 @@ impl Executor {
                     ..Default::default()
                 };
                 match engine.rollback_with(&app, &sha, opts).await {
-                    Ok(r) if r.succeeded => Ok(format!(
-                        "{app} rolled back to {} and paused",
-                        &sha[..sha.len().min(7)]
-                    )),
+                    Ok(r) if r.succeeded => {
+                        Ok(format!("{app} rolled back to {} and paused", sha.short()))
+                    }
                     Ok(r) => Err(format!("{app}: {}", failure_detail(&r))),
                     Err(e) => Err(e.to_string()),
                 }
@@ -316,7 +315,7 @@ mod tests {
     fn report(resources: Vec<crate::engine::ResourceResult>) -> crate::engine::SyncReport {
         crate::engine::SyncReport {
             app: AppId::native("shop"),
-            revision: "a".repeat(40),
+            revision: "a".repeat(40).into(),
             succeeded: true,
             dry_run: false,
             message: "1 created".into(),

@@ -10,7 +10,9 @@
 //! bounded and each entry lists at most a few changed objects.
 
 use crate::cluster::ClusterError;
-use crate::model::{ResourceKey, SyncRecord, FIELD_MANAGER, RECORD_LABEL, RECORD_OF_LABEL};
+use crate::model::{
+    ResourceKey, Revision, SyncRecord, FIELD_MANAGER, RECORD_LABEL, RECORD_OF_LABEL,
+};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use serde::{Deserialize, Serialize};
@@ -57,8 +59,8 @@ impl InventoryEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppRecord {
     pub suspended: bool,
-    pub paused_revision: Option<String>,
-    pub deployed_revision: Option<String>,
+    pub paused_revision: Option<Revision>,
+    pub deployed_revision: Option<Revision>,
     pub inventory: Vec<InventoryEntry>,
     pub history: Vec<SyncRecord>,
     /// Who is operating on the app now: the record is the lease, so no two
@@ -110,8 +112,8 @@ impl AppRecord {
         let text = |k: &str| data.get(k).filter(|v| !v.is_empty()).cloned();
         AppRecord {
             suspended: data.get("suspended").is_some_and(|v| v == "true"),
-            paused_revision: text("pausedRevision"),
-            deployed_revision: text("deployedRevision"),
+            paused_revision: text("pausedRevision").map(Revision),
+            deployed_revision: text("deployedRevision").map(Revision),
             inventory: text("inventory")
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default(),
@@ -134,11 +136,11 @@ impl AppRecord {
         }
         data.insert(
             "pausedRevision".into(),
-            self.paused_revision.clone().unwrap_or_default(),
+            self.paused_revision.clone().unwrap_or_default().0,
         );
         data.insert(
             "deployedRevision".into(),
-            self.deployed_revision.clone().unwrap_or_default(),
+            self.deployed_revision.clone().unwrap_or_default().0,
         );
         data.insert(
             "inventory".into(),
@@ -271,7 +273,7 @@ mod tests {
     fn record_round_trips_through_config_map_data() {
         let mut r = AppRecord {
             suspended: true,
-            paused_revision: Some("a".repeat(40)),
+            paused_revision: Some("a".repeat(40).into()),
             deployed_revision: None,
             inventory: vec![InventoryEntry {
                 api_version: "apps/v1".into(),
@@ -291,7 +293,7 @@ mod tests {
             resource_version: None,
         };
         r.push_history(SyncRecord {
-            revision: "b".repeat(40),
+            revision: "b".repeat(40).into(),
             time: "t".into(),
             who: "me".into(),
             result: "Succeeded".into(),
@@ -322,7 +324,7 @@ mod tests {
         let mut r = AppRecord::default();
         for i in 0..(HISTORY_LIMIT + 7) {
             r.push_history(SyncRecord {
-                revision: i.to_string(),
+                revision: i.to_string().into(),
                 time: String::new(),
                 who: String::new(),
                 result: SyncResult::Succeeded,

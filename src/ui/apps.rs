@@ -6,8 +6,8 @@
 use super::format::age;
 use super::pane;
 use super::theme::{health_icon, sync_icon, Theme, SPINNER};
-use crate::app::history::short_sha;
 use crate::app::{AppRow, AppState, ConnectionState, Focus};
+use crate::model::Revision;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
@@ -100,8 +100,8 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         .value
         .as_ref()
         .map(|s| {
-            let deployed = s.deployed_revision.as_deref().map(short_sha);
-            let head = s.head_revision.as_deref().map(short_sha);
+            let deployed = s.deployed_revision.as_ref().map(Revision::short);
+            let head = s.head_revision.as_ref().map(Revision::short);
             match (deployed, head) {
                 (Some(d), Some(h)) if d == h => d.to_string(),
                 (Some(d), Some(h)) => format!("{d}→{h}"),

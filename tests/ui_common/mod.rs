@@ -354,7 +354,7 @@ pub fn world() -> AppState {
             &mut s,
             Msg::CommitsLoaded {
                 app: st.name.clone(),
-                result: Ok(history(&st.name.name, &deployed)),
+                result: Ok(history(&st.name.name, deployed.as_str())),
             },
         );
     }

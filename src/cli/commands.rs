@@ -324,11 +324,7 @@ async fn sync(
 }
 
 async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
-    let names: Vec<AppId> = if apps.is_empty() {
-        AppId::natives(engine.config.apps.iter().map(|a| a.name.as_str()))
-    } else {
-        apps
-    };
+    let names: Vec<AppId> = if apps.is_empty() { engine.apps() } else { apps };
     let mut statuses = Vec::new();
     for name in &names {
         match engine.status(name).await {

@@ -110,11 +110,11 @@ pub async fn settle(engine: &Engine, timeout: Duration) -> Result<(), WorldError
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let mut pending = Vec::new();
-        for app in &engine.config.apps {
-            match engine.status(&app.id()).await {
+        for app in engine.apps() {
+            match engine.status(&app).await {
                 Ok(s) if in_state(&s) => {}
                 Ok(s) => pending.push(format!("{} ({} {})", s.name, s.sync, s.health)),
-                Err(e) => pending.push(format!("{}: {e}", app.name)),
+                Err(e) => pending.push(format!("{app}: {e}")),
             }
         }
         if pending.is_empty() {

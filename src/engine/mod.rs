@@ -121,7 +121,16 @@ impl Engine {
         self.live.clone()
     }
 
-    /// The config of a native app; an app of another source has none.
+    /// Every app this engine serves, in the order `status` and the apps
+    /// pane list them. The CLI, the TUI and the agent ask here rather than
+    /// read the config, so apps of another source (Flux, Argo CD) join the
+    /// list in one place. Today: the config's apps.
+    pub fn apps(&self) -> Vec<AppId> {
+        self.config.apps.iter().map(AppConfig::id).collect()
+    }
+
+    /// The config of a native app; an app of another source has none. The
+    /// one place an operation learns which source serves its app.
     pub fn app(&self, id: &AppId) -> Result<&AppConfig, EngineError> {
         if !id.is_native() {
             return Err(EngineError::NotObserved(id.clone()));

@@ -214,7 +214,9 @@ fn takeover_of(d: &Desired, live: &Value) -> Option<Takeover> {
     let app = super::ownership::tracking_label(&d.object)?;
     match super::ownership::owner_of(app, live) {
         super::ownership::Owner::Ours => None,
-        super::ownership::Owner::OtherApp(app) => Some(Takeover::OtherApp { app }),
+        super::ownership::Owner::OtherApp(app) => Some(Takeover::OtherApp {
+            app: AppId::native(app),
+        }),
         super::ownership::Owner::Unowned(a) => Some(Takeover::Adopt {
             managers: a.managers,
         }),

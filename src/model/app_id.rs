@@ -98,12 +98,6 @@ impl AppId {
             .collect::<Vec<_>>()
             .join(sep)
     }
-
-    /// Native apps under their name, for lists (statuses, marks) that
-    /// today hold only config apps.
-    pub fn natives<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<AppId> {
-        names.into_iter().map(AppId::native).collect()
-    }
 }
 
 impl fmt::Display for AppId {

@@ -2,6 +2,7 @@
 //! key (group and kind, never kind alone), its drift status, whose it is when
 //! it is not the app's yet, and the state the resources pane shows.
 
+use super::app_id::AppId;
 use super::status::Health;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -106,7 +107,7 @@ pub enum Takeover {
     /// Exists without any app's label: a sync adopts it only with consent.
     Adopt { managers: Vec<String> },
     /// Carries another app's label: never taken.
-    OtherApp { app: String },
+    OtherApp { app: AppId },
 }
 
 impl Takeover {

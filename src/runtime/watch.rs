@@ -52,9 +52,9 @@ pub fn spawn(
     tx: UnboundedSender<Msg>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut by_context: BTreeMap<String, Vec<AppId>> = BTreeMap::new();
-    for app in &engine.config.apps {
-        if let Ok(ctx) = engine.context_of(&app.id()) {
-            by_context.entry(ctx).or_default().push(app.id());
+    for app in engine.apps() {
+        if let Ok(ctx) = engine.context_of(&app) {
+            by_context.entry(ctx).or_default().push(app);
         }
     }
     by_context

@@ -66,7 +66,7 @@ fn confirming_a_dialog_that_listed_adoptions_is_the_consent_to_adopt() {
     // Another app's object is never consent: it is refused by the sync.
     let mut s = on_shop();
     if let Some(st) = s.apps[i].status.value.as_mut() {
-        st.resources[0].takeover = Some(crate::model::Takeover::OtherApp { app: "web".into() });
+        st.resources[0].takeover = Some(crate::model::Takeover::OtherApp { app: id("web") });
     }
     ch(&mut s, 's');
     assert!(matches!(

@@ -29,7 +29,8 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
-    /// Apply this revision instead of the head (or the rollback pin).
+    /// Apply this revision spec (a sha, tag or branch, resolved by Git)
+    /// instead of the head (or the rollback pin).
     pub revision: Option<String>,
     /// Prune even when the app's config does not.
     pub prune: bool,

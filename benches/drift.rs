@@ -10,6 +10,7 @@ mod support;
 use gitops_tui::cluster::KubeOptions;
 use gitops_tui::config::Config;
 use gitops_tui::engine::{Engine, SyncOptions};
+use gitops_tui::model::AppId;
 use gitops_tui::model::SyncStatus;
 use kube_sim::{KubeSim, Options};
 use std::path::{Path, PathBuf};
@@ -48,7 +49,10 @@ fn main() {
 
     let t = Instant::now();
     let report = rt
-        .block_on(fx.engine().sync(APP, &SyncOptions::default()))
+        .block_on(
+            fx.engine()
+                .sync(&AppId::native(APP), &SyncOptions::default()),
+        )
         .expect("sync runs");
     assert!(report.succeeded, "sync failed: {}", report.app);
     println!(
@@ -59,7 +63,7 @@ fn main() {
     // Pods) for a while; measure only once the cluster is quiet.
     let engine = fx.engine();
     let outcome = rt
-        .block_on(engine.wait_for_health(APP, Duration::from_secs(600)))
+        .block_on(engine.wait_for_health(&AppId::native(APP), Duration::from_secs(600)))
         .expect("app status");
     assert!(
         matches!(outcome, gitops_tui::engine::WaitOutcome::Healthy),
@@ -75,7 +79,9 @@ fn main() {
     }
 
     // Sanity: everything is in sync, and kubectl agrees.
-    let status = rt.block_on(engine.status(APP)).expect("status");
+    let status = rt
+        .block_on(engine.status(&AppId::native(APP)))
+        .expect("status");
     assert_eq!(status.sync, SyncStatus::Synced, "{}", status.message);
     assert_eq!(status.counts.synced, OBJECTS, "{}", status.message);
     let out = fx.kubectl_diff();
@@ -98,7 +104,9 @@ fn main() {
         || {
             let before = cpu_now();
             let t = Instant::now();
-            let s = rt.block_on(engine.status(APP)).expect("status");
+            let s = rt
+                .block_on(engine.status(&AppId::native(APP)))
+                .expect("status");
             let d = t.elapsed();
             cpu.add_ours(before, cpu_now());
             assert_eq!(s.counts.synced, OBJECTS);
@@ -117,7 +125,7 @@ fn main() {
             let e = fx.engine();
             let before = cpu_now();
             let t = Instant::now();
-            let s = rt.block_on(e.status(APP)).expect("status");
+            let s = rt.block_on(e.status(&AppId::native(APP))).expect("status");
             let d = t.elapsed();
             cpu.add_ours(before, cpu_now());
             assert_eq!(s.counts.synced, OBJECTS);

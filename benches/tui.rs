@@ -9,7 +9,8 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use gitops_tui::app::{update, AppEntry, AppState, Commit, Effect, History, Msg};
-use gitops_tui::engine::{AppStatus, Counts, Engine, ResourceState};
+use gitops_tui::engine::Engine;
+use gitops_tui::model::{AppId, AppStatus, Counts, ResourceState};
 use gitops_tui::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -40,14 +41,14 @@ fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_750_000_000)
 }
 
-fn app_name(i: usize) -> String {
-    format!("app-{i:04}")
+fn app_name(i: usize) -> AppId {
+    AppId::native(format!("app-{i:04}"))
 }
 
 const DIFF: &str = "--- live apps/Deployment ns/web\n+++ git apps/Deployment ns/web\n@@ -6,7 +6,7 @@\n   name: web\n spec:\n-  replicas: 5\n+  replicas: 2\n   selector:\n";
 
 fn resource(app: usize, j: usize, variant: usize) -> ResourceState {
-    let ns = app_name(app);
+    let ns = app_name(app).name;
     let (group, kind, api_version) = match j % 4 {
         0 => ("apps", "Deployment", "apps/v1"),
         1 => ("", "Service", "v1"),
@@ -146,7 +147,7 @@ fn history() -> History {
     History {
         commits: (0..50)
             .map(|k| Commit {
-                sha: format!("{k:040x}"),
+                sha: format!("{k:040x}").into(),
                 author: "Ada Lovelace".into(),
                 time: Some(now() - Duration::from_secs(3600 * (k + 1))),
                 subject: format!("change number {k}"),
@@ -162,7 +163,7 @@ fn history() -> History {
 fn entries() -> Vec<AppEntry> {
     (0..APPS)
         .map(|i| AppEntry {
-            name: app_name(i),
+            id: app_name(i),
             context: ["prod-eu", "prod-us", "staging"][i % 3].into(),
         })
         .collect()
@@ -200,7 +201,7 @@ fn loaded_world() -> AppState {
     let mut statuses: Vec<Option<AppStatus>> = (0..APPS).map(|i| Some(status(i, 0))).collect();
     feed(&mut s, effects, &mut statuses);
     let selected = s.selected_index().expect("a selected app");
-    let name = s.apps[selected].name.clone();
+    let name = s.apps[selected].id.clone();
     update(
         &mut s,
         Msg::CommitsLoaded {
@@ -339,7 +340,7 @@ fn big_world() {
     // AppChanged → (load) → StatusLoaded → draw, status load itself excluded
     // (see the demo section for one with a real load).
     let selected = state.selected_index().expect("selected");
-    let app = state.apps[selected].name.clone();
+    let app = state.apps[selected].id.clone();
     let mut variant = 0;
     let e2f = measure_timed(
         "event-to-frame: AppChanged → StatusLoaded → draw",
@@ -383,9 +384,9 @@ fn demo_entries(engine: &Engine) -> Vec<AppEntry> {
         .apps
         .iter()
         .map(|a| AppEntry {
-            name: a.name.clone(),
+            id: a.id(),
             context: engine
-                .context_of(&a.name)
+                .context_of(&a.id())
                 .unwrap_or_else(|_| "(no context)".into()),
         })
         .collect()
@@ -514,7 +515,7 @@ fn demo_world() {
     // A watch event to its frame, with the real status load.
     let mut terminal = new_terminal();
     let selected = warm.selected_index().expect("selected");
-    let app = warm.apps[selected].name.clone();
+    let app = warm.apps[selected].id.clone();
     let e2f = measure(
         "event-to-frame with the status load (demo app)",
         2,

@@ -4,6 +4,7 @@
 //! Unknown keys are errors (a typo must not silently disable `prune`), and
 //! every error names the file and the key or app.
 
+use crate::model::AppId;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -160,6 +161,11 @@ pub struct AppConfig {
 }
 
 impl AppConfig {
+    /// This app's identity: a native app, named by the config.
+    pub fn id(&self) -> AppId {
+        AppId::native(&self.name)
+    }
+
     pub fn is_remote(&self) -> bool {
         is_remote_url(&self.repo)
     }

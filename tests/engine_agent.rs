@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use gitops_tui::engine::{Backoff, EngineError, SyncOptions};
+use gitops_tui::model::AppId;
 
 const AUTO: &str = r#"
 [[apps]]
@@ -50,7 +51,10 @@ async fn the_agent_follows_the_ref_and_heals_drift_but_not_suspended_apps() {
     );
     assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     // Suspended (seen through the record, as another process would set it): untouched.
-    f.engine().suspend("shop").await.expect("suspend");
+    f.engine()
+        .suspend(&AppId::native("shop"))
+        .await
+        .expect("suspend");
     f.commit(
         &[(
             "apps/shop/config.yaml",
@@ -61,7 +65,11 @@ async fn the_agent_follows_the_ref_and_heals_drift_but_not_suspended_apps() {
     assert!(engine.agent_pass(&mut backoff).await.is_empty());
     assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     // Resuming an auto-sync app catches it up at once; the agent then has nothing to do.
-    let report = f.engine().resume("shop").await.expect("resume");
+    let report = f
+        .engine()
+        .resume(&AppId::native("shop"))
+        .await
+        .expect("resume");
     assert!(report.is_some_and(|r| r.succeeded));
     assert_eq!(f.cm_data("shop", "settings", "color"), "green");
     assert!(engine.agent_pass(&mut backoff).await.is_empty());
@@ -79,7 +87,11 @@ async fn a_live_lease_held_by_someone_else_blocks_a_sync() {
     let path = f.dir.path().join("record.yaml");
     std::fs::write(&path, cm).expect("write");
     f.kubectl_ok(&["apply", "-f", path.to_str().unwrap_or_default()]);
-    match f.engine().sync("shop", &SyncOptions::default()).await {
+    match f
+        .engine()
+        .sync(&AppId::native("shop"), &SyncOptions::default())
+        .await
+    {
         Err(EngineError::Busy { holder, .. }) => assert_eq!(holder, "agent@elsewhere:1"),
         other => panic!("expected Busy, got {other:?}"),
     }

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use gitops_tui::engine::SyncOptions;
+use gitops_tui::model::AppId;
 use gitops_tui::model::ResourceKey;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ async fn a_synced_deployment_has_its_scaling_event() {
     );
     let engine = f.engine();
     let report = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
@@ -34,7 +35,7 @@ async fn a_synced_deployment_has_its_scaling_event() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let rows = loop {
         let rows = engine
-            .events("shop", &key("apps", "Deployment", "web"))
+            .events(&AppId::native("shop"), &key("apps", "Deployment", "web"))
             .await
             .expect("events");
         if !rows.is_empty() || tokio::time::Instant::now() > deadline {
@@ -56,13 +57,13 @@ async fn a_synced_deployment_has_its_scaling_event() {
 
     // Another kind with the same name has none of them.
     let service = engine
-        .events("shop", &key("", "Service", "web"))
+        .events(&AppId::native("shop"), &key("", "Service", "web"))
         .await
         .expect("events");
     assert!(service.is_empty(), "{service:?}");
     // Nothing about an object that never existed: empty, not an error.
     let none = engine
-        .events("shop", &key("apps", "Deployment", "nope"))
+        .events(&AppId::native("shop"), &key("apps", "Deployment", "nope"))
         .await
         .expect("events");
     assert!(none.is_empty());

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use gitops_tui::engine::{RollbackTarget, SyncOptions};
+use gitops_tui::model::AppId;
 use gitops_tui::model::SyncStatus;
 use std::time::Duration;
 
@@ -17,9 +18,16 @@ async fn suspend_is_seen_by_a_second_process_and_resume_clears_it() {
     let f = Fixture::new(APP).await;
     f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "one");
     let first = f.engine();
-    first.suspend("shop").await.expect("suspend");
+    first
+        .suspend(&AppId::native("shop"))
+        .await
+        .expect("suspend");
     // A second engine (another process, a teammate) reads the record from the cluster.
-    let status = f.engine().status("shop").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert!(status.suspended);
     let out = f.cli(&["status", "shop", "-o", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -28,14 +36,26 @@ async fn suspend_is_seen_by_a_second_process_and_resume_clears_it() {
     // A manual sync of a suspended app is allowed, and it stays suspended.
     assert!(
         first
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
     );
-    assert!(f.engine().status("shop").await.expect("status").suspended);
-    first.resume("shop").await.expect("resume");
-    assert!(!f.engine().status("shop").await.expect("status").suspended);
+    assert!(
+        f.engine()
+            .status(&AppId::native("shop"))
+            .await
+            .expect("status")
+            .suspended
+    );
+    first.resume(&AppId::native("shop")).await.expect("resume");
+    assert!(
+        !f.engine()
+            .status(&AppId::native("shop"))
+            .await
+            .expect("status")
+            .suspended
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -45,7 +65,7 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
     let engine = f.engine();
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
@@ -53,7 +73,7 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
     f.commit(&[("apps/shop/config.yaml", Some(&cm("green")))], "green");
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
@@ -61,19 +81,22 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
     let head = f.commit(&[("apps/shop/config.yaml", Some(&cm("blue")))], "blue");
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
     );
 
     let target = engine
-        .rollback_revision("shop", &RollbackTarget::Revision("HEAD~2".into()))
+        .rollback_revision(
+            &AppId::native("shop"),
+            &RollbackTarget::Revision("HEAD~2".into()),
+        )
         .await
         .expect("resolves");
     assert_eq!(target, first);
     let preview = engine
-        .rollback("shop", &target, true)
+        .rollback(&AppId::native("shop"), &target.as_str().into(), true)
         .await
         .expect("dry run");
     assert!(
@@ -86,28 +109,28 @@ async fn rollback_two_commits_back_pauses_and_resume_returns_to_head() {
     assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
 
     let report = engine
-        .rollback("shop", &target, false)
+        .rollback(&AppId::native("shop"), &target.as_str().into(), false)
         .await
         .expect("rollback");
     assert!(report.succeeded);
     assert_eq!(f.cm_data("shop", "settings", "color"), "red");
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.paused_revision.as_deref(), Some(first.as_str()));
     // Paused: compared with the pin, so it is in sync although the head differs.
     assert_eq!(status.sync, SyncStatus::Synced);
     // A sync of a paused app applies the pin.
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
     );
     assert_eq!(f.cm_data("shop", "settings", "color"), "red");
 
-    engine.resume("shop").await.expect("resume");
+    engine.resume(&AppId::native("shop")).await.expect("resume");
     assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.paused_revision, None);
     assert_eq!(status.deployed_revision.as_deref(), Some(head.as_str()));
 }
@@ -118,17 +141,17 @@ async fn rollback_previous_goes_to_the_revision_deployed_before() {
     let engine = f.engine();
     let first = f.commit(&[("apps/shop/config.yaml", Some(&cm("red")))], "red");
     engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     f.commit(&[("apps/shop/config.yaml", Some(&cm("green")))], "green");
     engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert_eq!(
         engine
-            .rollback_revision("shop", &RollbackTarget::Previous)
+            .rollback_revision(&AppId::native("shop"), &RollbackTarget::Previous)
             .await
             .expect("previous"),
         first
@@ -171,15 +194,18 @@ async fn history_lists_exactly_what_git_log_lists_and_marks_the_deployed_commit(
     );
     let engine = f.engine();
     engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
-    let history = engine.history("shop").await.expect("history");
+    let history = engine
+        .history(&AppId::native("shop"))
+        .await
+        .expect("history");
     let expected: Vec<String> = git(&f.repo, &["log", "--format=%H", "--", "apps/shop"])
         .lines()
         .map(str::to_string)
         .collect();
-    let ours: Vec<String> = history.commits.iter().map(|c| c.sha.clone()).collect();
+    let ours: Vec<String> = history.commits.iter().map(|c| c.sha.to_string()).collect();
     assert_eq!(ours, expected);
     assert_eq!(history.commits.iter().filter(|c| c.deployed).count(), 1);
     let syncs = history.syncs.expect("the cluster is reachable");
@@ -236,7 +262,7 @@ async fn two_apps_in_two_namespaces_and_one_on_a_second_cluster() {
     for app in ["shop", "blog", "edge"] {
         assert!(
             engine
-                .sync(app, &SyncOptions::default())
+                .sync(&AppId::native(app), &SyncOptions::default())
                 .await
                 .expect("sync")
                 .succeeded,
@@ -260,7 +286,7 @@ async fn two_apps_in_two_namespaces_and_one_on_a_second_cluster() {
         "shop empties",
     );
     engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert!(!f.exists("v1", "ConfigMap", "shop", "settings"));
@@ -337,19 +363,22 @@ async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
     );
     let engine = f.engine();
     engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     // Dirty work tree: refused, nothing written.
     std::fs::write(f.repo.join("apps/other/x.yaml"), "a: dirty\n").expect("write");
     let err = engine
-        .revert("shop", &red)
+        .revert(&AppId::native("shop"), &red.as_str().into())
         .await
         .expect_err("dirty work tree");
     assert!(err.to_string().contains("uncommitted changes"), "{err}");
     git(&f.repo, &["checkout", "--", "apps/other/x.yaml"]);
 
-    let (commit, report) = engine.revert("shop", &red).await.expect("revert");
+    let (commit, report) = engine
+        .revert(&AppId::native("shop"), &red.as_str().into())
+        .await
+        .expect("revert");
     assert!(report.succeeded, "{report:?}");
     let head = git(&f.repo, &["rev-parse", "HEAD"]).trim().to_string();
     assert_eq!(head, commit);
@@ -366,12 +395,16 @@ async fn revert_commits_the_old_tree_of_the_path_only_and_syncs_it() {
     assert_eq!(f.cm_data("shop", "settings", "color"), "red");
     assert!(!f.exists("v1", "ConfigMap", "shop", "extra"));
     assert_eq!(
-        engine.status("shop").await.expect("status").paused_revision,
+        engine
+            .status(&AppId::native("shop"))
+            .await
+            .expect("status")
+            .paused_revision,
         None
     );
     // Reverting again to the same content has nothing to do.
     assert!(engine
-        .revert("shop", &red)
+        .revert(&AppId::native("shop"), &red.as_str().into())
         .await
         .expect_err("no-op")
         .to_string()
@@ -447,7 +480,7 @@ async fn a_failed_rollback_leaves_the_earlier_pin_as_it_was() {
         shas.push(f.commit(&[("apps/shop/config.yaml", Some(&cm(color)))], color));
         assert!(
             engine
-                .sync("shop", &SyncOptions::default())
+                .sync(&AppId::native("shop"), &SyncOptions::default())
                 .await
                 .expect("sync")
                 .succeeded
@@ -455,7 +488,7 @@ async fn a_failed_rollback_leaves_the_earlier_pin_as_it_was() {
     }
     assert!(
         engine
-            .rollback("shop", &shas[0], false)
+            .rollback(&AppId::native("shop"), &shas[0].as_str().into(), false)
             .await
             .expect("rollback")
             .succeeded
@@ -475,11 +508,11 @@ async fn a_failed_rollback_leaves_the_earlier_pin_as_it_was() {
         theirs.to_str().expect("utf-8 path"),
     ]);
     let report = engine
-        .rollback("shop", &shas[1], false)
+        .rollback(&AppId::native("shop"), &shas[1].as_str().into(), false)
         .await
         .expect("rollback runs");
     assert!(!report.succeeded, "{report:?}");
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.paused_revision.as_deref(), Some(shas[0].as_str()));
     assert_eq!(f.cm_data("shop", "settings", "color"), "red");
 }
@@ -494,13 +527,16 @@ async fn a_deployed_commit_that_does_not_touch_the_path_marks_the_commit_it_runs
     // Deployed: the docs commit, whose content of the path is green's.
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
     );
     let head = f.commit(&[("apps/shop/config.yaml", Some(&cm("teal")))], "teal");
-    let history = engine.history("shop").await.expect("history");
+    let history = engine
+        .history(&AppId::native("shop"))
+        .await
+        .expect("history");
     let marked: Vec<(&str, bool, bool)> = history
         .commits
         .iter()
@@ -518,7 +554,7 @@ async fn a_deployed_commit_that_does_not_touch_the_path_marks_the_commit_it_runs
     // One sync recorded: previous is the path's commit before the deployed one.
     assert_eq!(
         engine
-            .rollback_revision("shop", &RollbackTarget::Previous)
+            .rollback_revision(&AppId::native("shop"), &RollbackTarget::Previous)
             .await
             .expect("previous"),
         red

@@ -9,6 +9,7 @@ use common::*;
 use futures::StreamExt;
 use gitops_tui::cluster::live_cache;
 use gitops_tui::engine::Engine;
+use gitops_tui::model::AppId;
 use gitops_tui::model::{ResourceStatus, SyncStatus};
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ async fn a_status_lists_each_kind_once_instead_of_getting_each_object() {
     let f = synced_shop(false).await;
     let engine = f.engine();
     f.sim.clear_requests();
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.sync, SyncStatus::Synced, "{}", status.message);
     assert_eq!(status.counts.synced, 3);
     let (gets, lists) = reads(&f);
@@ -64,7 +65,7 @@ async fn a_status_lists_each_kind_once_instead_of_getting_each_object() {
         r#"{"data":{"color":"red"}}"#,
     ]);
     f.sim.clear_requests();
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     let settings = status
         .resources
         .iter()
@@ -84,12 +85,15 @@ async fn a_status_lists_each_kind_once_instead_of_getting_each_object() {
 async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     let f = synced_shop(false).await;
     let engine: Engine = f.engine();
-    let context = engine.context_of("shop").expect("context");
-    let cluster = engine.cluster_of("shop").await.expect("cluster");
+    let context = engine.context_of(&AppId::native("shop")).expect("context");
+    let cluster = engine
+        .cluster_of(&AppId::native("shop"))
+        .await
+        .expect("cluster");
     let mut wanted = engine.live_cache().attach(&context);
 
     // The first status reads the cluster and asks for a watch of each kind.
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.counts.synced, 3);
     let mut kinds = Vec::new();
     while let Ok(request) = wanted.try_recv() {
@@ -104,7 +108,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         f.sim.clear_requests();
-        let status = engine.status("shop").await.expect("status");
+        let status = engine.status(&AppId::native("shop")).await.expect("status");
         assert_eq!(status.counts.synced, 3, "{}", status.message);
         if reads(&f) == (0, 0) {
             break;
@@ -125,7 +129,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     f.kubectl_ok(&["-n", "shop", "scale", "deployment", "web", "--replicas=5"]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let web = loop {
-        let status = engine.status("shop").await.expect("status");
+        let status = engine.status(&AppId::native("shop")).await.expect("status");
         let web = status
             .resources
             .into_iter()
@@ -143,7 +147,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     f.kubectl_ok(&["-n", "shop", "delete", "service", "web"]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let counts = loop {
-        let status = engine.status("shop").await.expect("status");
+        let status = engine.status(&AppId::native("shop")).await.expect("status");
         if status.counts.missing == 1 || tokio::time::Instant::now() > deadline {
             break status.counts;
         }
@@ -154,7 +158,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     // Detached (the runtime ended): back to reading the cluster.
     engine.live_cache().detach(&context);
     f.sim.clear_requests();
-    engine.status("shop").await.expect("status");
+    engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(reads(&f).1, 3);
 }
 
@@ -192,7 +196,7 @@ async fn rights_in_the_app_namespace_only_still_give_a_status_with_a_warning() {
         false,
     );
 
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.sync, SyncStatus::Synced, "{}", status.message);
     assert_eq!(status.counts.synced, 3);
     assert_eq!(status.warnings.len(), 3, "{:?}", status.warnings);

@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use gitops_tui::engine::SyncOptions;
+use gitops_tui::model::AppId;
 use gitops_tui::model::SyncStatus;
 
 const PODINFO: &str = r#"
@@ -149,7 +150,7 @@ async fn a_podinfo_like_app_syncs_comes_up_healthy_and_is_in_sync() {
     f.commit(&files, "podinfo");
     let report = f
         .engine()
-        .sync("podinfo", &SyncOptions::default())
+        .sync(&AppId::native("podinfo"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:#?}");
@@ -165,7 +166,10 @@ async fn a_podinfo_like_app_syncs_comes_up_healthy_and_is_in_sync() {
     );
     let waited = f
         .engine()
-        .wait_for_health("podinfo", std::time::Duration::from_secs(60))
+        .wait_for_health(
+            &AppId::native("podinfo"),
+            std::time::Duration::from_secs(60),
+        )
         .await
         .expect("status");
     assert!(
@@ -175,7 +179,11 @@ async fn a_podinfo_like_app_syncs_comes_up_healthy_and_is_in_sync() {
     // The StatefulSet's pods are there, by ordinal.
     assert!(f.exists("v1", "Pod", "podinfo", "cache-0"));
     assert!(f.exists("v1", "Pod", "podinfo", "cache-1"));
-    let status = f.engine().status("podinfo").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("podinfo"))
+        .await
+        .expect("status");
     assert_eq!(
         status.sync,
         SyncStatus::Synced,

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use gitops_tui::engine::SyncOptions;
+use gitops_tui::model::AppId;
 use gitops_tui::model::{ResourceStatus, SyncStatus};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -30,7 +31,11 @@ async fn sync_creates_every_object_and_defaults_are_not_drift() {
     let ns_labels = f.kubectl_ok(&["get", "ns", "shop", "-o", "jsonpath={.metadata.labels}"]);
     assert!(!ns_labels.contains("gitops-tui.dev/app"), "{ns_labels}");
 
-    let status = f.engine().status("shop").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_eq!(
         status.sync,
         SyncStatus::Synced,
@@ -57,7 +62,7 @@ async fn a_second_sync_writes_nothing() {
     f.sim.clear_requests();
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert!(report.succeeded);
@@ -100,7 +105,11 @@ async fn kubectl_scale_and_edit_are_drift_and_sync_takes_them_back() {
         "-p",
         r#"{"data":{"color":"red"}}"#,
     ]);
-    let status = f.engine().status("shop").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_eq!(status.sync, SyncStatus::OutOfSync);
     let deploy = status
         .resources
@@ -126,7 +135,7 @@ async fn kubectl_scale_and_edit_are_drift_and_sync_takes_them_back() {
 
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert!(report.succeeded, "{report:?}");
@@ -144,7 +153,11 @@ async fn kubectl_scale_and_edit_are_drift_and_sync_takes_them_back() {
     );
     assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
     assert_eq!(
-        f.engine().status("shop").await.expect("status").sync,
+        f.engine()
+            .status(&AppId::native("shop"))
+            .await
+            .expect("status")
+            .sync,
         SyncStatus::Synced
     );
 }
@@ -159,7 +172,11 @@ async fn a_new_commit_is_out_of_sync_with_its_diff() {
         )],
         "shop: nginx 1.28",
     );
-    let status = f.engine().status("shop").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_eq!(status.sync, SyncStatus::OutOfSync);
     assert_ne!(status.deployed_revision, status.head_revision);
     let deploy = status
@@ -190,7 +207,7 @@ async fn a_field_removed_from_git_but_still_owned_is_drift() {
     for readonly in [false, true] {
         let status = f
             .engine_with(readonly)
-            .status("shop")
+            .status(&AppId::native("shop"))
             .await
             .expect("status");
         let cm = status
@@ -207,7 +224,7 @@ async fn a_field_removed_from_git_but_still_owned_is_drift() {
         assert!(cm.diff.contains("size"), "readonly={readonly}: {}", cm.diff);
     }
     f.engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     let data = f.kubectl_ok(&[
@@ -238,7 +255,11 @@ async fn prune_removes_only_this_apps_objects_and_kinds_dropped_from_git() {
         ],
         "drop service and config",
     );
-    let status = f.engine().status("shop").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     let extra: Vec<String> = status
         .resources
         .iter()
@@ -248,7 +269,7 @@ async fn prune_removes_only_this_apps_objects_and_kinds_dropped_from_git() {
     assert_eq!(extra.len(), 2, "{extra:?}");
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert!(report.succeeded, "{report:?}");
@@ -273,7 +294,7 @@ async fn invalid_yaml_applies_nothing_and_names_file_and_line() {
     );
     let err = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect_err("invalid manifests");
     let message = err.to_string();
@@ -303,7 +324,7 @@ async fn a_stage_two_dry_run_failure_applies_nothing_of_stage_two() {
     );
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(!report.succeeded);
@@ -341,7 +362,7 @@ async fn a_secret_change_is_masked_drift_and_diff_exits_1() {
     f.commit(&[("apps/shop/secret.yaml", Some(secret))], "secret");
     assert!(
         f.engine()
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
@@ -387,7 +408,7 @@ async fn a_conflict_with_another_apply_manager_is_reported_unless_forced() {
     ]);
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(!report.succeeded);
@@ -405,7 +426,7 @@ async fn a_conflict_with_another_apply_manager_is_reported_unless_forced() {
     let forced = f
         .engine()
         .sync(
-            "shop",
+            &AppId::native("shop"),
             &SyncOptions {
                 force_conflicts: true,
                 ..Default::default()
@@ -432,7 +453,7 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
     let engine = f.engine();
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
@@ -440,7 +461,7 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
     f.commit(&[("apps/shop/config.yaml", None)], "no more configmaps");
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
@@ -449,7 +470,7 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
         f.exists("v1", "ConfigMap", "shop", "settings"),
         "prune is off"
     );
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(
         status.counts.extra,
         1,
@@ -463,14 +484,14 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
     // Still remembered on the next sync, and pruned when asked.
     assert!(
         engine
-            .sync("shop", &SyncOptions::default())
+            .sync(&AppId::native("shop"), &SyncOptions::default())
             .await
             .expect("sync")
             .succeeded
     );
     let report = engine
         .sync(
-            "shop",
+            &AppId::native("shop"),
             &SyncOptions {
                 prune: true,
                 ..Default::default()
@@ -492,9 +513,9 @@ async fn without_prune_a_dropped_kind_stays_extra_until_pruned() {
 async fn an_unchanged_app_is_compared_without_new_dry_runs() {
     let f = synced_shop(false).await;
     let engine = f.engine();
-    engine.status("shop").await.expect("status");
+    engine.status(&AppId::native("shop")).await.expect("status");
     f.sim.clear_requests();
-    let again = engine.status("shop").await.expect("status");
+    let again = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(again.sync, SyncStatus::Synced);
     let dry_runs = f
         .sim
@@ -509,7 +530,7 @@ async fn an_unchanged_app_is_compared_without_new_dry_runs() {
     // A live change invalidates exactly that object's entry.
     f.kubectl_ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=4"]);
     f.sim.clear_requests();
-    let drifted = engine.status("shop").await.expect("status");
+    let drifted = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(drifted.sync, SyncStatus::OutOfSync);
     let dry_runs: Vec<_> = f
         .sim

@@ -8,7 +8,9 @@
 mod common;
 
 use common::{git, synced_shop, Fixture, APP, CONFIGMAP};
-use gitops_tui::engine::{AppStatus, Engine, SyncOptions};
+use gitops_tui::engine::{Engine, SyncOptions};
+use gitops_tui::model::AppId;
+use gitops_tui::model::AppStatus;
 use gitops_tui::model::{Health, SyncStatus};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -42,7 +44,10 @@ fn assert_invalid(s: &AppStatus, file: &str, reason: &str) {
 
 /// The last sync record's result, from the engine's history.
 async fn last_result(engine: &Engine) -> String {
-    let history = engine.history("shop").await.expect("history");
+    let history = engine
+        .history(&AppId::native("shop"))
+        .await
+        .expect("history");
     history
         .syncs
         .and_then(|s| s.last().cloned())
@@ -57,7 +62,7 @@ async fn assert_sync_refused(f: &Fixture, file: &str) {
     let engine = f.engine();
     let rv = f.rv("v1", "ConfigMap", "shop", "settings");
     let err = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect_err("the sync is refused");
     assert!(err.to_string().contains(file), "{err}");
@@ -90,7 +95,7 @@ async fn a_manifest_over_10_mib_makes_the_app_invalid_and_is_named() {
         "shop: a huge file",
     );
     let engine = f.engine();
-    let s = engine.status("shop").await.expect("status");
+    let s = engine.status(&AppId::native("shop")).await.expect("status");
     assert_invalid(&s, "apps/shop/big.yaml:1", "over the 10 MiB limit");
     assert!(
         s.message.starts_with("invalid manifests: "),
@@ -123,12 +128,20 @@ async fn max_manifest_size_is_configurable_per_app() {
     let f = Fixture::new(&config).await;
     let padded = format!("{}#{}\n", cm("padded"), "x".repeat(1100));
     f.commit(&[("apps/shop/padded.yaml", Some(&padded))], "padded");
-    let s = f.engine().status("shop").await.expect("status");
+    let s = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_invalid(&s, "apps/shop/padded.yaml:1", "over the 1 KiB limit");
 
     let roomy = config.replace("\"1KiB\"", "\"2KiB\"");
     std::fs::write(&f.config, roomy).expect("config");
-    let s = f.engine().status("shop").await.expect("status");
+    let s = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_eq!(s.sync, SyncStatus::OutOfSync, "{}", s.message);
     assert_eq!(s.counts.missing, 1);
 
@@ -163,7 +176,7 @@ async fn a_corrupt_git_object_is_invalid_never_extra_and_the_sync_fails() {
     std::fs::write(&object, b"this is not a zlib stream at all").expect("corrupt");
 
     let engine = f.engine();
-    let s = engine.status("shop").await.expect("status");
+    let s = engine.status(&AppId::native("shop")).await.expect("status");
     assert_invalid(&s, "apps/shop/config.yaml:1", "cannot be read");
     assert_sync_refused(&f, "apps/shop/config.yaml").await;
     // Nothing was pruned on the basis of a file that could not be read.
@@ -191,8 +204,11 @@ async fn a_git_object_with_other_content_is_caught_by_its_hash() {
     std::fs::copy(&source, &object).expect("swap");
     let engine = f.engine();
     // The history walk turns libgit2's own hash check off for the process.
-    engine.history("shop").await.expect("history");
-    let s = engine.status("shop").await.expect("status");
+    engine
+        .history(&AppId::native("shop"))
+        .await
+        .expect("history");
+    let s = engine.status(&AppId::native("shop")).await.expect("status");
     assert_invalid(
         &s,
         "apps/shop/config.yaml:1",
@@ -206,7 +222,11 @@ async fn a_missing_git_object_is_invalid_and_nothing_is_pruned() {
     let f = synced_shop(false).await;
     let object = loose_object(&f.repo, "apps/shop/config.yaml");
     std::fs::remove_file(&object).expect("delete");
-    let s = f.engine().status("shop").await.expect("status");
+    let s = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_invalid(
         &s,
         "apps/shop/config.yaml:1",
@@ -287,7 +307,11 @@ async fn skipped_documents_and_files_are_warnings_in_every_output() {
         ],
         "shop: files that are not objects",
     );
-    let s = f.engine().status("shop").await.expect("status");
+    let s = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_eq!(s.sync, SyncStatus::Synced, "{}", s.message);
     assert_json_warnings(&serde_json::to_value(&s.warnings).expect("json"));
 
@@ -332,12 +356,12 @@ async fn assert_cannot_render(files: &[(&str, Option<&str>)], file: &str, reason
     all.push(("apps/shop/config.yaml", Some(CONFIGMAP)));
     f.commit(&all, "an app gitops-tui cannot render");
     let engine = f.engine();
-    let s = engine.status("shop").await.expect("status");
+    let s = engine.status(&AppId::native("shop")).await.expect("status");
     let want = format!("cannot render: {file}: {reason}");
     assert_invalid(&s, file, reason);
     assert_eq!(s.message, want);
     let err = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect_err("refused");
     assert!(err.to_string().contains(&want), "{err}");
@@ -406,11 +430,19 @@ async fn a_corrupt_file_of_a_kustomization_is_named_not_left_to_kustomize() {
         ],
         "shop: kustomize",
     );
-    let s = f.engine().status("shop").await.expect("status");
+    let s = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_eq!(s.counts.missing, 1, "{}", s.message);
     let object = loose_object(&f.repo, "apps/shop/config.yaml");
     std::fs::write(&object, b"garbage").expect("corrupt");
-    let s = f.engine().status("shop").await.expect("status");
+    let s = f
+        .engine()
+        .status(&AppId::native("shop"))
+        .await
+        .expect("status");
     assert_invalid(&s, "apps/shop/config.yaml:1", "cannot be read");
     assert_sync_refused(&f, "apps/shop/config.yaml").await;
 }

@@ -9,7 +9,8 @@ mod common;
 use common::records::{last_sync, record_data};
 use common::*;
 use gitops_tui::engine::SyncOptions;
-use gitops_tui::sync::record::SyncResult;
+use gitops_tui::model::AppId;
+use gitops_tui::model::SyncResult;
 use kube_sim::Fault;
 use serde_json::Value;
 use std::io::Read;
@@ -200,7 +201,11 @@ async fn sigterm_mid_sync_records_interrupted_frees_the_app_and_a_second_sync_fi
         Some(not_applied as u64),
         "the second sync writes exactly what the first did not: {last}"
     );
-    let history = f.engine().history("big").await.expect("history");
+    let history = f
+        .engine()
+        .history(&AppId::native("big"))
+        .await
+        .expect("history");
     let results: Vec<&SyncResult> = history.syncs.iter().flatten().map(|s| &s.result).collect();
     assert_eq!(
         results,
@@ -464,7 +469,7 @@ async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
     );
     let engine = f.engine();
     let report = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert!(report.succeeded, "{report:?}");
@@ -475,8 +480,8 @@ async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
     cancel.cancel();
     let report = engine
         .rollback_with(
-            "shop",
-            &first,
+            &AppId::native("shop"),
+            &first.as_str().into(),
             gitops_tui::engine::SyncOptions {
                 cancel,
                 ..Default::default()
@@ -498,7 +503,7 @@ async fn an_interrupted_rollback_applies_nothing_more_and_does_not_pin() {
         .collect();
     assert_eq!(not_applied, vec!["settings".to_string()], "{report:?}");
     assert_eq!(f.cm_data("shop", "settings", "color"), "red");
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(
         status.paused_revision, None,
         "an interrupted rollback does not pin"

@@ -8,6 +8,7 @@ mod common;
 use common::records::record_data;
 use common::*;
 use gitops_tui::engine::{this_host, SyncOptions};
+use gitops_tui::model::AppId;
 use gitops_tui::sync::record::{Lease, RecordStore};
 use serde_json::Value;
 use std::process::Command;
@@ -164,7 +165,7 @@ async fn another_hosts_lease_shows_in_status_and_holds_until_unlock() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("not locked"));
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");

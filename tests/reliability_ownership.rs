@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use gitops_tui::engine::{EngineError, SyncOptions, SyncReport};
+use gitops_tui::model::AppId;
 
 const WEB: &str = r#"
 [[apps]]
@@ -89,7 +90,10 @@ async fn web_with_foreign(theirs: &str, ours: &str) -> Fixture {
 }
 
 async fn sync(f: &Fixture, app: &str, opts: SyncOptions) -> SyncReport {
-    f.engine().sync(app, &opts).await.expect("sync runs")
+    f.engine()
+        .sync(&AppId::native(app), &opts)
+        .await
+        .expect("sync runs")
 }
 
 fn labels(f: &Fixture, args: &[&str]) -> String {
@@ -114,7 +118,7 @@ async fn a_namespace_kube_system_in_git_is_refused_and_never_labelled_or_pruned(
     );
     let err = f
         .engine()
-        .sync("web", &SyncOptions::default())
+        .sync(&AppId::native("web"), &SyncOptions::default())
         .await
         .expect_err("refused");
     assert!(matches!(err, EngineError::OutOfBounds { .. }), "{err}");
@@ -143,7 +147,11 @@ async fn a_namespace_kube_system_in_git_is_refused_and_never_labelled_or_pruned(
     );
 
     // status warns before anyone syncs.
-    let status = f.engine().status("web").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("web"))
+        .await
+        .expect("status");
     assert!(
         status
             .warnings
@@ -202,7 +210,11 @@ async fn an_existing_object_is_adopted_only_with_consent_and_released_not_pruned
     );
 
     // status (what the TUI's confirm dialog lists) names the takeover.
-    let status = f.engine().status("web").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("web"))
+        .await
+        .expect("status");
     let takeover = status
         .resources
         .iter()
@@ -303,7 +315,11 @@ async fn an_existing_object_is_adopted_only_with_consent_and_released_not_pruned
     assert_eq!(f.cm_data("web", "settings", "theirs"), "kept");
     assert!(!labels(&f, &["cm", "settings", "-n", "web"]).contains("gitops-tui.dev/app"));
     // Released means no longer the app's: not Extra, not pruned again.
-    let status = f.engine().status("web").await.expect("status");
+    let status = f
+        .engine()
+        .status(&AppId::native("web"))
+        .await
+        .expect("status");
     assert!(status.resources.iter().all(|r| r.key.name != "settings"));
 }
 
@@ -374,7 +390,7 @@ async fn the_record_namespace_and_other_namespaces_are_out_of_bounds() {
     );
     let err = f
         .engine()
-        .sync("web", &SyncOptions::default())
+        .sync(&AppId::native("web"), &SyncOptions::default())
         .await
         .expect_err("refused");
     let text = err.to_string();
@@ -533,7 +549,7 @@ async fn the_same_object_with_and_without_its_namespace_is_a_duplicate() {
     );
     let err = f
         .engine()
-        .sync("web", &SyncOptions::default())
+        .sync(&AppId::native("web"), &SyncOptions::default())
         .await
         .expect_err("duplicate");
     let text = err.to_string();

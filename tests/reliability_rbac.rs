@@ -8,6 +8,7 @@ use common::*;
 use gitops_tui::cluster::KubeOptions;
 use gitops_tui::config::Config;
 use gitops_tui::engine::{Engine, SyncOptions};
+use gitops_tui::model::AppId;
 use gitops_tui::model::SyncStatus;
 use std::path::PathBuf;
 
@@ -58,7 +59,7 @@ async fn a_read_only_token_sees_drift_and_writes_nothing() {
         &[(&["get", "list", "watch"], &["*"], None)],
     );
     let e = engine(&f, kc.clone());
-    let status = e.status("shop").await.expect("status");
+    let status = e.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.sync, SyncStatus::OutOfSync, "{}", status.message);
     let deploy = status
         .resources
@@ -94,7 +95,7 @@ async fn a_read_only_token_sees_drift_and_writes_nothing() {
         f.rv("v1", "ConfigMap", "gitops-tui", "app-shop"),
     ];
     let err = e
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect_err("a viewer cannot sync");
     let text = err.to_string();
@@ -182,7 +183,7 @@ async fn a_token_that_cannot_list_one_kind_syncs_says_so_and_prunes_only_what_it
         "green",
     );
     let report = engine(&f, kc)
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
@@ -202,7 +203,7 @@ async fn a_token_that_cannot_list_one_kind_syncs_says_so_and_prunes_only_what_it
     // With the rights to list it, the same sync finds and prunes it.
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(

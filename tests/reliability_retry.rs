@@ -9,6 +9,7 @@ mod common;
 use common::{synced_shop, Fixture, APP, CONFIGMAP, DEPLOYMENT, SERVICE};
 use gitops_tui::cluster::{self, ApplyMode, KindResolver};
 use gitops_tui::engine::SyncOptions;
+use gitops_tui::model::AppId;
 use kube_sim::{Fault, LoggedRequest};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -58,7 +59,7 @@ async fn three_429s_with_retry_after_are_waited_out_and_the_sync_succeeds() {
     f.sim.inject(Fault::status(429).retry_after(1).times(3));
     let started = Instant::now();
     let report = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
@@ -181,7 +182,7 @@ async fn a_500_during_a_sync_is_retried_and_a_second_sync_finishes_an_endless_on
     );
     let report = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
@@ -202,7 +203,7 @@ async fn a_500_during_a_sync_is_retried_and_a_second_sync_finishes_an_endless_on
         .inject(Fault::status(500).on("PATCH", "/namespaces/shop/deployments/web"));
     let engine = f.engine();
     let report = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(!report.succeeded, "{report:?}");
@@ -221,7 +222,7 @@ async fn a_500_during_a_sync_is_retried_and_a_second_sync_finishes_an_endless_on
     // ...and the next one, the server healthy again, finishes the job.
     f.sim.clear_faults();
     let report = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
@@ -236,7 +237,7 @@ async fn a_500_during_a_sync_is_retried_and_a_second_sync_finishes_an_endless_on
         "jsonpath={.spec.template.spec.containers[0].image}",
     ]);
     assert_eq!(image, "nginx:1.28");
-    let status = engine.status("shop").await.expect("status");
+    let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(
         status.sync,
         gitops_tui::model::SyncStatus::Synced,
@@ -257,7 +258,7 @@ async fn puts_and_posts_are_never_retried() {
     let started = Instant::now();
     let err = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect_err("the lease cannot be written");
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -280,7 +281,7 @@ async fn puts_and_posts_are_never_retried() {
     );
     let err = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect_err("the lease cannot be created");
     assert!(err.to_string().contains("injected fault: 503"), "{err}");
@@ -327,7 +328,7 @@ async fn a_read_timeout_is_retried_for_reads_and_worded_timed_out_for_writes() {
         );
         let (engine, lines) = collecting(f.engine());
         let status = engine
-            .status("shop")
+            .status(&AppId::native("shop"))
             .await
             .expect("the second attempt answers");
         assert_eq!(
@@ -355,7 +356,7 @@ async fn a_read_timeout_is_retried_for_reads_and_worded_timed_out_for_writes() {
         let started = Instant::now();
         let err = f
             .engine()
-            .suspend("shop")
+            .suspend(&AppId::native("shop"))
             .await
             .expect_err("the write hangs");
         let took = started.elapsed();
@@ -380,7 +381,7 @@ async fn a_write_that_does_not_answer_is_sent_once_and_worded_timed_out() {
     let started = Instant::now();
     let err = f
         .engine()
-        .suspend("shop")
+        .suspend(&AppId::native("shop"))
         .await
         .expect_err("the record write hangs");
     assert!(started.elapsed() < Duration::from_secs(4));
@@ -408,11 +409,11 @@ async fn every_dry_run_and_apply_asks_for_strict_field_validation() {
     );
     let engine = f.engine();
     let report = engine
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");
-    engine.status("shop").await.expect("status");
+    engine.status(&AppId::native("shop")).await.expect("status");
     let applies: Vec<LoggedRequest> = f
         .sim
         .requests()
@@ -445,7 +446,10 @@ async fn every_dry_run_and_apply_asks_for_strict_field_validation() {
 async fn apply_returns_the_servers_warning_headers() {
     let f = synced_shop(false).await;
     let engine = f.engine();
-    let cluster = engine.cluster_of("shop").await.expect("cluster");
+    let cluster = engine
+        .cluster_of(&AppId::native("shop"))
+        .await
+        .expect("cluster");
     let kind = KindResolver::default()
         .resolve(&cluster.client, &cluster.url, "v1", "ConfigMap")
         .await

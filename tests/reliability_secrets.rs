@@ -7,6 +7,7 @@ mod common;
 use base64::Engine as _;
 use common::*;
 use gitops_tui::engine::SyncOptions;
+use gitops_tui::model::AppId;
 
 const VALUES: [&str; 3] = ["hunter2-original", "swordfish-rotated", "admin-user-x"];
 
@@ -38,7 +39,7 @@ async fn no_verb_prints_a_secret_value_in_any_format() {
     );
     let first = f
         .engine()
-        .sync("shop", &SyncOptions::default())
+        .sync(&AppId::native("shop"), &SyncOptions::default())
         .await
         .expect("sync");
     assert!(first.succeeded, "{first:?}");

@@ -4,6 +4,7 @@
 mod ui_common;
 
 use gitops_tui::app::{update, ConnectionState, Msg, ThemeKind};
+use gitops_tui::model::AppId;
 use gitops_tui::ui::Pane;
 use ui_common::*;
 
@@ -199,7 +200,7 @@ fn plain_theme_has_no_colours() {
 fn apps_pane_scrolls_to_keep_the_selection_in_view() {
     let entries = (0..30)
         .map(|i| gitops_tui::app::AppEntry {
-            name: format!("app-{i:02}"),
+            id: AppId::native(format!("app-{i:02}")),
             context: "c".into(),
         })
         .collect();
@@ -215,13 +216,13 @@ fn apps_pane_scrolls_to_keep_the_selection_in_view() {
 
 #[test]
 fn apps_pane_marks_an_app_with_warnings_and_its_resources_pane_lists_them() {
-    use gitops_tui::manifest::Warning;
+    use gitops_tui::model::Warning;
     let mut s = world();
     select(&mut s, "shop");
     let shop = s
         .apps
         .iter_mut()
-        .find(|a| a.name == "shop")
+        .find(|a| a.id == AppId::native("shop"))
         .expect("shop in the world");
     let status = shop.status.value.as_mut().expect("shop has a status");
     status.warnings = vec![
@@ -255,9 +256,9 @@ fn apps_pane_marks_an_app_whose_lease_another_holds() {
     let mut s = world();
     let text = render_pane(&s, Pane::Apps, 80, 9);
     assert!(!text.contains("LOCKED"), "{text}");
-    let i = s.app_index("shop").expect("shop");
+    let i = s.app_index(&AppId::native("shop")).expect("shop");
     if let Some(st) = s.apps[i].status.value.as_mut() {
-        st.lease = Some(gitops_tui::engine::HeldLease {
+        st.lease = Some(gitops_tui::model::HeldLease {
             holder: "ada@build-7:4387".into(),
             until: "2026-12-01T09:10:00Z".into(),
         });

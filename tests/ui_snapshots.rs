@@ -4,6 +4,7 @@
 mod ui_common;
 
 use gitops_tui::app::{update, ConnectionState, Effect, Msg};
+use gitops_tui::model::AppId;
 use ui_common::*;
 
 fn both(name: &str, s: &gitops_tui::app::AppState) {
@@ -95,7 +96,12 @@ fn disconnected() {
 fn status_error_and_invalid_manifests_shown_in_place() {
     let mut s = world();
     select(&mut s, "api");
-    let effects = update(&mut s, Msg::AppChanged { app: "api".into() });
+    let effects = update(
+        &mut s,
+        Msg::AppChanged {
+            app: AppId::native("api"),
+        },
+    );
     let Some(Effect::LoadStatus { generation, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
@@ -105,7 +111,7 @@ fn status_error_and_invalid_manifests_shown_in_place() {
     update(
         &mut s,
         Msg::StatusLoaded {
-            app: "api".into(),
+            app: AppId::native("api"),
             generation,
             result: Ok(st),
         },
@@ -125,7 +131,7 @@ fn confirm_sync_dialog() {
 fn confirm_sync_lists_what_it_would_adopt_first() {
     let mut s = world();
     select(&mut s, "shop");
-    let i = s.app_index("shop").expect("shop");
+    let i = s.app_index(&AppId::native("shop")).expect("shop");
     let status = s.apps[i].status.value.as_mut().expect("loaded");
     let r = status
         .resources
@@ -172,7 +178,7 @@ fn confirm_rollback_after_preview() {
     // Answer every preview asked for so far with the same preview.
     let mut preview = statuses()
         .into_iter()
-        .find(|x| x.name == "shop")
+        .find(|x| x.name == AppId::native("shop"))
         .expect("shop");
     preview.target_revision = Some(sha.clone());
     feed_previews(&mut s, &preview);
@@ -181,7 +187,7 @@ fn confirm_rollback_after_preview() {
     both("confirm_rollback", &s);
 }
 
-fn feed_previews(s: &mut gitops_tui::app::AppState, preview: &gitops_tui::engine::AppStatus) {
+fn feed_previews(s: &mut gitops_tui::app::AppState, preview: &gitops_tui::model::AppStatus) {
     for _ in 0..4 {
         let Some(p) = s.preview.current.clone() else {
             return;

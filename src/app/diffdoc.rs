@@ -2,11 +2,10 @@
 //! both the renderer and the reducer (which needs the hunk positions for
 //! `n`/`N`), so the two always agree on what a hunk is.
 
-use super::history::short_sha;
 use super::state::{AppRow, AppState, DiffSource};
 use super::tree::NodeRef;
-use crate::engine::{AppStatus, ResourceState};
 use crate::model::SyncStatus;
+use crate::model::{AppStatus, ResourceState};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +100,7 @@ pub fn current(state: &AppState) -> DiffDoc {
 }
 
 fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc) {
-    doc.title = format!("Diff: {}", row.name);
+    doc.title = format!("Diff: {}", row.id);
     let Some(status) = &row.status.value else {
         match &row.status.error {
             Some(e) => doc.note(LineKind::Error, format!("✖ cannot load status: {e}")),
@@ -116,7 +115,7 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
     let node = state.selected_tree_row().map(|t| t.node);
     match source {
         DiffSource::App | DiffSource::CommitVsLive | DiffSource::CommitVsPrevious => {
-            doc.title = format!("Diff: {} (whole app, live → Git)", row.name);
+            doc.title = format!("Diff: {} (whole app, live → Git)", row.id);
             // An app whose manifests could not be read has no verdict to give.
             if doc.resources(status) == 0 && status.sync != SyncStatus::Unknown {
                 doc.note(
@@ -182,7 +181,7 @@ fn resource_doc(r: &ResourceState, doc: &mut DiffDoc) {
 
 fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
     let Some(commit) = state.selected_commit() else {
-        doc.title = format!("Commit: {}", row.name);
+        doc.title = format!("Commit: {}", row.id);
         match (&row.history.error, row.history.loading) {
             (Some(e), _) => doc.note(LineKind::Error, format!("✖ cannot read history: {e}")),
             (None, true) => doc.note(LineKind::Note, "Loading commits…"),
@@ -190,10 +189,10 @@ fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
         }
         return;
     };
-    let short = short_sha(&commit.sha);
+    let short = commit.short();
     if state.diff.source == DiffSource::CommitVsPrevious {
         doc.title = format!("Commit {short} vs its parent");
-        match state.commit_diff.get(&row.name, &commit.sha) {
+        match state.commit_diff.get(&row.id, &commit.sha) {
             Some(l) if l.loading() => doc.note(LineKind::Note, format!("Loading {short}…")),
             Some(l) => match (&l.value, &l.error) {
                 (Some(t), _) if t.is_empty() => {
@@ -208,7 +207,7 @@ fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
         return;
     }
     doc.title = format!("Commit {short} vs live (rollback preview)");
-    match state.preview.get(&row.name, &commit.sha) {
+    match state.preview.get(&row.id, &commit.sha) {
         Some(l) if l.loading() => doc.note(LineKind::Note, format!("Loading preview of {short}…")),
         Some(l) => match (&l.value, &l.error) {
             (Some(status), _) => {

@@ -10,14 +10,13 @@
 use super::state::AppState;
 use super::tree::NodeRef;
 use super::Effect;
-use crate::engine::EventRow;
-use crate::model::ResourceKey;
-use serde_json::Value;
+use crate::model::EventRow;
+use crate::model::{AppId, ResourceKey};
 
 #[derive(Debug, Clone, Default)]
 pub struct EventsSlot {
     /// The (app, object) the shown or loading Events are about.
-    pub target: Option<(String, ResourceKey)>,
+    pub target: Option<(AppId, ResourceKey)>,
     pub rows: Option<Vec<EventRow>>,
     pub error: Option<String>,
     /// The generation of the newest load asked for.
@@ -29,13 +28,13 @@ pub struct EventsSlot {
 
 impl EventsSlot {
     /// The Events about `key` of `app`, once loaded.
-    pub fn get(&self, app: &str, key: &ResourceKey) -> Option<&[EventRow]> {
+    pub fn get(&self, app: &AppId, key: &ResourceKey) -> Option<&[EventRow]> {
         self.is_for(app, key)
             .then_some(self.rows.as_deref())
             .flatten()
     }
 
-    pub fn is_for(&self, app: &str, key: &ResourceKey) -> bool {
+    pub fn is_for(&self, app: &AppId, key: &ResourceKey) -> bool {
         self.target
             .as_ref()
             .is_some_and(|(a, k)| a == app && k == key)
@@ -47,30 +46,16 @@ impl EventsSlot {
     }
 }
 
-/// The identity of an owned object (ReplicaSet, Pod) from its JSON.
-fn key_of(obj: &Value) -> Option<ResourceKey> {
-    let s = |p: &str| obj.pointer(p).and_then(Value::as_str);
-    let group = s("/apiVersion")
-        .and_then(|v| v.rsplit_once('/').map(|(g, _)| g.to_string()))
-        .unwrap_or_default();
-    Some(ResourceKey {
-        group,
-        kind: s("/kind")?.to_string(),
-        namespace: s("/metadata/namespace").map(str::to_string),
-        name: s("/metadata/name")?.to_string(),
-    })
-}
-
 impl AppState {
     /// The selected app and the key of its selected tree row.
-    pub fn selected_resource_key(&self) -> Option<(String, ResourceKey)> {
+    pub fn selected_resource_key(&self) -> Option<(AppId, ResourceKey)> {
         let row = self.selected_row()?;
         let tree_row = row.tree.get(self.selected_resource)?;
         let key = match tree_row.node {
             NodeRef::Resource(i) => row.status.value.as_ref()?.resources.get(i)?.key.clone(),
-            NodeRef::Owned(i) => key_of(row.owned.get(i)?)?,
+            NodeRef::Owned(i) => ResourceKey::of_named(row.owned.get(i)?)?,
         };
-        Some((row.name.clone(), key))
+        Some((row.id.clone(), key))
     }
 
     /// The Events of the selected resource, when loaded.

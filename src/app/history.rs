@@ -2,16 +2,16 @@
 //! sync records, converted once from the engine's `HistoryReport` so the
 //! reducer and the panes work with parsed times.
 //!
-//! (`engine::CommitInfo` is not re-exported by the engine, so the TUI keeps
-//! its own row type; `History::from_report` is the one conversion.)
+//! (`model::CommitInfo` carries its time as RFC 3339 text, as JSON does, so
+//! the TUI keeps its own row type; `History::from_report` is the one
+//! conversion.)
 
-use crate::engine::HistoryReport;
-use crate::sync::record::SyncRecord;
+use crate::model::{HistoryReport, Revision, SyncRecord};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
-    pub sha: String,
+    pub sha: Revision,
     pub author: String,
     /// None when the engine's RFC 3339 text did not parse.
     pub time: Option<SystemTime>,
@@ -26,7 +26,7 @@ pub struct Commit {
 
 impl Commit {
     pub fn short(&self) -> &str {
-        short_sha(&self.sha)
+        self.sha.short()
     }
 }
 
@@ -66,8 +66,4 @@ impl History {
 
 pub fn parse_time(rfc3339: &str) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(rfc3339).ok()
-}
-
-pub fn short_sha(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
 }

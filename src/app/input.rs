@@ -7,6 +7,7 @@ use super::filter;
 use super::keys::{self, app_selected};
 use super::state::{AppState, Focus, Mode, SortKey, ToastLevel};
 use super::Effect;
+use crate::model::AppId;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn typed(key: &KeyEvent) -> Option<char> {
@@ -133,15 +134,19 @@ fn switch_context(state: &mut AppState, name: &str) -> Vec<Effect> {
 }
 
 fn select_app(state: &mut AppState, name: &str) -> Vec<Effect> {
-    let found = state.app_index(name).or_else(|| {
-        state
-            .apps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| filter::score(name, &a.name).map(|s| (s, i)))
-            .max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)))
-            .map(|(_, i)| i)
-    });
+    let found = name
+        .parse::<AppId>()
+        .ok()
+        .and_then(|id| state.app_index(&id))
+        .or_else(|| {
+            state
+                .apps
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| filter::score(name, &a.id.to_string()).map(|s| (s, i)))
+                .max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)))
+                .map(|(_, i)| i)
+        });
     let Some(i) = found.filter(|_| !name.is_empty()) else {
         state.toast(ToastLevel::Error, format!("no app matches {name:?}"));
         return vec![];

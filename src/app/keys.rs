@@ -81,7 +81,7 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::NextMatch => next_match(state, true),
         Action::PrevMatch => next_match(state, false),
         Action::Mark => {
-            if let Some(name) = state.selected_row().map(|r| r.name.clone()) {
+            if let Some(name) = state.selected_row().map(|r| r.id.clone()) {
                 if !state.marks.remove(&name) {
                     state.marks.insert(name);
                 }

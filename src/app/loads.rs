@@ -5,7 +5,7 @@
 use super::history::History;
 use super::state::{AppState, ConnectionState, DiffSource, Focus, ToastLevel};
 use super::Effect;
-use crate::engine::AppStatus;
+use crate::model::{AppId, AppStatus};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 impl AppState {
@@ -24,7 +24,7 @@ impl AppState {
         row.status.pending = false;
         self.dirty = true;
         Some(Effect::LoadStatus {
-            app: row.name.clone(),
+            app: row.id.clone(),
             generation: next,
         })
     }
@@ -42,7 +42,7 @@ impl AppState {
         row.history.pending = false;
         self.dirty = true;
         Some(Effect::LoadCommits {
-            app: row.name.clone(),
+            app: row.id.clone(),
         })
     }
 
@@ -50,7 +50,7 @@ impl AppState {
     pub(crate) fn want_commit_views(&mut self, force: bool) -> Vec<Effect> {
         let Some((app, sha)) = self
             .selected_row()
-            .map(|r| r.name.clone())
+            .map(|r| r.id.clone())
             .zip(self.selected_commit().map(|c| c.sha.clone()))
         else {
             return vec![];
@@ -101,7 +101,7 @@ impl AppState {
 
 pub(super) fn status_loaded(
     state: &mut AppState,
-    app: &str,
+    app: &AppId,
     generation: u64,
     result: Result<AppStatus, String>,
 ) -> Vec<Effect> {
@@ -156,7 +156,7 @@ pub(super) fn status_loaded(
 
 pub(super) fn commits_loaded(
     state: &mut AppState,
-    app: &str,
+    app: &AppId,
     result: Result<History, String>,
 ) -> Vec<Effect> {
     let Some(i) = state.app_index(app) else {
@@ -223,7 +223,7 @@ pub(super) fn commit_diff_loaded(
     .collect()
 }
 
-pub(super) fn owned_objects(state: &mut AppState, app: &str, objects: Vec<serde_json::Value>) {
+pub(super) fn owned_objects(state: &mut AppState, app: &AppId, objects: Vec<serde_json::Value>) {
     let Some(i) = state.app_index(app) else {
         return;
     };
@@ -261,7 +261,7 @@ pub(super) fn connection(
         .collect()
 }
 
-pub(super) fn app_changed(state: &mut AppState, app: &str) -> Vec<Effect> {
+pub(super) fn app_changed(state: &mut AppState, app: &AppId) -> Vec<Effect> {
     match state.app_index(app) {
         Some(i) => state.load_status(i, false).into_iter().collect(),
         None => vec![],

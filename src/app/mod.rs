@@ -32,8 +32,8 @@ pub use state::{
     OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
-use crate::engine::{AppStatus, EventRow};
-use crate::model::ResourceKey;
+use crate::model::{AppId, ResourceKey, Revision};
+use crate::model::{AppStatus, EventRow};
 use crossterm::event::KeyEvent;
 use std::time::SystemTime;
 
@@ -54,31 +54,31 @@ pub enum Msg {
         now: SystemTime,
     },
     StatusLoaded {
-        app: String,
+        app: AppId,
         generation: u64,
         result: Result<AppStatus, String>,
     },
     CommitsLoaded {
-        app: String,
+        app: AppId,
         result: Result<History, String>,
     },
     /// The app's status compared with commit `sha` instead of its target.
     PreviewLoaded {
-        app: String,
-        sha: String,
+        app: AppId,
+        sha: Revision,
         generation: u64,
         result: Result<AppStatus, String>,
     },
     /// Unified diff of the app's path between `sha`'s parent and `sha`.
     CommitDiffLoaded {
-        app: String,
-        sha: String,
+        app: AppId,
+        sha: Revision,
         generation: u64,
         result: Result<String, String>,
     },
     /// Live objects owned by the app's resources (ReplicaSets, Pods), from a watch.
     OwnedObjects {
-        app: String,
+        app: AppId,
         objects: Vec<serde_json::Value>,
     },
     OperationProgress {
@@ -95,7 +95,7 @@ pub enum Msg {
     },
     /// A watch saw the app's objects or record change: reload its status.
     AppChanged {
-        app: String,
+        app: AppId,
     },
     /// SIGTERM or SIGINT: quit as the quit key does (running operations
     /// are cancelled and waited for).
@@ -107,7 +107,7 @@ pub enum Msg {
     },
     /// The recent Events of `key` in `app`, newest first.
     EventsLoaded {
-        app: String,
+        app: AppId,
         key: ResourceKey,
         generation: u64,
         result: Result<Vec<EventRow>, String>,
@@ -120,42 +120,42 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadStatus {
-        app: String,
+        app: AppId,
         generation: u64,
     },
     LoadCommits {
-        app: String,
+        app: AppId,
     },
     LoadPreview {
-        app: String,
-        sha: String,
+        app: AppId,
+        sha: Revision,
         generation: u64,
     },
     LoadCommitDiff {
-        app: String,
-        sha: String,
+        app: AppId,
+        sha: Revision,
         generation: u64,
     },
     Sync {
         id: OpId,
-        apps: Vec<String>,
+        apps: Vec<AppId>,
         prune: bool,
         /// The apps whose confirm dialog listed objects to adopt: confirming
         /// it is the consent a sync needs to take them over.
-        adopt: Vec<String>,
+        adopt: Vec<AppId>,
     },
     Suspend {
         id: OpId,
-        app: String,
+        app: AppId,
     },
     Resume {
         id: OpId,
-        app: String,
+        app: AppId,
     },
     Rollback {
         id: OpId,
-        app: String,
-        sha: String,
+        app: AppId,
+        sha: Revision,
         /// The preview listed objects to adopt: confirming it is the consent.
         adopt: bool,
     },
@@ -164,7 +164,7 @@ pub enum Effect {
     },
     /// The recent Events of the selected resource; a newer one supersedes it.
     LoadEvents {
-        app: String,
+        app: AppId,
         key: ResourceKey,
         generation: u64,
     },

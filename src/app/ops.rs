@@ -10,6 +10,7 @@ use super::state::{
     AppState, ConfirmAction, DiffSource, Focus, Mode, OpKind, Operation, ToastLevel,
 };
 use super::{Effect, OpId};
+use crate::model::AppId;
 
 /// Sync / SuspendResume / Rollback / Cancel from the panes.
 pub(super) fn request(state: &mut AppState, action: Action) -> Vec<Effect> {
@@ -30,7 +31,7 @@ pub(super) fn request(state: &mut AppState, action: Action) -> Vec<Effect> {
     vec![]
 }
 
-fn busy(state: &AppState, apps: &[String]) -> Option<String> {
+fn busy(state: &AppState, apps: &[AppId]) -> Option<AppId> {
     apps.iter()
         .find(|a| state.operation_on(a).is_some())
         .cloned()
@@ -58,7 +59,7 @@ fn ask_suspend_resume(state: &mut AppState) {
         state.toast(ToastLevel::Info, "no app selected");
         return;
     };
-    let app = row.name.clone();
+    let app = row.id.clone();
     let Some(status) = &row.status.value else {
         state.toast(ToastLevel::Info, format!("{app}: status not loaded yet"));
         return;
@@ -92,7 +93,7 @@ fn ask_rollback(state: &mut AppState) -> Vec<Effect> {
         return vec![];
     };
     let sha = commit.sha.clone();
-    let Some(app) = state.selected_row().map(|r| r.name.clone()) else {
+    let Some(app) = state.selected_row().map(|r| r.id.clone()) else {
         return vec![];
     };
     if busy(state, std::slice::from_ref(&app)).is_some() {
@@ -109,7 +110,7 @@ fn ask_rollback(state: &mut AppState) -> Vec<Effect> {
 }
 
 fn cancel(state: &mut AppState) -> Vec<Effect> {
-    let selected = state.selected_row().map(|r| r.name.clone());
+    let selected = state.selected_row().map(|r| r.id.clone());
     let op = selected
         .and_then(|a| state.operation_on(&a).map(|o| o.id))
         .or_else(|| state.operations.last().map(|o| o.id));
@@ -175,7 +176,7 @@ pub(super) fn dialog_key(state: &mut AppState, action: Action) -> Vec<Effect> {
     }
 }
 
-fn start(state: &mut AppState, apps: Vec<String>, kind: OpKind) -> OpId {
+fn start(state: &mut AppState, apps: Vec<AppId>, kind: OpKind) -> OpId {
     state.next_op += 1;
     let id = state.next_op;
     state.operations.push(Operation {
@@ -192,7 +193,7 @@ fn start(state: &mut AppState, apps: Vec<String>, kind: OpKind) -> OpId {
 
 /// The apps among `apps` whose loaded status lists an object to adopt (the
 /// sync dialog shows them).
-fn shown_adoptions(state: &AppState, apps: &[String]) -> Vec<String> {
+fn shown_adoptions(state: &AppState, apps: &[AppId]) -> Vec<AppId> {
     apps.iter()
         .filter(|app| {
             state
@@ -205,7 +206,7 @@ fn shown_adoptions(state: &AppState, apps: &[String]) -> Vec<String> {
 }
 
 /// Whether a status (or a rollback preview) lists an object to adopt.
-fn lists_adoptions(s: &crate::engine::AppStatus) -> bool {
+fn lists_adoptions(s: &crate::model::AppStatus) -> bool {
     s.resources
         .iter()
         .any(|r| matches!(r.takeover, Some(crate::model::Takeover::Adopt { .. })))
@@ -287,7 +288,7 @@ pub(super) fn finished(
         return vec![];
     };
     let op = state.operations.remove(pos);
-    let who = op.apps.join(", ");
+    let who = AppId::join(&op.apps, ", ");
     match result {
         Ok(m) if m.is_empty() => state.toast(
             ToastLevel::Success,

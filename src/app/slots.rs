@@ -3,6 +3,8 @@
 //! overwriting a newer one, and coalesces requests so fast input never
 //! queues a load per keypress.
 
+use crate::model::{AppId, Revision};
+
 /// A value loaded in the background. The old value stays while a reload runs,
 /// so the screen does not flash empty on every watch event.
 #[derive(Debug, Clone)]
@@ -40,8 +42,8 @@ impl<T> Default for Slot<T> {
 /// asked for, never 100 (gitui's single-slot jobs).
 #[derive(Debug, Clone)]
 pub struct Latest<V> {
-    pub app: String,
-    pub sha: String,
+    pub app: AppId,
+    pub sha: Revision,
     pub value: Option<V>,
     pub error: Option<String>,
     pub(crate) generation: u64,
@@ -57,8 +59,8 @@ impl<V> Latest<V> {
         self.value.is_none() && self.error.is_none()
     }
 
-    pub fn is_for(&self, app: &str, sha: &str) -> bool {
-        self.app == app && self.sha == sha
+    pub fn is_for(&self, app: &AppId, sha: &Revision) -> bool {
+        &self.app == app && &self.sha == sha
     }
 }
 
@@ -78,15 +80,15 @@ impl<V> Default for Coalesced<V> {
 }
 
 impl<V> Coalesced<V> {
-    pub fn get(&self, app: &str, sha: &str) -> Option<&Latest<V>> {
+    pub fn get(&self, app: &AppId, sha: &Revision) -> Option<&Latest<V>> {
         self.current.as_ref().filter(|l| l.is_for(app, sha))
     }
 
     /// Ask for (app, sha); returns the generation to load now, if a load may start.
     pub(crate) fn want(
         &mut self,
-        app: &str,
-        sha: &str,
+        app: &AppId,
+        sha: &Revision,
         next_gen: &mut u64,
         force: bool,
     ) -> Option<u64> {
@@ -95,8 +97,8 @@ impl<V> Coalesced<V> {
         }
         *next_gen += 1;
         self.current = Some(Latest {
-            app: app.to_string(),
-            sha: sha.to_string(),
+            app: app.clone(),
+            sha: sha.clone(),
             value: None,
             error: None,
             generation: *next_gen,
@@ -114,7 +116,7 @@ impl<V> Coalesced<V> {
         &mut self,
         generation: u64,
         result: Result<V, String>,
-    ) -> (bool, Option<(String, String, u64)>) {
+    ) -> (bool, Option<(AppId, Revision, u64)>) {
         if self.in_flight == Some(generation) {
             self.in_flight = None;
         }

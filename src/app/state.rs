@@ -7,21 +7,21 @@ use super::history::History;
 use super::keymap::Keymap;
 pub use super::slots::{Coalesced, Latest, Slot};
 use super::tree::{self, TreeRow};
-use crate::engine::AppStatus;
+use crate::model::{AppId, AppStatus, Revision};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
-/// One configured app as the runtime hands it over: its name and the
-/// kubeconfig context it lives in (already resolved to a name).
+/// One app as the runtime hands it over: which app, and the kubeconfig
+/// context it lives in (already resolved to a name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppEntry {
-    pub name: String,
+    pub id: AppId,
     pub context: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct AppRow {
-    pub name: String,
+    pub id: AppId,
     pub context: String,
     pub status: Slot<AppStatus>,
     pub history: Slot<History>,
@@ -54,10 +54,10 @@ impl Focus {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfirmAction {
-    Sync { apps: Vec<String>, prune: bool },
-    Suspend { app: String },
-    Resume { app: String },
-    Rollback { app: String, sha: String },
+    Sync { apps: Vec<AppId>, prune: bool },
+    Suspend { app: AppId },
+    Resume { app: AppId },
+    Rollback { app: AppId, sha: Revision },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub enum OpKind {
     Sync { prune: bool },
     Suspend,
     Resume,
-    Rollback { sha: String },
+    Rollback { sha: Revision },
 }
 
 impl OpKind {
@@ -118,7 +118,7 @@ impl OpKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     pub id: u64,
-    pub apps: Vec<String>,
+    pub apps: Vec<AppId>,
     pub kind: OpKind,
     pub spinner: usize,
     pub progress: String,
@@ -219,7 +219,7 @@ pub struct AppState {
     pub selected_app: usize,
     pub selected_resource: usize,
     pub selected_commit: usize,
-    pub marks: BTreeSet<String>,
+    pub marks: BTreeSet<AppId>,
     pub operations: Vec<Operation>,
     pub toasts: Vec<Toast>,
     pub connections: BTreeMap<String, ConnectionState>,
@@ -254,7 +254,7 @@ impl AppState {
             apps: apps
                 .into_iter()
                 .map(|a| AppRow {
-                    name: a.name,
+                    id: a.id,
                     context: a.context,
                     status: Slot::default(),
                     history: Slot::default(),
@@ -337,8 +337,8 @@ impl AppState {
         self.revision += 1;
     }
 
-    pub fn app_index(&self, name: &str) -> Option<usize> {
-        self.apps.iter().position(|a| a.name == name)
+    pub fn app_index(&self, id: &AppId) -> Option<usize> {
+        self.apps.iter().position(|a| &a.id == id)
     }
 
     /// Index into `apps` of the selected row.
@@ -366,21 +366,21 @@ impl AppState {
     }
 
     /// Apps a sync would act on: the marked ones, else the selected one.
-    pub fn targets(&self) -> Vec<String> {
+    pub fn targets(&self) -> Vec<AppId> {
         if !self.marks.is_empty() {
             return self
                 .apps
                 .iter()
-                .filter(|a| self.marks.contains(&a.name))
-                .map(|a| a.name.clone())
+                .filter(|a| self.marks.contains(&a.id))
+                .map(|a| a.id.clone())
                 .collect();
         }
         self.selected_row()
-            .map(|r| vec![r.name.clone()])
+            .map(|r| vec![r.id.clone()])
             .unwrap_or_default()
     }
 
-    pub fn operation_on(&self, app: &str) -> Option<&Operation> {
+    pub fn operation_on(&self, app: &AppId) -> Option<&Operation> {
         self.operations
             .iter()
             .find(|o| o.apps.iter().any(|a| a == app))
@@ -401,7 +401,9 @@ impl AppState {
             .iter()
             .enumerate()
             .filter(|(_, a)| self.context_filter.as_ref().is_none_or(|c| &a.context == c))
-            .filter_map(|(i, a)| super::filter::score(&self.filter, &a.name).map(|s| (i, s)))
+            .filter_map(|(i, a)| {
+                super::filter::score(&self.filter, &a.id.to_string()).map(|s| (i, s))
+            })
             .collect();
         let sort_key = |i: usize| {
             let s = self.apps.get(i).and_then(|a| a.status.value.as_ref());
@@ -414,12 +416,12 @@ impl AppState {
             (sync, health)
         };
         match self.sort {
-            SortKey::Name => rows.sort_by(|a, b| self.apps[a.0].name.cmp(&self.apps[b.0].name)),
-            SortKey::Sync => rows.sort_by_key(|r| (sort_key(r.0).0, self.apps[r.0].name.clone())),
+            SortKey::Name => rows.sort_by(|a, b| self.apps[a.0].id.cmp(&self.apps[b.0].id)),
+            SortKey::Sync => rows.sort_by_key(|r| (sort_key(r.0).0, self.apps[r.0].id.clone())),
             SortKey::Health => rows.sort_by_key(|r| {
                 (
                     std::cmp::Reverse(sort_key(r.0).1),
-                    self.apps[r.0].name.clone(),
+                    self.apps[r.0].id.clone(),
                 )
             }),
         }

@@ -6,7 +6,7 @@
 //! their owner by uid. Owned objects whose owner is not shown are left out:
 //! they belong to something else.
 
-use crate::engine::ResourceState;
+use crate::model::ResourceState;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

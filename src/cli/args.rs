@@ -1,6 +1,7 @@
 //! Command-line arguments (clap). Global options work before or after the
 //! subcommand.
 
+use crate::model::AppId;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -48,17 +49,17 @@ pub enum Output {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Sync and health of apps (all when none named).
-    Status { apps: Vec<String> },
+    Status { apps: Vec<AppId> },
     /// Drift between Git and the cluster; exit 0 in sync, 1 drift, 2 error.
     Diff {
-        app: String,
+        app: AppId,
         /// Compare with this revision instead of the app's target.
         #[arg(long)]
         revision: Option<String>,
     },
     /// Apply the app's manifests (two stages, dry-run first).
     Sync {
-        app: String,
+        app: AppId,
         #[arg(long)]
         revision: Option<String>,
         /// Delete this app's objects that Git no longer has.
@@ -87,15 +88,15 @@ pub enum Command {
         timeout: std::time::Duration,
     },
     /// Stop auto-sync and self-heal for an app.
-    Suspend { app: String },
+    Suspend { app: AppId },
     /// Restart auto-sync and self-heal (clears a rollback pin and syncs the head).
-    Resume { app: String },
+    Resume { app: AppId },
     /// Commits touching the app's path, the deployed one marked, and sync
     /// records (the commits even without a reachable cluster).
-    History { app: String },
+    History { app: AppId },
     /// Apply an earlier commit and pause the app there.
     Rollback {
-        app: String,
+        app: AppId,
         /// The commit (sha, tag, branch, HEAD~2) to roll back to.
         #[arg(
             long,
@@ -125,7 +126,7 @@ pub enum Command {
     },
     /// Break an app's lease held by another process or host (after asking).
     Unlock {
-        app: String,
+        app: AppId,
         /// Do not ask for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,

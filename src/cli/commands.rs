@@ -4,7 +4,7 @@
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
 use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
-use crate::model::{ResourceStatus, SyncStatus};
+use crate::model::{AppId, ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -263,7 +263,7 @@ pub async fn shutdown_signal() {
 async fn sync(
     engine: &Engine,
     output: Output,
-    app: &str,
+    app: &AppId,
     opts: &SyncOptions,
     wait: Option<std::time::Duration>,
 ) -> i32 {
@@ -323,12 +323,8 @@ async fn sync(
     }
 }
 
-async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
-    let names: Vec<String> = if apps.is_empty() {
-        engine.config.apps.iter().map(|a| a.name.clone()).collect()
-    } else {
-        apps
-    };
+async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
+    let names: Vec<AppId> = if apps.is_empty() { engine.apps() } else { apps };
     let mut statuses = Vec::new();
     for name in &names {
         match engine.status(name).await {
@@ -344,7 +340,7 @@ async fn status(engine: &Engine, output: Output, apps: Vec<String>) -> i32 {
                 return EXIT_ERROR;
             }
             Err(e) => match engine.app(name) {
-                Ok(app) => statuses.push(crate::engine::AppStatus::unknown(app, e.to_string())),
+                Ok(app) => statuses.push(crate::engine::unknown_status(app, e.to_string())),
                 Err(e) => return fail(&e),
             },
         }
@@ -364,7 +360,7 @@ struct RollbackArgs {
     yes: bool,
 }
 
-async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs) -> i32 {
+async fn rollback(engine: &Engine, output: Output, app: &AppId, args: RollbackArgs) -> i32 {
     let RollbackArgs {
         to,
         previous,
@@ -384,13 +380,13 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let preview = match engine.status_at(app, Some(&revision)).await {
+    let preview = match engine.status_at(app, Some(revision.as_str())).await {
         // A preview that could not be computed previews nothing: never
         // "in sync" (the manifests at that revision cannot be read).
         Ok(s) if s.sync == SyncStatus::Unknown => {
             eprintln!(
                 "error: app {app}: cannot preview the rollback to {}: {}",
-                short(&revision),
+                revision.medium(),
                 s.message
             );
             return EXIT_ERROR;
@@ -407,7 +403,7 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         if output == Output::Text {
             println!(
                 "Rollback of {app} to {} changes {changes} object(s):",
-                short(&revision)
+                revision.medium()
             );
             print!("{}", render::diff_text(&preview));
         }
@@ -439,12 +435,12 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         let question = if revert {
             format!(
                 "Commit a revert of {app} to {} on its branch, then sync?",
-                short(&revision)
+                revision.medium()
             )
         } else {
             format!(
                 "Roll {app} back to {} and pause it there?",
-                short(&revision)
+                revision.medium()
             )
         };
         eprint!("{question} [y/N] ");
@@ -467,8 +463,8 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
                     || {
                         format!(
                             "wrote {} reverting {app} to {}\n{}",
-                            short(&commit),
-                            short(&revision),
+                            commit.medium(),
+                            revision.medium(),
                             render::sync_text(&report)
                         )
                     },
@@ -494,11 +490,11 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
         Some(Ok(report)) => {
             print(output, &report, || {
                 let outcome = if report.succeeded {
-                    format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", short(&report.revision))
+                    format!("app {app} is paused by rollback at {}; `gitops-tui resume {app}` returns it to its ref", report.revision.medium())
                 } else {
                     format!(
                         "rollback of {app} to {} FAILED: the app is not paused there",
-                        short(&report.revision)
+                        report.revision.medium()
                     )
                 };
                 format!("{}{outcome}\n", render::sync_text(&report))
@@ -514,7 +510,7 @@ async fn rollback(engine: &Engine, output: Output, app: &str, args: RollbackArgs
 }
 
 /// `unlock`: break a lease someone else holds, after asking (or `--yes`).
-async fn unlock(engine: &Engine, output: Output, app: &str, yes: bool) -> i32 {
+async fn unlock(engine: &Engine, output: Output, app: &AppId, yes: bool) -> i32 {
     if engine.readonly() {
         return fail(&EngineError::Readonly("unlock".into()));
     }
@@ -563,9 +559,4 @@ async fn unlock(engine: &Engine, output: Output, app: &str, yes: bool) -> i32 {
         }
         Err(e) => fail(&e),
     }
-}
-
-/// The first twelve characters of a sha, as the other verbs print it.
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }

@@ -2,13 +2,14 @@
 //! document or file not loaded, a kind not looked at) follows its table,
 //! diff or sync result as one `warning:` line, so nothing is skipped unseen.
 
-use crate::engine::{AppStatus, HistoryReport, SyncReport, NOT_APPLIED};
-use crate::manifest::Warning;
+use crate::engine::{SyncReport, NOT_APPLIED};
 use crate::model::ResourceStatus;
+use crate::model::Warning;
+use crate::model::{AppId, AppStatus, HistoryReport, Revision};
 
-fn short(sha: &Option<String>) -> String {
-    sha.as_deref()
-        .map(|s| s.get(..7).unwrap_or(s).to_string())
+fn short(sha: &Option<Revision>) -> String {
+    sha.as_ref()
+        .map(|s| s.short().to_string())
         .unwrap_or_else(|| "-".into())
 }
 
@@ -27,12 +28,12 @@ pub fn status_table(apps: &[AppStatus]) -> String {
     ]];
     for a in apps {
         let state = match (&a.paused_revision, a.suspended) {
-            (Some(p), _) => format!("paused@{}", p.get(..7).unwrap_or(p)),
+            (Some(p), _) => format!("paused@{}", p.short()),
             (None, true) => "suspended".into(),
             (None, false) => "-".into(),
         };
         rows.push(vec![
-            a.name.clone(),
+            a.name.to_string(),
             a.sync.to_string(),
             a.health.to_string(),
             state,
@@ -58,7 +59,7 @@ pub fn status_table(apps: &[AppStatus]) -> String {
 }
 
 /// One `warning:` line per warning, naming the app when `app` is given.
-pub fn warning_lines(warnings: &[Warning], app: Option<&str>) -> String {
+pub fn warning_lines(warnings: &[Warning], app: Option<&AppId>) -> String {
     let mut out = String::new();
     for w in warnings {
         let line = w.to_string();
@@ -139,7 +140,7 @@ pub fn sync_text(r: &SyncReport) -> String {
     out.push_str(&format!(
         "app {} {verdict} at {}: {}\n",
         r.app,
-        r.revision.get(..12).unwrap_or(&r.revision),
+        r.revision.medium(),
         r.message
     ));
     out.push_str(&warning_lines(&r.warnings, None));
@@ -152,7 +153,7 @@ pub fn history_text(h: &HistoryReport) -> String {
         let mark = if c.deployed { "*" } else { " " };
         out.push_str(&format!(
             "{mark} {}  {}  {:<20}  {}\n",
-            &c.sha[..c.sha.len().min(12)],
+            c.sha.medium(),
             c.time,
             c.author,
             c.subject
@@ -170,7 +171,7 @@ pub fn history_text(h: &HistoryReport) -> String {
             out.push_str(&format!(
                 "  {}  {}  {:<12}  {}\n",
                 s.time,
-                &s.revision[..s.revision.len().min(12)],
+                s.revision.medium(),
                 s.who,
                 s.result
             ));

@@ -2,7 +2,8 @@
 //! `assets/demo/README.md`), through the same engine the user drives.
 
 use crate::config::Config;
-use crate::engine::{AppStatus, Engine, SyncOptions};
+use crate::engine::{Engine, SyncOptions};
+use crate::model::{AppId, AppStatus};
 use crate::model::{Health, SyncStatus};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -35,7 +36,7 @@ pub async fn build(
     let sync = |app: &'static str, revision: Option<String>| async move {
         let report = engine
             .sync(
-                app,
+                &AppId::native(app),
                 &SyncOptions {
                     revision,
                     ..Default::default()
@@ -51,7 +52,10 @@ pub async fn build(
     };
     sync("storefront", None).await?;
     sync("payments", Some(id("payments-deployed")?)).await?;
-    engine.suspend("payments").await.map_err(err)?;
+    engine
+        .suspend(&AppId::native("payments"))
+        .await
+        .map_err(err)?;
     sync("catalog", None).await?;
     sync("checkout", None).await?;
     sync("search", Some(id("search-with-synonyms")?)).await?;
@@ -91,7 +95,7 @@ pub async fn live_edit(client: &kube::Client) -> Result<(), WorldError> {
 
 /// Whether `status` shows the state the tour expects of its app.
 pub fn in_state(status: &AppStatus) -> bool {
-    match status.name.as_str() {
+    match status.name.name.as_str() {
         "storefront" => status.sync == SyncStatus::Synced && status.health == Health::Healthy,
         "payments" => status.sync == SyncStatus::OutOfSync && status.suspended,
         "catalog" => status.counts.out_of_sync > 0,
@@ -106,11 +110,11 @@ pub async fn settle(engine: &Engine, timeout: Duration) -> Result<(), WorldError
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let mut pending = Vec::new();
-        for app in &engine.config.apps {
-            match engine.status(&app.name).await {
+        for app in engine.apps() {
+            match engine.status(&app).await {
                 Ok(s) if in_state(&s) => {}
                 Ok(s) => pending.push(format!("{} ({} {})", s.name, s.sync, s.health)),
-                Err(e) => pending.push(format!("{}: {e}", app.name)),
+                Err(e) => pending.push(format!("{app}: {e}")),
             }
         }
         if pending.is_empty() {

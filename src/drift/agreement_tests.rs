@@ -511,7 +511,7 @@ fn service_target_port_written_as_string() {
 
 #[test]
 fn keys_and_app_status() {
-    let key = resource_key(&live_deployment()).expect("key");
+    let key = ResourceKey::of_named(&live_deployment()).expect("key");
     assert_eq!(
         (key.group.as_str(), key.kind.as_str()),
         ("apps", "Deployment")

@@ -133,23 +133,9 @@ pub fn app_sync_status(statuses: impl IntoIterator<Item = ResourceStatus>) -> Sy
     }
 }
 
-/// The identity of an object, or `None` without kind or name.
-pub fn resource_key(obj: &Value) -> Option<ResourceKey> {
-    let meta = |field: &str| {
-        obj.pointer(&format!("/metadata/{field}"))
-            .and_then(Value::as_str)
-    };
-    Some(ResourceKey {
-        group: normalize::group_of(obj).to_string(),
-        kind: obj.get("kind")?.as_str()?.to_string(),
-        namespace: meta("namespace").map(str::to_string),
-        name: meta("name")?.to_string(),
-    })
-}
-
 /// `apps/Deployment default/web`, `Namespace demo` (core kinds have no group).
 fn object_label(obj: &Value) -> String {
-    let Some(key) = resource_key(obj) else {
+    let Some(key) = ResourceKey::of_named(obj) else {
         return "object".to_string();
     };
     let kind = match key.group.is_empty() {

@@ -40,7 +40,7 @@ const CONTROLLER_ANNOTATIONS: &[&str] = &["deployment.kubernetes.io/revision"];
 
 /// Written by `kubectl apply` (client side); holds the whole last applied
 /// object, Secret values included. Noise unless the manifest itself sets it.
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub use crate::model::LAST_APPLIED;
 
 /// Fields whose map values are Kubernetes quantities.
 const QUANTITY_MAPS: &[&str] = &["requests", "limits", "capacity", "hard", "overhead"];

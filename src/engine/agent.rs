@@ -4,7 +4,7 @@
 
 use super::sync::SyncOptions;
 use super::{Engine, EngineError};
-use crate::model::SyncStatus;
+use crate::model::{AppId, SyncStatus};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentAction {
-    pub app: String,
+    pub app: AppId,
     /// `synced` (the ref moved), `healed` (drift re-applied), `failed`, `skipped`.
     pub action: String,
     pub detail: String,
@@ -75,11 +75,11 @@ impl Engine {
                 continue;
             }
             let action = |action: &str, detail: String| AgentAction {
-                app: app.name.clone(),
+                app: app.id(),
                 action: action.into(),
                 detail,
             };
-            let status = match self.status(&app.name).await {
+            let status = match self.status(&app.id()).await {
                 Ok(s) => s,
                 Err(e) => {
                     let delay = backoff.failed(&app.name, now);
@@ -106,17 +106,13 @@ impl Engine {
                 cancel: cancel.clone(),
                 ..Default::default()
             };
-            match self.sync(&app.name, &opts).await {
+            match self.sync(&app.id(), &opts).await {
                 Ok(report) if report.succeeded => {
                     backoff.succeeded(&app.name);
                     let word = if moved { "synced" } else { "healed" };
                     actions.push(action(
                         word,
-                        format!(
-                            "{} at {}",
-                            report.message,
-                            &report.revision[..report.revision.len().min(12)]
-                        ),
+                        format!("{} at {}", report.message, report.revision.medium()),
                     ));
                 }
                 Ok(report) => {

@@ -7,17 +7,17 @@ use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppConfig;
-use crate::manifest::{ManifestError, ManifestErrors, ObjectIdentity, Warning};
-use crate::model::ResourceKey;
+use crate::manifest::{ManifestError, ManifestErrors, Warning};
+use crate::model::{ResourceKey, Revision};
 use crate::source::{self, SourceError};
 use crate::sync::boundary;
 use crate::sync::desired::{self, Desired};
 
 pub struct DesiredState {
     /// The commit these objects come from.
-    pub revision: String,
+    pub revision: Revision,
     /// The app's ref head now.
-    pub head: String,
+    pub head: Revision,
     pub objects: Vec<Desired>,
     /// Every document or file not loaded, with its reason.
     pub warnings: Vec<Warning>,
@@ -31,7 +31,7 @@ impl Engine {
         &self,
         app: &AppConfig,
         revision: Option<&str>,
-    ) -> Result<(String, String), EngineError> {
+    ) -> Result<(Revision, Revision), EngineError> {
         let app = app.clone();
         let base = self.config.base_dir.clone();
         let revision = revision.map(str::to_string);
@@ -43,7 +43,10 @@ impl Engine {
                 Some(r) => source::resolve(&app, &repo, &r)?,
                 None => head,
             };
-            Ok::<_, EngineError>((head.to_string(), target.to_string()))
+            Ok::<_, EngineError>((
+                Revision::new(head.to_string()),
+                Revision::new(target.to_string()),
+            ))
         })
         .await?
     }
@@ -68,7 +71,11 @@ impl Engine {
                 None => head,
             };
             let loaded = source::manifests(&app_owned, &repo, target)?;
-            Ok::<_, EngineError>((head.to_string(), target.to_string(), loaded))
+            Ok::<_, EngineError>((
+                Revision::new(head.to_string()),
+                Revision::new(target.to_string()),
+                loaded,
+            ))
         })
         .await??;
         let mut objects = Vec::with_capacity(loaded.objects.len());
@@ -135,7 +142,7 @@ impl Engine {
             return error;
         };
         let report = SyncReport {
-            app: app.name.clone(),
+            app: app.id(),
             revision: target,
             succeeded: false,
             dry_run: false,
@@ -204,12 +211,7 @@ fn duplicates_on_resolved_namespaces(
             Some(ManifestError::Duplicate {
                 file: at.file.clone(),
                 line: at.line,
-                identity: ObjectIdentity {
-                    group: second.key.group.clone(),
-                    kind: second.key.kind.clone(),
-                    namespace: second.key.namespace.clone(),
-                    name: second.key.name.clone(),
-                },
+                identity: second.key.clone(),
                 first: first_at.clone(),
             })
         })

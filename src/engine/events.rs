@@ -9,44 +9,18 @@
 
 use super::{Engine, EngineError};
 use crate::cluster::ClusterError;
-use crate::model::ResourceKey;
+use crate::model::{AppId, EventRow, ResourceKey, MAX_EVENTS};
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, ListParams};
-use serde::Serialize;
 use std::time::SystemTime;
-
-/// At most this many rows: the pane shows a few lines under the tree.
-pub const MAX_EVENTS: usize = 20;
-
-/// One Event as the Resources pane shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EventRow {
-    /// `Normal` or `Warning`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub reason: String,
-    pub message: String,
-    pub count: u32,
-    /// RFC 3339, seconds precision; empty when the Event carries no time.
-    pub last_seen: String,
-    /// The reporting component (`kubelet`, `deployment-controller`, ...).
-    pub source: String,
-}
-
-impl EventRow {
-    pub fn is_warning(&self) -> bool {
-        self.type_ == "Warning"
-    }
-
-    /// `last_seen` as a time, for ages.
-    pub fn last_seen_time(&self) -> Option<SystemTime> {
-        humantime::parse_rfc3339_weak(&self.last_seen).ok()
-    }
-}
 
 impl Engine {
     /// The newest (at most [`MAX_EVENTS`]) Events about `key`, newest first.
-    pub async fn events(&self, app: &str, key: &ResourceKey) -> Result<Vec<EventRow>, EngineError> {
+    pub async fn events(
+        &self,
+        app: &AppId,
+        key: &ResourceKey,
+    ) -> Result<Vec<EventRow>, EngineError> {
         let cluster = self.cluster_of(app).await?;
         // Events about cluster-scoped objects are recorded in `default`.
         let ns = key.namespace.as_deref().unwrap_or("default");

@@ -7,35 +7,25 @@
 use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
-use crate::sync::record::{AppRecord, Lease, SyncRecord, SyncResult};
-use serde::Serialize;
+use crate::model::{AppId, HeldLease, Revision, SyncRecord, SyncResult};
+use crate::sync::record::{AppRecord, Lease};
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// How long a lease lasts: a crashed holder on another host frees the app after this.
 pub(super) const LEASE_TTL: Duration = Duration::from_secs(600);
 
-/// A lease someone holds now, as `status` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HeldLease {
-    pub holder: String,
-    /// RFC 3339.
-    pub until: String,
-}
-
-impl HeldLease {
-    /// The record's lease if it still binds: not expired, and not left behind
-    /// by a process of this host that no longer exists.
-    pub fn of(record: &AppRecord) -> Option<HeldLease> {
-        record
-            .lease
-            .as_ref()
-            .filter(|l| l.is_live(unix_now()) && !holder_gone(l))
-            .map(|l| HeldLease {
-                holder: l.holder.clone(),
-                until: l.until(),
-            })
-    }
+/// The record's lease if it still binds: not expired, and not left behind
+/// by a process of this host that no longer exists.
+pub fn held(record: &AppRecord) -> Option<HeldLease> {
+    record
+        .lease
+        .as_ref()
+        .filter(|l| l.is_live(unix_now()) && !holder_gone(l))
+        .map(|l| HeldLease {
+            holder: l.holder.clone(),
+            until: l.until(),
+        })
 }
 
 /// This machine's name as leases spell it.
@@ -151,24 +141,24 @@ impl Engine {
         Ok(())
     }
 
-    /// The app's lease if someone holds it now (see [`HeldLease::of`]).
-    pub async fn lease(&self, name: &str) -> Result<Option<HeldLease>, EngineError> {
-        let app = self.app(name)?.clone();
+    /// The app's lease if someone holds it now (see [`held`]).
+    pub async fn lease(&self, id: &AppId) -> Result<Option<HeldLease>, EngineError> {
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;
-        Ok(HeldLease::of(&record))
+        Ok(held(&record))
     }
 
     /// Break the lease `holder` holds on the app, as `gitops-tui unlock` does
     /// after asking, and say so in the app's history. Refused when the lease
     /// changed hands since it was shown; `false` when nothing was held.
-    pub async fn break_lease(&self, name: &str, holder: &str) -> Result<bool, EngineError> {
+    pub async fn break_lease(&self, id: &AppId, holder: &str) -> Result<bool, EngineError> {
         self.refuse_if_readonly("unlock")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let outcome: Mutex<Result<bool, Lease>> = Mutex::new(Ok(false));
         let entry = SyncRecord {
-            revision: String::new(),
+            revision: Revision::default(),
             time: now_rfc3339(),
             who: who(),
             result: SyncResult::LeaseBroken {
@@ -246,20 +236,20 @@ mod tests {
             lease: Some(lease(format!("ada@{host}:1"))),
             ..Default::default()
         };
-        let held = HeldLease::of(&r).expect("held");
-        assert_eq!(held.holder, format!("ada@{host}:1"));
-        assert!(held.until.ends_with('Z'), "{}", held.until);
+        let binding = held(&r).expect("held");
+        assert_eq!(binding.holder, format!("ada@{host}:1"));
+        assert!(binding.until.ends_with('Z'), "{}", binding.until);
         r.lease = Some(Lease {
             holder: "ada@elsewhere:1".into(),
             expires: 5,
         });
-        assert_eq!(HeldLease::of(&r), None, "expired");
+        assert_eq!(held(&r), None, "expired");
         let mut child = std::process::Command::new("true")
             .spawn()
             .expect("true runs");
         let dead = child.id();
         child.wait().expect("true exits");
         r.lease = Some(lease(format!("ada@{host}:{dead}")));
-        assert_eq!(HeldLease::of(&r), None, "its process is gone");
+        assert_eq!(held(&r), None, "its process is gone");
     }
 }

@@ -4,42 +4,11 @@
 use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
 use crate::git::{HistoryCache, HistoryEntry, HistoryOptions};
+use crate::model::{AppId, CommitInfo, HistoryReport, Revision};
 use crate::source;
-use crate::sync::record::{AppRecord, SyncRecord};
-use serde::Serialize;
+use crate::sync::record::AppRecord;
 use std::sync::OnceLock;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CommitInfo {
-    pub sha: String,
-    pub author: String,
-    /// RFC 3339.
-    pub time: String,
-    pub subject: String,
-    /// The newest commit of the path reachable from the deployed revision:
-    /// what the cluster runs (the deployed revision itself may not touch the path).
-    pub deployed: bool,
-    /// The newest commit of the path at the ref's head.
-    pub head: bool,
-    /// The path's content at the rollback pin.
-    pub pinned: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryReport {
-    pub app: String,
-    pub commits: Vec<CommitInfo>,
-    /// The app's sync records, oldest first; `None` when the cluster holding
-    /// them could not be read (the commits are pure Git and still listed).
-    pub syncs: Option<Vec<SyncRecord>>,
-    /// Why `syncs` is `None`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub syncs_unavailable: Option<String>,
-    /// What the marks cannot say, e.g. a deployed revision that is not in the
-    /// history of the path any more (force-push?).
-    pub warnings: Vec<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollbackTarget {
@@ -102,10 +71,10 @@ fn locate(
 }
 
 /// `deployed revision abc1234 is not in the history of apps/web (force-push?)`
-fn not_in_history(what: &str, revision: &str, path: &str) -> String {
+fn not_in_history(what: &str, revision: &Revision, path: &str) -> String {
     format!(
         "{what} revision {} is not in the history of {} (force-push?)",
-        revision.get(..7).unwrap_or(revision),
+        revision.short(),
         if path.is_empty() { "/" } else { path }
     )
 }
@@ -117,9 +86,9 @@ fn rfc3339(unix: i64) -> String {
 }
 
 impl Engine {
-    pub async fn suspend(&self, name: &str) -> Result<AppRecord, EngineError> {
+    pub async fn suspend(&self, id: &AppId) -> Result<AppRecord, EngineError> {
         self.refuse_if_readonly("suspend")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         Ok(self
             .records(&cluster)
@@ -129,19 +98,18 @@ impl Engine {
 
     /// Restart auto-sync and self-heal; an app paused by a rollback loses its
     /// pin and is synced to its ref's head, and an auto-sync app syncs now.
-    pub async fn resume(&self, name: &str) -> Result<Option<SyncReport>, EngineError> {
-        self.resume_cancellable(name, CancellationToken::new())
-            .await
+    pub async fn resume(&self, id: &AppId) -> Result<Option<SyncReport>, EngineError> {
+        self.resume_cancellable(id, CancellationToken::new()).await
     }
 
     /// [`Engine::resume`], whose sync stops between objects once `cancel` is cancelled.
     pub async fn resume_cancellable(
         &self,
-        name: &str,
+        id: &AppId,
         cancel: CancellationToken,
     ) -> Result<Option<SyncReport>, EngineError> {
         self.refuse_if_readonly("resume")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let before = self.records(&cluster).read(&app.name).await?;
         self.records(&cluster)
@@ -158,24 +126,24 @@ impl Engine {
                 cancel,
                 ..Default::default()
             };
-            return Ok(Some(self.sync(name, &opts).await?));
+            return Ok(Some(self.sync(id, &opts).await?));
         }
         Ok(None)
     }
 
     /// The commits touching the app's path, newest first.
-    pub async fn commits(&self, name: &str) -> Result<Vec<HistoryEntry>, EngineError> {
-        Ok(self.commits_located(name, vec![]).await?.0)
+    pub async fn commits(&self, id: &AppId) -> Result<Vec<HistoryEntry>, EngineError> {
+        Ok(self.commits_located(id, vec![]).await?.0)
     }
 
     /// The path's commits plus where each of `revisions` stands among them,
     /// in one trip to a blocking thread (one fetch, one open).
     async fn commits_located(
         &self,
-        name: &str,
-        revisions: Vec<String>,
+        id: &AppId,
+        revisions: Vec<Revision>,
     ) -> Result<(Vec<HistoryEntry>, Vec<Located>), EngineError> {
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
         blocking(move || {
             source::fetch(&app, &base)?;
@@ -190,7 +158,7 @@ impl Engine {
             let shas: Vec<String> = entries.iter().map(|c| c.sha.clone()).collect();
             let located = revisions
                 .iter()
-                .map(|r| locate(&repo, head, &shas, r))
+                .map(|r| locate(&repo, head, &shas, r.as_str()))
                 .collect();
             Ok::<_, EngineError>((entries.to_vec(), located))
         })
@@ -201,8 +169,8 @@ impl Engine {
     /// sync records. Only the commits need Git alone: without a reachable
     /// cluster they are still listed, with no marks and the records said to
     /// be unavailable (and why).
-    pub async fn history(&self, name: &str) -> Result<HistoryReport, EngineError> {
-        let app = self.app(name)?.clone();
+    pub async fn history(&self, id: &AppId) -> Result<HistoryReport, EngineError> {
+        let app = self.app(id)?.clone();
         let record = match self.cluster(&app).await {
             Ok(cluster) => self
                 .records(&cluster)
@@ -217,12 +185,12 @@ impl Engine {
         };
         let deployed = record.as_ref().and_then(|r| r.deployed_revision.clone());
         let pinned = record.as_ref().and_then(|r| r.paused_revision.clone());
-        let asked: Vec<(&str, String)> = [("deployed", &deployed), ("pinned", &pinned)]
+        let asked: Vec<(&str, Revision)> = [("deployed", &deployed), ("pinned", &pinned)]
             .into_iter()
             .filter_map(|(what, rev)| rev.clone().map(|r| (what, r)))
             .collect();
         let (commits, located) = self
-            .commits_located(name, asked.iter().map(|(_, r)| r.clone()).collect())
+            .commits_located(id, asked.iter().map(|(_, r)| r.clone()).collect())
             .await?;
         let mut warnings = Vec::new();
         let mut mark = |what: &str| -> Option<String> {
@@ -235,14 +203,14 @@ impl Engine {
         let (deployed, pinned) = (mark("deployed"), mark("pinned"));
         let head = commits.first().map(|c| c.sha.clone());
         Ok(HistoryReport {
-            app: app.name.clone(),
+            app: app.id(),
             commits: commits
                 .into_iter()
                 .map(|c| CommitInfo {
                     deployed: deployed.as_deref() == Some(c.sha.as_str()),
                     head: head.as_deref() == Some(c.sha.as_str()),
                     pinned: pinned.as_deref() == Some(c.sha.as_str()),
-                    sha: c.sha,
+                    sha: Revision::new(c.sha),
                     author: c.author_name,
                     time: rfc3339(c.time),
                     subject: c.subject,
@@ -262,10 +230,10 @@ impl Engine {
     /// user picks one with `--to`.
     pub async fn rollback_revision(
         &self,
-        name: &str,
+        id: &AppId,
         target: &RollbackTarget,
-    ) -> Result<String, EngineError> {
-        let app = self.app(name)?.clone();
+    ) -> Result<Revision, EngineError> {
+        let app = self.app(id)?.clone();
         match target {
             RollbackTarget::Revision(rev) => Ok(self.revisions(&app, Some(rev)).await?.1),
             RollbackTarget::Previous => {
@@ -273,8 +241,8 @@ impl Engine {
                 let record = self.records(&cluster).read(&app.name).await?;
                 let refuse = |why: String| {
                     EngineError::Other(format!(
-                        "app {name}: {why}: --previous cannot tell what to roll back to; \
-                         pick a commit with --to (see `gitops-tui history {name}`)"
+                        "app {id}: {why}: --previous cannot tell what to roll back to; \
+                         pick a commit with --to (see `gitops-tui history {id}`)"
                     ))
                 };
                 let Some(deployed) = record.deployed_revision.clone() else {
@@ -290,7 +258,7 @@ impl Engine {
                     .find(|r| *r != deployed);
                 let mut asked = vec![deployed.clone()];
                 asked.extend(earlier.clone());
-                let (commits, located) = self.commits_located(name, asked).await?;
+                let (commits, located) = self.commits_located(id, asked).await?;
                 if located[0] == Located::NotInHistory {
                     return Err(refuse(not_in_history(
                         "deployed",
@@ -313,10 +281,10 @@ impl Engine {
                     .commit()
                     .and_then(|d| commits.iter().position(|c| c.sha == d));
                 pos.and_then(|p| commits.get(p + 1))
-                    .map(|c| c.sha.clone())
+                    .map(|c| Revision::new(c.sha.clone()))
                     .ok_or_else(|| {
                         EngineError::Other(format!(
-                            "app {name} has no earlier revision to roll back to"
+                            "app {id} has no earlier revision to roll back to"
                         ))
                     })
             }
@@ -326,15 +294,15 @@ impl Engine {
     /// Apply an earlier commit and pause the app at it, so auto-sync does not undo it.
     pub async fn rollback(
         &self,
-        name: &str,
-        revision: &str,
+        id: &AppId,
+        revision: &Revision,
         dry_run: bool,
     ) -> Result<SyncReport, EngineError> {
         let opts = SyncOptions {
             dry_run,
             ..Default::default()
         };
-        self.rollback_with(name, revision, opts).await
+        self.rollback_with(id, revision, opts).await
     }
 
     /// [`Engine::rollback`] with the sync's options: `cancel` stops it
@@ -343,18 +311,18 @@ impl Engine {
     /// `revision`.
     pub async fn rollback_with(
         &self,
-        name: &str,
-        revision: &str,
+        id: &AppId,
+        revision: &Revision,
         opts: SyncOptions,
     ) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("rollback")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let dry_run = opts.dry_run;
         let opts = SyncOptions {
             revision: Some(revision.to_string()),
             ..opts
         };
-        let report = self.sync(name, &opts).await?;
+        let report = self.sync(id, &opts).await?;
         if report.succeeded && !dry_run {
             let cluster = self.cluster(&app).await?;
             let pin = report.revision.clone();
@@ -369,13 +337,13 @@ impl Engine {
 impl Engine {
     /// What commit `sha` changed in the app's manifests: a unified diff of
     /// every object against the commit's first parent (secrets masked).
-    pub async fn commit_diff(&self, name: &str, sha: &str) -> Result<String, EngineError> {
-        let app = self.app(name)?.clone();
+    pub async fn commit_diff(&self, id: &AppId, sha: &Revision) -> Result<String, EngineError> {
+        let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
-        let sha = sha.to_string();
+        let sha = sha.clone();
         blocking(move || {
             let repo = source::open(&app, &base)?;
-            let commit = source::resolve(&app, &repo, &sha)?;
+            let commit = source::resolve(&app, &repo, sha.as_str())?;
             let parent = repo
                 .find_commit(commit)
                 .ok()
@@ -391,7 +359,7 @@ impl Engine {
                     Ok(loaded) => Ok(loaded
                         .objects
                         .into_iter()
-                        .map(|m| (m.identity().to_string(), m.object))
+                        .map(|m| (m.identity().dotted(), m.object))
                         .collect()),
                     // The path did not exist yet at the parent: everything is new.
                     Err(_) if Some(oid) == parent => Ok(Default::default()),
@@ -403,11 +371,10 @@ impl Engine {
             let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
             keys.sort();
             keys.dedup();
-            let short = |s: &str| s.get(..7).unwrap_or(s).to_string();
             let old_label = parent
-                .map(|p| short(&p.to_string()))
+                .map(|p| Revision::new(p.to_string()).short().to_string())
                 .unwrap_or_else(|| "(none)".into());
-            let new_label = short(&sha);
+            let new_label = sha.short();
             let mut out = String::new();
             for key in keys {
                 let old = before.get(key).cloned().unwrap_or(serde_json::Value::Null);
@@ -433,35 +400,35 @@ impl Engine {
     /// rollback pin, then sync the new head. Returns the new commit and the sync.
     pub async fn revert(
         &self,
-        name: &str,
-        revision: &str,
-    ) -> Result<(String, SyncReport), EngineError> {
-        self.revert_cancellable(name, revision, CancellationToken::new())
+        id: &AppId,
+        revision: &Revision,
+    ) -> Result<(Revision, SyncReport), EngineError> {
+        self.revert_cancellable(id, revision, CancellationToken::new())
             .await
     }
 
     /// [`Engine::revert`], whose sync stops between objects once `cancel` is cancelled.
     pub async fn revert_cancellable(
         &self,
-        name: &str,
-        revision: &str,
+        id: &AppId,
+        revision: &Revision,
         cancel: CancellationToken,
-    ) -> Result<(String, SyncReport), EngineError> {
+    ) -> Result<(Revision, SyncReport), EngineError> {
         self.refuse_if_readonly("rollback --revert")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
-        let revision = revision.to_string();
+        let revision = revision.clone();
         let new_commit = {
             let app = app.clone();
             blocking(move || {
                 let repo = source::open(&app, &base)?;
-                let target = source::resolve(&app, &repo, &revision)?;
+                let target = source::resolve(&app, &repo, revision.as_str())?;
                 let subject = repo.find_commit(target).ok().and_then(|c| c.summary().ok().flatten().map(str::to_string)).unwrap_or_default();
                 let branch = crate::git::branch_of(&repo, app.git_ref.as_deref()).map_err(|e| EngineError::Other(format!("app {}: {e}", app.name)))?;
                 let message = format!(
                     "Revert {} to {}: {subject}\n\nThe tree of {} equals {} again.\nWritten by gitops-tui rollback --revert.",
                     app.name,
-                    &revision[..revision.len().min(7)],
+                    revision.short(),
                     if app.repo_path().is_empty() { "/" } else { app.repo_path() },
                     target
                 );
@@ -470,7 +437,7 @@ impl Engine {
                 if app.is_remote() {
                     source::push(&app, &base, &done.branch)?;
                 }
-                Ok::<_, EngineError>(done.commit.to_string())
+                Ok::<_, EngineError>(Revision::new(done.commit.to_string()))
             })
             .await??
         };
@@ -482,7 +449,7 @@ impl Engine {
             cancel,
             ..Default::default()
         };
-        let report = self.sync(name, &opts).await?;
+        let report = self.sync(id, &opts).await?;
         Ok((new_commit, report))
     }
 }

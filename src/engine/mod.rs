@@ -17,17 +17,17 @@ mod sync;
 mod wait;
 
 pub use agent::{AgentAction, Backoff};
-pub use events::{EventRow, MAX_EVENTS};
 pub use interrupted::NOT_APPLIED;
-pub use lease::{this_host, HeldLease};
-pub use lifecycle::{HistoryReport, RollbackTarget};
-pub use status::{AppStatus, Counts, ResourceState};
+pub use lease::this_host;
+pub use lifecycle::RollbackTarget;
+pub use status::unknown_status;
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
 pub use wait::{Unhealthy, WaitOutcome};
 
 use crate::cluster::Cluster;
 use crate::cluster::{ClusterConnector, ClusterError, KindResolver, KubeOptions, LiveCache};
 use crate::config::{AppConfig, Config};
+use crate::model::AppId;
 use crate::source::SourceError;
 use crate::sync::record::RecordStore;
 use std::sync::Arc;
@@ -36,6 +36,8 @@ use std::sync::Arc;
 pub enum EngineError {
     #[error("no app named {0:?} in the config")]
     UnknownApp(String),
+    #[error("app {id}: {by} apps are not observed yet, only the apps of the config", id = .0, by = .0.source)]
+    NotObserved(AppId),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     #[error(transparent)]
@@ -119,21 +121,34 @@ impl Engine {
         self.live.clone()
     }
 
-    pub fn app(&self, name: &str) -> Result<&AppConfig, EngineError> {
+    /// Every app this engine serves, in the order `status` and the apps
+    /// pane list them. The CLI, the TUI and the agent ask here rather than
+    /// read the config, so apps of another source (Flux, Argo CD) join the
+    /// list in one place. Today: the config's apps.
+    pub fn apps(&self) -> Vec<AppId> {
+        self.config.apps.iter().map(AppConfig::id).collect()
+    }
+
+    /// The config of a native app; an app of another source has none. The
+    /// one place an operation learns which source serves its app.
+    pub fn app(&self, id: &AppId) -> Result<&AppConfig, EngineError> {
+        if !id.is_native() {
+            return Err(EngineError::NotObserved(id.clone()));
+        }
         self.config
-            .app(name)
-            .ok_or_else(|| EngineError::UnknownApp(name.to_string()))
+            .app(&id.name)
+            .ok_or_else(|| EngineError::UnknownApp(id.name.clone()))
     }
 
     /// The kubeconfig context an app uses in this run.
-    pub fn context_of(&self, name: &str) -> Result<String, EngineError> {
-        let app = self.app(name)?;
+    pub fn context_of(&self, id: &AppId) -> Result<String, EngineError> {
+        let app = self.app(id)?;
         Ok(self.connector.effective_context(app.context.as_deref())?)
     }
 
     /// The connected cluster of an app (shared by every app of its context).
-    pub async fn cluster_of(&self, name: &str) -> Result<Cluster, EngineError> {
-        let app = self.app(name)?.clone();
+    pub async fn cluster_of(&self, id: &AppId) -> Result<Cluster, EngineError> {
+        let app = self.app(id)?.clone();
         self.cluster(&app).await
     }
 

@@ -17,7 +17,7 @@ use super::{Engine, EngineError};
 use crate::cluster::{self, Cluster, ClusterError, Kind, TRACKING_LABEL};
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
-use crate::sync::desired::{key_of, Desired};
+use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -128,7 +128,7 @@ impl Engine {
         for kind in kinds.values() {
             if read == Read::Cached {
                 if let Some(items) = self.live.labelled(&cluster.context, kind, &app.name) {
-                    labelled.extend(items.into_iter().map(|live| (key_of(&live), live)));
+                    labelled.extend(items.into_iter().map(|live| (ResourceKey::of(&live), live)));
                     continue;
                 }
             }
@@ -141,7 +141,7 @@ impl Engine {
             )
             .await
             {
-                Ok(items) => labelled.extend(items.into_iter().map(|live| (key_of(&live), live))),
+                Ok(items) => labelled.extend(items.into_iter().map(|live| (ResourceKey::of(&live), live))),
                 Err(e) if e.code() == Some(403) => warnings.push(format!(
                     "cannot list {} across namespaces ({e}): its Extras come from the last sync's inventory only",
                     kind.resource.plural

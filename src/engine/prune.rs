@@ -19,7 +19,6 @@ use super::{Engine, EngineError};
 use crate::cluster::{self, Cluster, Kind, TRACKING_LABEL};
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
-use crate::sync::desired::key_of;
 use crate::sync::record::InventoryEntry;
 use kube::api::ApiResource;
 use serde_json::Value;
@@ -271,7 +270,7 @@ impl Engine {
             let items =
                 cluster::list_all(&cluster.client, &cluster.url, kind, Some(namespace)).await?;
             for item in items {
-                let key = key_of(&item);
+                let key = ResourceKey::of(&item);
                 if pruned.contains(&key) || made_by_the_cluster(&key, &item) {
                     continue;
                 }
@@ -339,7 +338,7 @@ impl Engine {
         };
         let mut held: Vec<ResourceKey> = items
             .iter()
-            .map(key_of)
+            .map(ResourceKey::of)
             .filter(|k| !pruned.contains(k))
             .collect();
         held.sort();

@@ -12,66 +12,18 @@ use crate::cluster::{self, ApplyMode, Cluster, FIELD_MANAGER};
 use crate::config::AppConfig;
 use crate::drift::{self, IgnoreRule, ResourceDrift};
 use crate::health;
-use crate::manifest::Warning;
-use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus, Takeover};
+use crate::model::Warning;
+use crate::model::{
+    AppId, AppStatus, Counts, Health, ResourceKey, ResourceState, ResourceStatus, SyncStatus,
+    Takeover,
+};
 use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
-use serde::Serialize;
 use serde_json::Value;
 
 /// How many requests run at once against one cluster.
 pub(super) const PARALLEL_REQUESTS: usize = 16;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub synced: usize,
-    pub out_of_sync: usize,
-    pub missing: usize,
-    pub extra: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ResourceState {
-    #[serde(flatten)]
-    pub key: ResourceKey,
-    pub api_version: String,
-    pub status: ResourceStatus,
-    pub health: Health,
-    pub health_reason: String,
-    pub diff: String,
-    /// Set when the object exists but is not this app's yet.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub takeover: Option<Takeover>,
-    #[serde(skip)]
-    pub live: Option<Value>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AppStatus {
-    pub name: String,
-    pub source: String,
-    pub sync: SyncStatus,
-    pub health: Health,
-    pub suspended: bool,
-    pub paused_revision: Option<String>,
-    pub deployed_revision: Option<String>,
-    pub head_revision: Option<String>,
-    /// When the last sync (of any result) was recorded, RFC 3339.
-    pub last_sync: Option<String>,
-    /// The revision compared with the cluster (the pin when paused, else the head).
-    pub target_revision: Option<String>,
-    pub counts: Counts,
-    pub message: String,
-    /// Every document or file not loaded and everything not looked at, each
-    /// with its file and line when it has one.
-    pub warnings: Vec<Warning>,
-    /// Who holds the app's lease now, only while it binds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lease: Option<super::HeldLease>,
-    #[serde(skip)]
-    pub resources: Vec<ResourceState>,
-}
 
 pub(super) fn source_of(app: &AppConfig) -> String {
     let path = if app.repo_path().is_empty() {
@@ -85,58 +37,35 @@ pub(super) fn source_of(app: &AppConfig) -> String {
     }
 }
 
-impl AppStatus {
-    /// A status that could not be computed, with the reason. The message
-    /// is the app's own field, so an error's `app NAME: ` prefix is left
-    /// off: whoever prints it as an error names the app once.
-    pub fn unknown(app: &AppConfig, message: String) -> Self {
-        let message = message
-            .strip_prefix(&format!("app {}: ", app.name))
-            .map(str::to_string)
-            .unwrap_or(message);
-        AppStatus {
-            name: app.name.clone(),
-            source: source_of(app),
-            sync: SyncStatus::Unknown,
-            health: Health::Unknown,
-            suspended: false,
-            paused_revision: None,
-            deployed_revision: None,
-            head_revision: None,
-            last_sync: None,
-            target_revision: None,
-            counts: Counts::default(),
-            message,
-            warnings: vec![],
-            lease: None,
-            resources: vec![],
-        }
-    }
+/// A status that could not be computed, with the reason (see
+/// [`AppStatus::unknown`]).
+pub fn unknown_status(app: &AppConfig, message: String) -> AppStatus {
+    AppStatus::unknown(app.id(), source_of(app), message)
 }
 
 impl Engine {
-    pub async fn status(&self, name: &str) -> Result<AppStatus, EngineError> {
-        self.status_at(name, None).await
+    pub async fn status(&self, id: &AppId) -> Result<AppStatus, EngineError> {
+        self.status_at(id, None).await
     }
 
     /// Status compared with `revision` (default: the pin when paused, else the head).
     pub async fn status_at(
         &self,
-        name: &str,
+        id: &AppId,
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;
         let target = revision
             .map(str::to_string)
-            .or_else(|| record.paused_revision.clone());
+            .or_else(|| record.paused_revision.as_ref().map(ToString::to_string));
         let desired = match self.desired(&app, &cluster, target.as_deref()).await {
             Ok(d) => d,
             // Nothing is compared with a source that cannot be used whole:
             // no object shows as Extra because its file could not be read.
             Err(EngineError::Source(e)) => {
-                let mut s = AppStatus::unknown(&app, e.reason());
+                let mut s = unknown_status(&app, e.reason());
                 fill_record(&mut s, &record);
                 return Ok(s);
             }
@@ -285,7 +214,9 @@ fn takeover_of(d: &Desired, live: &Value) -> Option<Takeover> {
     let app = super::ownership::tracking_label(&d.object)?;
     match super::ownership::owner_of(app, live) {
         super::ownership::Owner::Ours => None,
-        super::ownership::Owner::OtherApp(app) => Some(Takeover::OtherApp { app }),
+        super::ownership::Owner::OtherApp(app) => Some(Takeover::OtherApp {
+            app: AppId::native(app),
+        }),
         super::ownership::Owner::Unowned(a) => Some(Takeover::Adopt {
             managers: a.managers,
         }),
@@ -297,7 +228,7 @@ fn fill_record(s: &mut AppStatus, record: &AppRecord) {
     s.paused_revision = record.paused_revision.clone();
     s.deployed_revision = record.deployed_revision.clone();
     s.last_sync = record.history.last().map(|h| h.time.clone());
-    s.lease = super::HeldLease::of(record);
+    s.lease = super::lease::held(record);
 }
 
 pub(super) fn summarize(
@@ -335,7 +266,7 @@ pub(super) fn summarize(
         )
     };
     let mut s = AppStatus {
-        name: app.name.clone(),
+        name: app.id(),
         source: source_of(app),
         sync: if in_sync {
             SyncStatus::Synced

@@ -18,9 +18,10 @@ use super::{now_rfc3339, who, Engine, EngineError};
 use crate::cluster::Cluster;
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
+use crate::model::{AppId, Revision, SyncRecord, SyncResult};
 use crate::sync::boundary;
 use crate::sync::desired::{self, apply_order, Desired};
-use crate::sync::record::{Adoption, InventoryEntry, SyncRecord, SyncResult};
+use crate::sync::record::{Adoption, InventoryEntry};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +29,8 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
-    /// Apply this revision instead of the head (or the rollback pin).
+    /// Apply this revision spec (a sha, tag or branch, resolved by Git)
+    /// instead of the head (or the rollback pin).
     pub revision: Option<String>,
     /// Prune even when the app's config does not.
     pub prune: bool,
@@ -62,8 +64,8 @@ pub struct ResourceResult {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
-    pub app: String,
-    pub revision: String,
+    pub app: AppId,
+    pub revision: Revision,
     pub succeeded: bool,
     pub dry_run: bool,
     pub message: String,
@@ -72,13 +74,13 @@ pub struct SyncReport {
     pub resources: Vec<ResourceResult>,
     /// What the user should know and nothing else says: every document or
     /// file of the app not loaded, kinds that could not be listed.
-    pub warnings: Vec<crate::manifest::Warning>,
+    pub warnings: Vec<crate::model::Warning>,
 }
 
 impl Engine {
-    pub async fn sync(&self, name: &str, opts: &SyncOptions) -> Result<SyncReport, EngineError> {
+    pub async fn sync(&self, id: &AppId, opts: &SyncOptions) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("sync")?;
-        let app = self.app(name)?.clone();
+        let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         if opts.dry_run {
             return self.sync_leased(&app, &cluster, opts).await;
@@ -104,7 +106,7 @@ impl Engine {
         let revision = opts
             .revision
             .clone()
-            .or_else(|| record.paused_revision.clone());
+            .or_else(|| record.paused_revision.as_ref().map(ToString::to_string));
         let mut desired = match self.desired(&app, &cluster, revision.as_deref()).await {
             Ok(d) => d,
             Err(e) => {
@@ -121,7 +123,7 @@ impl Engine {
             });
         }
         let mut report = SyncReport {
-            app: app.name.clone(),
+            app: app.id(),
             revision: desired.revision.clone(),
             succeeded: false,
             dry_run: opts.dry_run,
@@ -142,7 +144,7 @@ impl Engine {
                 .warnings
                 .iter()
                 .cloned()
-                .map(crate::manifest::Warning::general),
+                .map(crate::model::Warning::general),
         );
 
         // Whose each existing object is, before anything is written: nothing
@@ -303,7 +305,7 @@ impl Engine {
             .resolve(&cluster.client, &cluster.url, "v1", "Namespace")
             .await?;
         Ok(Desired {
-            key: desired::key_of(&object),
+            key: ResourceKey::of(&object),
             api_version: "v1".into(),
             object,
             source: None,

@@ -6,7 +6,7 @@
 //! before the wait begins: the caller syncs, prints, then waits here.
 
 use super::{Engine, EngineError};
-use crate::model::{Health, ResourceKey};
+use crate::model::{AppId, Health, ResourceKey};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ pub enum WaitOutcome {
 }
 
 /// What is not Healthy among an app's resources.
-fn unhealthy(status: &super::AppStatus) -> Vec<Unhealthy> {
+fn unhealthy(status: &crate::model::AppStatus) -> Vec<Unhealthy> {
     status
         .resources
         .iter()
@@ -81,12 +81,12 @@ impl Engine {
     /// with a reason, or `timeout` has passed.
     pub async fn wait_for_health(
         &self,
-        name: &str,
+        id: &AppId,
         timeout: Duration,
     ) -> Result<WaitOutcome, EngineError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let status = self.status(name).await?;
+            let status = self.status(id).await?;
             if status.health == Health::Healthy {
                 return Ok(WaitOutcome::Healthy);
             }
@@ -109,7 +109,7 @@ impl WaitOutcome {
     /// One line saying how the wait ended, e.g. `app web is Degraded:
     /// apps/Deployment web/web is Degraded (Deployment "web" exceeded its
     /// progress deadline)`.
-    pub fn describe(&self, app: &str) -> String {
+    pub fn describe(&self, app: &AppId) -> String {
         let list = |r: &[Unhealthy]| {
             r.iter()
                 .map(ToString::to_string)

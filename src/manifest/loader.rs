@@ -9,10 +9,10 @@ use serde_yaml::Value;
 use super::size::ByteSize;
 use super::yaml::{is_sops, parse_documents, to_json};
 use super::{
-    LoadedManifests, ManifestError, ManifestErrors, ManifestObject, ObjectIdentity, SopsSkipped,
-    SourceRef, Warning,
+    LoadedManifests, ManifestError, ManifestErrors, ManifestObject, SopsSkipped, SourceRef, Warning,
 };
 use crate::git::{symlink_target_in_repo, FileContent, TreeFile};
+use crate::model::ResourceKey;
 
 const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 const CHART_NAMES: &[&str] = &["Chart.yaml", "Chart.yml"];
@@ -84,7 +84,7 @@ fn unreadable_reason(content: &FileContent) -> Option<String> {
 pub struct Loader {
     out: LoadedManifests,
     errors: Vec<ManifestError>,
-    seen: HashMap<ObjectIdentity, SourceRef>,
+    seen: HashMap<ResourceKey, SourceRef>,
 }
 
 /// Loads the manifests among `files` (as listed by `git::files_at`).
@@ -325,14 +325,14 @@ impl Loader {
             doc_index,
         };
         if value.is_mapping() && is_sops(&value) {
-            let identity = to_json(&value).map(|j| ObjectIdentity::of(&j)).ok();
+            let identity = to_json(&value).map(|j| ResourceKey::of(&j)).ok();
             let what = match &identity {
                 Some(id) if !id.kind.is_empty() => {
                     self.out.sops_skipped.push(SopsSkipped {
                         identity: id.clone(),
                         source: source.clone(),
                     });
-                    format!("{id}")
+                    id.dotted()
                 }
                 _ => "document".to_string(),
             };
@@ -412,7 +412,7 @@ impl Loader {
                 }
             }
         }
-        let identity = ObjectIdentity::of(&value);
+        let identity = ResourceKey::of(&value);
         if identity.group == KUSTOMIZE_GROUP {
             self.skip(file, line, "kustomize configuration, not a cluster object");
             return;

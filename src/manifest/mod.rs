@@ -16,6 +16,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::model::ResourceKey;
+pub use crate::model::Warning;
 pub use kustomize::{load_at_commit, render_kustomize, KustomizeError};
 pub use loader::{load_files, load_rendered, Loader};
 pub use size::{ByteSize, ByteSizeError, DEFAULT_MAX_MANIFEST_SIZE};
@@ -43,111 +45,17 @@ pub struct ManifestObject {
 }
 
 impl ManifestObject {
-    pub fn identity(&self) -> ObjectIdentity {
-        ObjectIdentity::of(&self.object)
-    }
-}
-
-/// How objects are told apart: group and kind (never kind alone), namespace
-/// as written (`None` when the document names none) and name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ObjectIdentity {
-    pub group: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl ObjectIdentity {
-    pub fn of(object: &serde_json::Value) -> Self {
-        let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
-        let api_version = text(object.get("apiVersion")).unwrap_or_default();
-        let group = match api_version.rsplit_once('/') {
-            Some((group, _)) => group.to_string(),
-            None => String::new(),
-        };
-        let metadata = object.get("metadata");
-        ObjectIdentity {
-            group,
-            kind: text(object.get("kind")).unwrap_or_default(),
-            namespace: text(metadata.and_then(|m| m.get("namespace"))),
-            name: text(metadata.and_then(|m| m.get("name"))).unwrap_or_default(),
-        }
-    }
-}
-
-impl fmt::Display for ObjectIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.group.is_empty() {
-            self.kind.clone()
-        } else {
-            format!("{}.{}", self.kind, self.group)
-        };
-        match &self.namespace {
-            Some(ns) => write!(f, "{kind} {ns}/{}", self.name),
-            None => write!(f, "{kind} {}", self.name),
-        }
-    }
-}
-
-/// Something a user should see beside the objects: a document or file
-/// deliberately not loaded (no kind, a Helm template, SOPS, a CI file), or a
-/// problem met while looking (a kind that cannot be listed). Never dropped:
-/// every one reaches the text and JSON output and the app's row in the TUI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Warning {
-    /// Repository-relative file, when the warning is about one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// 1-based line where the document starts, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    pub reason: String,
-}
-
-impl Warning {
-    /// About the document of `file` starting at `line`.
-    pub fn at(file: &str, line: usize, reason: impl Into<String>) -> Self {
-        Warning {
-            file: Some(file.to_string()),
-            line: Some(line),
-            reason: reason.into(),
-        }
-    }
-
-    /// About a whole file (or folder).
-    pub fn in_file(file: &str, reason: impl Into<String>) -> Self {
-        Warning {
-            file: Some(file.to_string()),
-            line: None,
-            reason: reason.into(),
-        }
-    }
-
-    /// About no file in particular.
-    pub fn general(reason: impl Into<String>) -> Self {
-        Warning {
-            file: None,
-            line: None,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{file}:{line}: {}", self.reason),
-            (Some(file), None) => write!(f, "{file}: {}", self.reason),
-            (None, _) => f.write_str(&self.reason),
-        }
+    /// How objects are told apart: group and kind (never kind alone),
+    /// namespace as written (`None` when the document names none) and name.
+    pub fn identity(&self) -> ResourceKey {
+        ResourceKey::of(&self.object)
     }
 }
 
 /// A SOPS-encrypted object: never applied, and never pruned either.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SopsSkipped {
-    pub identity: ObjectIdentity,
+    pub identity: ResourceKey,
     pub source: SourceRef,
 }
 
@@ -188,11 +96,11 @@ pub enum ManifestError {
         line: usize,
         message: String,
     },
-    #[error("{file}:{line}: duplicate object {identity}, first defined at {first}")]
+    #[error("{file}:{line}: duplicate object {dotted}, first defined at {first}", dotted = .identity.dotted())]
     Duplicate {
         file: String,
         line: usize,
-        identity: ObjectIdentity,
+        identity: ResourceKey,
         first: SourceRef,
     },
     #[error("{file}:1: unreadable file: {reason}")]

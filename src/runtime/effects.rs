@@ -7,6 +7,7 @@
 
 use crate::app::{Effect, History, Msg, OpId};
 use crate::engine::{Engine, SyncOptions};
+use crate::model::AppId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
@@ -17,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 /// replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum SlotKey {
-    Status(String),
-    Commits(String),
+    Status(AppId),
+    Commits(AppId),
     Preview,
     CommitDiff,
     Events,
@@ -144,7 +145,7 @@ impl Executor {
                 generation,
             } => self.load(SlotKey::Preview, async move {
                 let result = engine
-                    .status_at(&app, Some(&sha))
+                    .status_at(&app, Some(sha.as_str()))
                     .await
                     .map_err(|e| e.to_string());
                 Msg::PreviewLoaded {
@@ -194,7 +195,7 @@ impl Executor {
                     let mut lines = Vec::new();
                     for (i, app) in apps.iter().enumerate() {
                         if cancel.is_cancelled() {
-                            let rest = apps[i..].join(", ");
+                            let rest = AppId::join(&apps[i..], ", ");
                             return Err(format!("cancelled before {rest} was synced"));
                         }
                         let _ = tx.send(Msg::OperationProgress {
@@ -252,10 +253,9 @@ impl Executor {
                     ..Default::default()
                 };
                 match engine.rollback_with(&app, &sha, opts).await {
-                    Ok(r) if r.succeeded => Ok(format!(
-                        "{app} rolled back to {} and paused",
-                        &sha[..sha.len().min(7)]
-                    )),
+                    Ok(r) if r.succeeded => {
+                        Ok(format!("{app} rolled back to {} and paused", sha.short()))
+                    }
                     Ok(r) => Err(format!("{app}: {}", failure_detail(&r))),
                     Err(e) => Err(e.to_string()),
                 }
@@ -314,8 +314,8 @@ mod tests {
 
     fn report(resources: Vec<crate::engine::ResourceResult>) -> crate::engine::SyncReport {
         crate::engine::SyncReport {
-            app: "shop".into(),
-            revision: "a".repeat(40),
+            app: AppId::native("shop"),
+            revision: "a".repeat(40).into(),
             succeeded: true,
             dry_run: false,
             message: "1 created".into(),

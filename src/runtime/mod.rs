@@ -48,14 +48,13 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = ThemeKind::from_config(engine.config.ui.theme.as_deref(), no_color);
     let entries: Vec<AppEntry> = engine
-        .config
-        .apps
-        .iter()
-        .map(|a| AppEntry {
-            name: a.name.clone(),
+        .apps()
+        .into_iter()
+        .map(|id| AppEntry {
             context: engine
-                .context_of(&a.name)
+                .context_of(&id)
                 .unwrap_or_else(|_| "(no context)".into()),
+            id,
         })
         .collect();
     let mut state = AppState::new(entries, SystemTime::now())

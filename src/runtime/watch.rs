@@ -8,8 +8,8 @@
 
 use crate::app::{ConnectionState, Msg};
 use crate::cluster::live_cache::{self, KindRequest, LiveCache};
-use crate::cluster::TRACKING_LABEL;
 use crate::engine::Engine;
+use crate::model::{AppId, RECORD_LABEL, RECORD_OF_LABEL, TRACKING_LABEL};
 use futures::{stream, StreamExt};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
@@ -38,7 +38,7 @@ fn watch_config() -> watcher::Config {
 /// What one watch event means for the screen.
 enum Seen {
     /// Objects of these apps (or their records) changed.
-    Apps(Vec<String>),
+    Apps(Vec<AppId>),
     /// ReplicaSets/Pods changed: the current set per namespace.
     Owned,
     Error(watcher::Error),
@@ -51,10 +51,10 @@ pub fn spawn(
     record_namespace: String,
     tx: UnboundedSender<Msg>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut by_context: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for app in &engine.config.apps {
-        if let Ok(ctx) = engine.context_of(&app.name) {
-            by_context.entry(ctx).or_default().push(app.name.clone());
+    let mut by_context: BTreeMap<String, Vec<AppId>> = BTreeMap::new();
+    for app in engine.apps() {
+        if let Ok(ctx) = engine.context_of(&app) {
+            by_context.entry(ctx).or_default().push(app);
         }
     }
     by_context
@@ -82,7 +82,13 @@ fn kind_stream(client: kube::Client, request: KindRequest) -> stream::BoxStream<
         .map(|e| match e {
             Ok(Event::Apply(o)) | Ok(Event::Delete(o)) | Ok(Event::InitApply(o)) => {
                 let labels = o.metadata.labels.unwrap_or_default();
-                Seen::Apps(labels.get(TRACKING_LABEL).cloned().into_iter().collect())
+                Seen::Apps(
+                    labels
+                        .get(TRACKING_LABEL)
+                        .map(AppId::native)
+                        .into_iter()
+                        .collect(),
+                )
             }
             Ok(Event::Init | Event::InitDone) => Seen::Healthy,
             Err(e) => Seen::Error(e),
@@ -93,7 +99,7 @@ fn kind_stream(client: kube::Client, request: KindRequest) -> stream::BoxStream<
 async fn watch_context(
     engine: Arc<Engine>,
     context: String,
-    apps: Vec<String>,
+    apps: Vec<AppId>,
     mut kinds_wanted: UnboundedReceiver<KindRequest>,
     record_namespace: String,
     tx: UnboundedSender<Msg>,
@@ -116,16 +122,16 @@ async fn watch_context(
     };
     let client = cluster.watch_client.clone();
     let probe_client = cluster.client.clone();
-    let namespaces: HashMap<String, Vec<String>> = apps.iter().fold(HashMap::new(), |mut m, a| {
+    let namespaces: HashMap<String, Vec<AppId>> = apps.iter().fold(HashMap::new(), |mut m, a| {
         if let Ok(cfg) = engine.app(a) {
             m.entry(cfg.namespace.clone()).or_default().push(a.clone());
         }
         m
     });
-    let ours: BTreeSet<String> = apps.iter().cloned().collect();
+    let ours: BTreeSet<AppId> = apps.iter().cloned().collect();
     let records = watcher::watcher(
         Api::<ConfigMap>::namespaced(client.clone(), &record_namespace),
-        watch_config().labels("gitops-tui.dev/record=true"),
+        watch_config().labels(&format!("{RECORD_LABEL}=true")),
     )
     .default_backoff()
     .map(|e| match e {
@@ -134,8 +140,8 @@ async fn watch_context(
                 .metadata
                 .labels
                 .unwrap_or_default()
-                .get("gitops-tui.dev/record-of")
-                .cloned();
+                .get(RECORD_OF_LABEL)
+                .map(AppId::native);
             Seen::Apps(app.into_iter().collect())
         }
         Ok(_) => Seen::Healthy,
@@ -171,7 +177,7 @@ async fn watch_context(
 
     // Kinds are watched as apps turn out to need them.
     let mut merged = stream::select_all(streams);
-    let mut pending: BTreeSet<String> = BTreeSet::new();
+    let mut pending: BTreeSet<AppId> = BTreeSet::new();
     let mut owned_dirty = false;
     let mut failures: u32 = 0;
     let mut connected = false;

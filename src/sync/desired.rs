@@ -26,33 +26,6 @@ impl Desired {
     }
 }
 
-pub fn key_of(object: &Value) -> ResourceKey {
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    ResourceKey {
-        group: api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g.to_string())
-            .unwrap_or_default(),
-        kind: object
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        namespace: object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        name: object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-    }
-}
-
 /// Fill in what the server needs and what marks the object as ours.
 pub fn prepare(
     manifest: &ManifestObject,
@@ -95,7 +68,7 @@ pub fn prepare(
     }
     object["metadata"]["labels"][TRACKING_LABEL] = json!(app);
     Desired {
-        key: key_of(&object),
+        key: ResourceKey::of(&object),
         api_version: object
             .get("apiVersion")
             .and_then(Value::as_str)

@@ -9,17 +9,16 @@
 //! through its watch. It stays well under the 1 MiB object limit: history is
 //! bounded and each entry lists at most a few changed objects.
 
-use crate::cluster::{ClusterError, FIELD_MANAGER};
-use crate::model::ResourceKey;
+use crate::cluster::ClusterError;
+use crate::model::{
+    ResourceKey, Revision, SyncRecord, FIELD_MANAGER, RECORD_LABEL, RECORD_OF_LABEL,
+};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const HISTORY_LIMIT: usize = 50;
-const RECORD_LABEL: &str = "gitops-tui.dev/record";
-/// Names the app a record belongs to (not the tracking label: a record is not part of its app).
-const RECORD_OF_LABEL: &str = "gitops-tui.dev/record-of";
 
 /// An object this app applied, with what is needed to delete it later.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,123 +47,20 @@ pub struct Adoption {
 
 impl InventoryEntry {
     pub fn key(&self) -> ResourceKey {
-        let group = self
-            .api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g.to_string())
-            .unwrap_or_default();
-        ResourceKey {
-            group,
-            kind: self.kind.clone(),
-            namespace: self.namespace.clone(),
-            name: self.name.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncRecord {
-    pub revision: String,
-    /// RFC 3339.
-    pub time: String,
-    pub who: String,
-    pub result: SyncResult,
-    #[serde(default)]
-    pub applied: usize,
-    /// Objects an interrupted sync did not get to (0 for any other result).
-    #[serde(default)]
-    pub not_applied: usize,
-    #[serde(default)]
-    pub pruned: usize,
-    /// A few of the objects that changed, for the history view.
-    #[serde(default)]
-    pub changed: Vec<String>,
-}
-
-/// How a recorded operation ended. Stored as the one string it always was
-/// (`Succeeded`, `Failed: <reason>`), so records written by older versions
-/// read the same and older versions read these as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SyncResult {
-    Succeeded,
-    Failed(String),
-    /// Stopped between objects (a signal, the TUI's cancel or quit): what was
-    /// applied stays applied, the record's `not_applied` says what was not.
-    Interrupted,
-    /// `gitops-tui unlock` broke the lease of `holder`.
-    LeaseBroken {
-        holder: String,
-    },
-    /// A result this version does not know, kept as written.
-    Other(String),
-}
-
-const FAILED: &str = "Failed";
-const INTERRUPTED: &str = "Interrupted";
-const LEASE_BROKEN: &str = "Lease broken: held by ";
-
-impl SyncResult {
-    pub fn parse(text: &str) -> SyncResult {
-        if text == "Succeeded" {
-            SyncResult::Succeeded
-        } else if text == INTERRUPTED {
-            SyncResult::Interrupted
-        } else if let Some(holder) = text.strip_prefix(LEASE_BROKEN) {
-            SyncResult::LeaseBroken {
-                holder: holder.to_string(),
-            }
-        } else if text == FAILED {
-            SyncResult::Failed(String::new())
-        } else if let Some(reason) = text.strip_prefix("Failed: ") {
-            SyncResult::Failed(reason.to_string())
-        } else {
-            SyncResult::Other(text.to_string())
-        }
-    }
-}
-
-impl std::fmt::Display for SyncResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SyncResult::Succeeded => f.write_str("Succeeded"),
-            SyncResult::Failed(reason) if reason.is_empty() => f.write_str(FAILED),
-            SyncResult::Failed(reason) => write!(f, "{FAILED}: {reason}"),
-            SyncResult::Interrupted => f.write_str(INTERRUPTED),
-            SyncResult::LeaseBroken { holder } => write!(f, "{LEASE_BROKEN}{holder}"),
-            SyncResult::Other(text) => f.write_str(text),
-        }
-    }
-}
-
-impl From<&str> for SyncResult {
-    fn from(text: &str) -> Self {
-        SyncResult::parse(text)
-    }
-}
-
-impl PartialEq<&str> for SyncResult {
-    fn eq(&self, other: &&str) -> bool {
-        *self == SyncResult::parse(other)
-    }
-}
-
-impl Serialize for SyncResult {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for SyncResult {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(SyncResult::parse(&String::deserialize(d)?))
+        ResourceKey::from_api_version(
+            &self.api_version,
+            &self.kind,
+            self.namespace.as_deref(),
+            &self.name,
+        )
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppRecord {
     pub suspended: bool,
-    pub paused_revision: Option<String>,
-    pub deployed_revision: Option<String>,
+    pub paused_revision: Option<Revision>,
+    pub deployed_revision: Option<Revision>,
     pub inventory: Vec<InventoryEntry>,
     pub history: Vec<SyncRecord>,
     /// Who is operating on the app now: the record is the lease, so no two
@@ -216,8 +112,8 @@ impl AppRecord {
         let text = |k: &str| data.get(k).filter(|v| !v.is_empty()).cloned();
         AppRecord {
             suspended: data.get("suspended").is_some_and(|v| v == "true"),
-            paused_revision: text("pausedRevision"),
-            deployed_revision: text("deployedRevision"),
+            paused_revision: text("pausedRevision").map(Revision),
+            deployed_revision: text("deployedRevision").map(Revision),
             inventory: text("inventory")
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default(),
@@ -240,11 +136,11 @@ impl AppRecord {
         }
         data.insert(
             "pausedRevision".into(),
-            self.paused_revision.clone().unwrap_or_default(),
+            self.paused_revision.clone().unwrap_or_default().0,
         );
         data.insert(
             "deployedRevision".into(),
-            self.deployed_revision.clone().unwrap_or_default(),
+            self.deployed_revision.clone().unwrap_or_default().0,
         );
         data.insert(
             "inventory".into(),
@@ -371,12 +267,13 @@ impl RecordStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SyncResult;
 
     #[test]
     fn record_round_trips_through_config_map_data() {
         let mut r = AppRecord {
             suspended: true,
-            paused_revision: Some("a".repeat(40)),
+            paused_revision: Some("a".repeat(40).into()),
             deployed_revision: None,
             inventory: vec![InventoryEntry {
                 api_version: "apps/v1".into(),
@@ -396,7 +293,7 @@ mod tests {
             resource_version: None,
         };
         r.push_history(SyncRecord {
-            revision: "b".repeat(40),
+            revision: "b".repeat(40).into(),
             time: "t".into(),
             who: "me".into(),
             result: "Succeeded".into(),
@@ -427,7 +324,7 @@ mod tests {
         let mut r = AppRecord::default();
         for i in 0..(HISTORY_LIMIT + 7) {
             r.push_history(SyncRecord {
-                revision: i.to_string(),
+                revision: i.to_string().into(),
                 time: String::new(),
                 who: String::new(),
                 result: SyncResult::Succeeded,
@@ -461,35 +358,6 @@ mod tests {
             "Failed: 1 object(s) failed the dry-run: x"
         );
         assert_eq!(again[2]["result"], "Reticulated");
-    }
-
-    #[test]
-    fn new_results_round_trip_as_plain_strings() {
-        for (result, text) in [
-            (SyncResult::Succeeded, "Succeeded"),
-            (SyncResult::Failed("boom".into()), "Failed: boom"),
-            (SyncResult::Failed(String::new()), "Failed"),
-            (SyncResult::Interrupted, "Interrupted"),
-            (
-                SyncResult::LeaseBroken {
-                    holder: "root@h:42".into(),
-                },
-                "Lease broken: held by root@h:42",
-            ),
-        ] {
-            let json = serde_json::to_value(&result).expect("serializes");
-            assert_eq!(json, serde_json::Value::String(text.into()));
-            assert_eq!(SyncResult::parse(text), result);
-            assert!(result == text);
-        }
-        let r: SyncRecord = serde_json::from_str(
-            r#"{"revision":"r","time":"t","who":"w","result":"Interrupted","applied":262,"not_applied":138}"#,
-        )
-        .expect("reads");
-        assert_eq!(
-            (r.result, r.applied, r.not_applied),
-            (SyncResult::Interrupted, 262, 138)
-        );
     }
 
     #[test]

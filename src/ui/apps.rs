@@ -6,8 +6,8 @@
 use super::format::age;
 use super::pane;
 use super::theme::{health_icon, sync_icon, Theme, SPINNER};
-use crate::app::history::short_sha;
 use crate::app::{AppRow, AppState, ConnectionState, Focus};
+use crate::model::Revision;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
@@ -73,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
 }
 
 fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
-    let mark = if state.marks.contains(&a.name) {
+    let mark = if state.marks.contains(&a.id) {
         Span::styled("*", theme.mark)
     } else {
         Span::raw(" ")
@@ -100,8 +100,8 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         .value
         .as_ref()
         .map(|s| {
-            let deployed = s.deployed_revision.as_deref().map(short_sha);
-            let head = s.head_revision.as_deref().map(short_sha);
+            let deployed = s.deployed_revision.as_ref().map(Revision::short);
+            let head = s.head_revision.as_ref().map(Revision::short);
             match (deployed, head) {
                 (Some(d), Some(h)) if d == h => d.to_string(),
                 (Some(d), Some(h)) => format!("{d}→{h}"),
@@ -155,7 +155,7 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
 /// The app's name, and `⚠N` when N things of it were not loaded.
 fn name<'a>(a: &'a AppRow, theme: &Theme) -> Line<'a> {
     let warnings = a.status.value.as_ref().map_or(0, |s| s.warnings.len());
-    let mut spans = vec![Span::raw(a.name.as_str())];
+    let mut spans = vec![Span::raw(a.id.to_string())];
     if warnings > 0 {
         spans.push(Span::styled(format!(" ⚠{warnings}"), theme.warn));
     }
@@ -166,7 +166,7 @@ fn name<'a>(a: &'a AppRow, theme: &Theme) -> Line<'a> {
 /// an operation running, the cluster out of reach, an error, a lease held
 /// elsewhere, a pause.
 fn marker<'a>(a: &AppRow, state: &AppState, theme: &Theme) -> Span<'a> {
-    if let Some(op) = state.operation_on(&a.name) {
+    if let Some(op) = state.operation_on(&a.id) {
         let spin = SPINNER[op.spinner % SPINNER.len()];
         return Span::styled(format!("{spin} {}", op.kind.verb()), theme.info);
     }

@@ -20,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let block = pane(
         Line::from(format!(
             "Commits: {} (H head · D deployed · P pinned)",
-            row.name
+            row.id
         )),
         focused,
         theme,
@@ -34,16 +34,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         return;
     };
     let status = row.status.value.as_ref();
-    let head = status.and_then(|s| s.head_revision.as_deref());
-    let pin = status.and_then(|s| s.paused_revision.as_deref());
-    let deployed = status.and_then(|s| s.deployed_revision.as_deref());
+    let head = status.and_then(|s| s.head_revision.as_ref());
+    let pin = status.and_then(|s| s.paused_revision.as_ref());
+    let deployed = status.and_then(|s| s.deployed_revision.as_ref());
     let rows: Vec<Row> = history
         .commits
         .iter()
         .map(|c| {
-            let is_head = c.head || head == Some(c.sha.as_str());
-            let is_deployed = c.deployed || deployed == Some(c.sha.as_str());
-            let is_pin = c.pinned || pin == Some(c.sha.as_str());
+            let is_head = c.head || head == Some(&c.sha);
+            let is_deployed = c.deployed || deployed == Some(&c.sha);
+            let is_pin = c.pinned || pin == Some(&c.sha);
             let marks = Line::from(vec![
                 Span::styled(if is_head { "H" } else { " " }, theme.info),
                 Span::styled(if is_deployed { "D" } else { " " }, theme.ok),

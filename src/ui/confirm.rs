@@ -5,10 +5,9 @@
 use super::centered;
 use super::format::fit;
 use super::theme::Theme;
-use crate::app::history::short_sha;
 use crate::app::{Action, AppState, ConfirmAction};
-use crate::engine::AppStatus;
-use crate::model::{ResourceStatus, Takeover};
+use crate::model::AppStatus;
+use crate::model::{AppId, ResourceStatus, Revision, Takeover};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -131,7 +130,7 @@ fn body<'a>(
     action: &ConfirmAction,
     theme: &Theme,
 ) -> (String, Vec<Line<'a>>, bool) {
-    let status = |app: &str| {
+    let status = |app: &AppId| {
         state
             .app_index(app)
             .and_then(|i| state.apps[i].status.value.as_ref())
@@ -195,11 +194,11 @@ fn body<'a>(
             )];
             if let Some(s) = status(app) {
                 if let Some(pin) = &s.paused_revision {
-                    let head = s.head_revision.as_deref().map(short_sha).unwrap_or("?");
+                    let head = s.head_revision.as_ref().map_or("?", Revision::short);
                     lines.push(Line::styled(
                         format!(
                             "Paused by a rollback at {}: resuming syncs to the head {head}.",
-                            short_sha(pin)
+                            pin.short()
                         ),
                         theme.warn,
                     ));
@@ -208,7 +207,7 @@ fn body<'a>(
             (format!("Resume {app}"), lines, true)
         }
         ConfirmAction::Rollback { app, sha } => {
-            let short = short_sha(sha);
+            let short = sha.short();
             let subject = state
                 .selected_commit()
                 .filter(|c| &c.sha == sha)
@@ -228,14 +227,14 @@ fn body<'a>(
 /// while there is none to show (confirming waits for it).
 fn preview_lines(
     state: &AppState,
-    app: &str,
-    sha: &str,
+    app: &AppId,
+    sha: &Revision,
     lines: &mut Vec<Line<'_>>,
     theme: &Theme,
 ) -> bool {
     let preview = state.preview.get(app, sha);
     if let Some(s) = preview.and_then(|p| p.value.as_ref()) {
-        let short = short_sha(sha);
+        let short = sha.short();
         lines.push(Line::styled(
             format!("Against live: {}", counts_text(s)),
             theme.warn,

@@ -8,9 +8,9 @@
 use super::format::{age, fit};
 use super::pane;
 use super::theme::{health_icon, resource_icon, Theme};
-use crate::app::history::short_sha;
 use crate::app::tree::NodeRef;
 use crate::app::{AppRow, AppState, ConnectionState, Focus};
+use crate::model::Revision;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -25,11 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         frame.render_widget(Paragraph::new("No app selected.").block(block), area);
         return;
     };
-    let block = pane(
-        Line::from(format!("Resources: {}", row.name)),
-        focused,
-        theme,
-    );
+    let block = pane(Line::from(format!("Resources: {}", row.id)), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -275,7 +271,7 @@ fn health<'a>(h: crate::model::Health, reason: &str, theme: &Theme) -> Line<'a> 
     Line::from(spans)
 }
 
-fn kind_of(row: &AppRow, status: &crate::engine::AppStatus, node: NodeRef) -> String {
+fn kind_of(row: &AppRow, status: &crate::model::AppStatus, node: NodeRef) -> String {
     match node {
         NodeRef::Resource(i) => status
             .resources
@@ -320,12 +316,12 @@ fn banners(row: &AppRow, state: &AppState, theme: &Theme) -> Vec<(Style, String)
             out.push((theme.warn, format!("! {w}")));
         }
         if let Some(pin) = &s.paused_revision {
-            let head = s.head_revision.as_deref().map(short_sha).unwrap_or("?");
+            let head = s.head_revision.as_ref().map_or("?", Revision::short);
             out.push((
                 theme.warn,
                 format!(
                     "PAUSED by rollback at {}: auto-sync holds here; resume (p) returns to head {head}",
-                    short_sha(pin)
+                    pin.short()
                 ),
             ));
         } else if s.suspended {

@@ -3,6 +3,7 @@
 
 use super::theme::{connection_text, Theme, SPINNER};
 use crate::app::AppState;
+use crate::model::AppId;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -28,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             format!(
                 "{spin} {} {}: {}  ",
                 op.kind.verb(),
-                op.apps.join(","),
+                AppId::join(&op.apps, ","),
                 op.progress
             ),
             theme.info,

@@ -10,6 +10,7 @@ pub mod tmux;
 use gitops_tui::cluster::KubeOptions;
 use gitops_tui::config::Config;
 use gitops_tui::engine::Engine;
+use gitops_tui::model::AppId;
 use kube_sim::{KubeSim, Options};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -207,7 +208,10 @@ pub async fn synced_shop(tls: bool) -> Fixture {
     );
     let report = f
         .engine()
-        .sync("shop", &gitops_tui::engine::SyncOptions::default())
+        .sync(
+            &AppId::native("shop"),
+            &gitops_tui::engine::SyncOptions::default(),
+        )
         .await
         .expect("sync runs");
     assert!(report.succeeded, "{report:?}");

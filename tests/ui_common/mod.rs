@@ -7,9 +7,8 @@
 use gitops_tui::app::{
     update, AppEntry, AppState, Commit, ConnectionState, Effect, History, Msg, ThemeKind,
 };
-use gitops_tui::engine::{AppStatus, Counts, EventRow, ResourceState};
+use gitops_tui::model::{AppId, AppStatus, Counts, EventRow, ResourceState, SyncRecord};
 use gitops_tui::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
-use gitops_tui::sync::record::SyncRecord;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::{json, Value};
@@ -130,7 +129,7 @@ pub fn app_status(
     let counts = counts(&resources);
     let in_sync = counts.out_of_sync + counts.missing + counts.extra == 0;
     AppStatus {
-        name: name.into(),
+        name: AppId::native(name),
         source: format!("demo@main:apps/{name}"),
         sync: if in_sync {
             SyncStatus::Synced
@@ -314,7 +313,7 @@ pub fn entries() -> Vec<AppEntry> {
     ["api", "payments", "search", "shop", "web"]
         .iter()
         .map(|n| AppEntry {
-            name: (*n).into(),
+            id: AppId::native(*n),
             context: if *n == "payments" {
                 "prod".into()
             } else {
@@ -355,14 +354,14 @@ pub fn world() -> AppState {
             &mut s,
             Msg::CommitsLoaded {
                 app: st.name.clone(),
-                result: Ok(history(&st.name, &deployed)),
+                result: Ok(history(&st.name.name, deployed.as_str())),
             },
         );
     }
     update(
         &mut s,
         Msg::OwnedObjects {
-            app: "shop".into(),
+            app: AppId::native("shop"),
             objects: shop_children(),
         },
     );

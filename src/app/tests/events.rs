@@ -2,9 +2,9 @@
 //! app changes, coalesced, stale answers dropped.
 
 use super::*;
-use crate::engine::EventRow;
+use crate::model::EventRow;
 
-fn load_events(effects: &[Effect]) -> Vec<(String, ResourceKey, u64)> {
+fn load_events(effects: &[Effect]) -> Vec<(AppId, ResourceKey, u64)> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -31,7 +31,7 @@ fn row(reason: &str, type_: &str) -> EventRow {
 
 fn answer(
     s: &mut AppState,
-    (app, key, generation): (String, ResourceKey, u64),
+    (app, key, generation): (AppId, ResourceKey, u64),
     rows: Vec<EventRow>,
 ) -> Vec<Effect> {
     update(
@@ -50,7 +50,7 @@ fn api_synced(s: &mut AppState, generation: u64) -> Vec<Effect> {
     update(
         s,
         Msg::StatusLoaded {
-            app: "api".into(),
+            app: id("api"),
             generation,
             result: Ok(status("api", SyncStatus::Synced)),
         },
@@ -63,7 +63,7 @@ fn start_with_api_synced(s: &mut AppState) -> Vec<Effect> {
     let Some(Effect::LoadStatus { app, generation }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
-    assert_eq!(app, "api", "{effects:?}");
+    assert_eq!(app, id("api"), "{effects:?}");
     api_synced(s, generation)
 }
 
@@ -82,7 +82,7 @@ fn the_first_status_asks_for_the_selected_resources_events() {
     let effects = start_with_api_synced(&mut s);
     let wanted = load_events(&effects);
     assert_eq!(wanted.len(), 1, "{effects:?}");
-    assert_eq!(wanted[0].0, "api");
+    assert_eq!(wanted[0].0, id("api"));
     assert_eq!(wanted[0].1, key("Deployment", "web"));
     assert!(s.selected_events().is_some_and(|e| e.rows.is_none()));
 
@@ -108,7 +108,7 @@ fn moving_fast_through_resources_loads_at_most_two_and_drops_stale_answers() {
     let mut first = vec![];
     for e in effects {
         if let Effect::LoadStatus { app, generation } = e {
-            let sync = if app == "shop" {
+            let sync = if app == id("shop") {
                 SyncStatus::OutOfSync
             } else {
                 SyncStatus::Synced
@@ -116,7 +116,7 @@ fn moving_fast_through_resources_loads_at_most_two_and_drops_stale_answers() {
             first.extend(load_events(&update(
                 &mut s,
                 Msg::StatusLoaded {
-                    result: Ok(status(&app, sync)),
+                    result: Ok(status(&app.name, sync)),
                     app,
                     generation,
                 },
@@ -135,7 +135,7 @@ fn moving_fast_through_resources_loads_at_most_two_and_drops_stale_answers() {
     more.extend(load_events(&ch(&mut s, 'j')));
     assert!(more.is_empty(), "{more:?}");
     let newest = s.selected_resource_key().expect("selected");
-    assert_eq!(newest.0, "shop");
+    assert_eq!(newest.0, id("shop"));
     assert_eq!(s.selected_resource, 2);
 
     // The stale answer (api's Deployment) is dropped and the newest starts.
@@ -147,7 +147,7 @@ fn moving_fast_through_resources_loads_at_most_two_and_drops_stale_answers() {
     ));
     assert_eq!(s.revision, before, "a stale answer changes nothing");
     assert_eq!(next.len(), 1);
-    assert_eq!((next[0].0.as_str(), &next[0].1), ("shop", &newest.1));
+    assert_eq!((next[0].0.name.as_str(), &next[0].1), ("shop", &newest.1));
     assert!(next[0].2 > in_flight.2);
     assert!(s.selected_events().is_some_and(|e| e.rows.is_none()));
 
@@ -169,7 +169,7 @@ fn a_status_reload_of_the_selected_app_reloads_its_events_keeping_the_old_rows()
     let wanted = load_events(&start_with_api_synced(&mut s));
     answer(&mut s, wanted[0].clone(), vec![row("Scheduled", "Normal")]);
 
-    let effects = update(&mut s, Msg::AppChanged { app: "api".into() });
+    let effects = update(&mut s, Msg::AppChanged { app: id("api") });
     let Some(Effect::LoadStatus { generation, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };

@@ -12,7 +12,7 @@ fn start_loads_every_status_and_the_selected_commits() {
         .filter(|e| matches!(e, Effect::LoadStatus { .. }))
         .count();
     assert_eq!(statuses, 3);
-    assert!(effects.contains(&Effect::LoadCommits { app: "api".into() }));
+    assert!(effects.contains(&Effect::LoadCommits { app: id("api") }));
     assert!(s.apps.iter().all(|a| a.status.loading));
 }
 
@@ -23,7 +23,7 @@ fn j_k_arrows_g_and_g_move_the_app_selection() {
     let effects = ch(&mut s, 'j');
     assert_eq!(selected(&s), "shop");
     // shop's commits are not loaded yet: moving there asks for them.
-    assert_eq!(effects, vec![Effect::LoadCommits { app: "shop".into() }]);
+    assert_eq!(effects, vec![Effect::LoadCommits { app: id("shop") }]);
     press(&mut s, KeyCode::Down);
     assert_eq!(selected(&s), "web");
     ch(&mut s, 'j');
@@ -65,7 +65,7 @@ fn tab_and_shift_tab_cycle_panes_and_the_diff_follows() {
     assert_eq!(s.diff.source, DiffSource::CommitVsLive);
     // Entering the commits pane previews the selected commit against live.
     assert!(
-        matches!(&effects[..], [Effect::LoadPreview { app, sha, .. }] if app == "api" && sha == HEAD)
+        matches!(&effects[..], [Effect::LoadPreview { app, sha, .. }] if *app == id("api") && sha == HEAD)
     );
     press(&mut s, KeyCode::Tab);
     assert_eq!(s.focus, Focus::Apps);
@@ -257,9 +257,9 @@ fn space_marks_and_esc_unmarks() {
     ch(&mut s, ' ');
     ch(&mut s, 'j');
     ch(&mut s, ' ');
-    assert_eq!(s.targets(), vec!["api".to_string(), "shop".to_string()]);
+    assert_eq!(s.targets(), vec![id("api"), id("shop")]);
     ch(&mut s, ' ');
-    assert_eq!(s.targets(), vec!["api".to_string()]);
+    assert_eq!(s.targets(), vec![id("api")]);
     press(&mut s, KeyCode::Esc);
     assert!(s.marks.is_empty());
 }
@@ -272,7 +272,7 @@ fn o_cycles_the_sort_and_keeps_the_selection() {
     ch(&mut s, 'o');
     assert_eq!(s.sort, SortKey::Sync);
     // Out of sync first.
-    assert_eq!(s.apps[s.visible[0]].name, "shop");
+    assert_eq!(s.apps[s.visible[0]].id, id("shop"));
     assert_eq!(selected(&s), "web");
     ch(&mut s, 'o');
     ch(&mut s, 'o');
@@ -283,8 +283,8 @@ fn o_cycles_the_sort_and_keeps_the_selection() {
 fn r_refreshes_status_and_commits_superseding_loads() {
     let mut s = loaded();
     let effects = ch(&mut s, 'R');
-    assert!(matches!(&effects[0], Effect::LoadStatus { app, .. } if app == "api"));
-    assert_eq!(effects[1], Effect::LoadCommits { app: "api".into() });
+    assert!(matches!(&effects[0], Effect::LoadStatus { app, .. } if *app == id("api")));
+    assert_eq!(effects[1], Effect::LoadCommits { app: id("api") });
 }
 
 #[test]

@@ -3,7 +3,9 @@
 use super::*;
 
 fn status_gen(s: &AppState, app: &str) -> u64 {
-    s.apps[s.app_index(app).expect("app")].status.generation
+    s.apps[s.app_index(&id(app)).expect("app")]
+        .status
+        .generation
 }
 
 #[test]
@@ -23,7 +25,7 @@ fn stale_status_results_are_dropped() {
     update(
         &mut s,
         Msg::StatusLoaded {
-            app: "api".into(),
+            app: id("api"),
             generation: old,
             result: Ok(drifted),
         },
@@ -36,7 +38,7 @@ fn stale_status_results_are_dropped() {
     update(
         &mut s,
         Msg::StatusLoaded {
-            app: "api".into(),
+            app: id("api"),
             generation,
             result: Ok(status("api", SyncStatus::OutOfSync)),
         },
@@ -51,10 +53,10 @@ fn stale_status_results_are_dropped() {
 #[test]
 fn watch_changes_are_coalesced_into_one_load_plus_one_pending() {
     let mut s = loaded();
-    let first = update(&mut s, Msg::AppChanged { app: "web".into() });
+    let first = update(&mut s, Msg::AppChanged { app: id("web") });
     assert_eq!(first.len(), 1);
     for _ in 0..50 {
-        assert!(update(&mut s, Msg::AppChanged { app: "web".into() }).is_empty());
+        assert!(update(&mut s, Msg::AppChanged { app: id("web") }).is_empty());
     }
     let Effect::LoadStatus { generation, .. } = first[0].clone() else {
         panic!()
@@ -63,26 +65,26 @@ fn watch_changes_are_coalesced_into_one_load_plus_one_pending() {
     let next = update(
         &mut s,
         Msg::StatusLoaded {
-            app: "web".into(),
+            app: id("web"),
             generation,
             result: Ok(status("web", SyncStatus::Synced)),
         },
     );
-    assert!(matches!(&next[..], [Effect::LoadStatus { app, .. }] if app == "web"));
-    assert!(update(&mut s, Msg::AppChanged { app: "nope".into() }).is_empty());
+    assert!(matches!(&next[..], [Effect::LoadStatus { app, .. }] if *app == id("web")));
+    assert!(update(&mut s, Msg::AppChanged { app: id("nope") }).is_empty());
 }
 
 #[test]
 fn a_failed_status_keeps_the_last_value_and_shows_the_error() {
     let mut s = loaded();
-    let effects = update(&mut s, Msg::AppChanged { app: "api".into() });
+    let effects = update(&mut s, Msg::AppChanged { app: id("api") });
     let Effect::LoadStatus { generation, .. } = effects[0].clone() else {
         panic!()
     };
     update(
         &mut s,
         Msg::StatusLoaded {
-            app: "api".into(),
+            app: id("api"),
             generation,
             result: Err("connection refused".into()),
         },
@@ -100,7 +102,7 @@ fn commits_load_and_failures_are_kept() {
     update(
         &mut s,
         Msg::CommitsLoaded {
-            app: "shop".into(),
+            app: id("shop"),
             result: Err("fetch failed".into()),
         },
     );
@@ -118,7 +120,7 @@ fn commits_load_and_failures_are_kept() {
 #[test]
 fn a_new_deployed_revision_reloads_the_commit_markers() {
     let mut s = loaded();
-    let effects = update(&mut s, Msg::AppChanged { app: "api".into() });
+    let effects = update(&mut s, Msg::AppChanged { app: id("api") });
     let Effect::LoadStatus { generation, .. } = effects[0].clone() else {
         panic!()
     };
@@ -127,12 +129,12 @@ fn a_new_deployed_revision_reloads_the_commit_markers() {
     let effects = update(
         &mut s,
         Msg::StatusLoaded {
-            app: "api".into(),
+            app: id("api"),
             generation,
             result: Ok(st),
         },
     );
-    assert_eq!(effects, vec![Effect::LoadCommits { app: "api".into() }]);
+    assert_eq!(effects, vec![Effect::LoadCommits { app: id("api") }]);
 }
 
 #[test]
@@ -158,7 +160,7 @@ fn moving_fast_through_commits_loads_at_most_two_previews() {
     let next = update(
         &mut s,
         Msg::PreviewLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: HEAD.into(),
             generation: first,
             result: Ok(status("api", SyncStatus::Synced)),
@@ -171,11 +173,14 @@ fn moving_fast_through_commits_loads_at_most_two_previews() {
         panic!("{next:?}")
     };
     assert_eq!(sha, &wanted);
-    assert!(s.preview.get("api", &wanted).is_some_and(|p| p.loading()));
+    assert!(s
+        .preview
+        .get(&id("api"), &wanted)
+        .is_some_and(|p| p.loading()));
     update(
         &mut s,
         Msg::PreviewLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: sha.clone(),
             generation: *generation,
             result: Ok(status("api", SyncStatus::OutOfSync)),
@@ -183,7 +188,7 @@ fn moving_fast_through_commits_loads_at_most_two_previews() {
     );
     assert!(s
         .preview
-        .get("api", &wanted)
+        .get(&id("api"), &wanted)
         .is_some_and(|p| p.value.is_some()));
     assert!(diffdoc::current(&s).title.contains("vs live"));
 }
@@ -205,7 +210,7 @@ fn commit_diffs_are_coalesced_too() {
     let next = update(
         &mut s,
         Msg::CommitDiffLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: HEAD.into(),
             generation,
             result: Ok(DIFF.into()),
@@ -221,7 +226,7 @@ fn commit_diffs_are_coalesced_too() {
     update(
         &mut s,
         Msg::CommitDiffLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: OLD.into(),
             generation: *generation,
             result: Ok(DIFF.into()),
@@ -238,7 +243,7 @@ fn owned_objects_hang_below_their_owner() {
     update(
         &mut s,
         Msg::OwnedObjects {
-            app: "shop".into(),
+            app: id("shop"),
             objects: vec![rs],
         },
     );
@@ -273,7 +278,7 @@ fn connection_changes_show_and_recovery_reloads_that_context() {
     let apps: Vec<&str> = e
         .iter()
         .filter_map(|e| match e {
-            Effect::LoadStatus { app, .. } => Some(app.as_str()),
+            Effect::LoadStatus { app, .. } => Some(app.name.as_str()),
             _ => None,
         })
         .collect();
@@ -383,13 +388,13 @@ fn an_idle_screen_draws_nothing_once_loads_and_toasts_settle() {
                 update(
                     &mut s,
                     Msg::StatusLoaded {
-                        result: Ok(status(&app, SyncStatus::Synced)),
+                        result: Ok(status(&app.name, SyncStatus::Synced)),
                         app,
                         generation,
                     },
                 );
             }
-            Effect::LoadCommits { app } => commits_for(&mut s, &app),
+            Effect::LoadCommits { app } => commits_for(&mut s, &app.name),
             _ => {}
         }
     }

@@ -7,7 +7,7 @@ mod loads;
 mod ops;
 
 use super::*;
-use crate::engine::{Counts, ResourceState};
+use crate::model::{AppId, Counts, ResourceState};
 use crate::model::{Health, ResourceKey, ResourceStatus, SyncStatus};
 use crossterm::event::{KeyCode, KeyModifiers};
 use std::time::{Duration, UNIX_EPOCH};
@@ -15,6 +15,11 @@ use std::time::{Duration, UNIX_EPOCH};
 pub(super) const HEAD: &str = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 pub(super) const OLD: &str = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 pub(super) const OLDER: &str = "3333333ccccccccccccccccccccccccccccccccc";
+
+/// The native app `name`.
+pub(super) fn id(name: &str) -> AppId {
+    AppId::native(name)
+}
 
 pub(super) fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
@@ -69,7 +74,7 @@ pub(super) fn status(name: &str, sync: SyncStatus) -> AppStatus {
         },
     };
     AppStatus {
-        name: name.into(),
+        name: id(name),
         source: format!("repo:apps/{name}"),
         sync,
         health: Health::Healthy,
@@ -112,7 +117,7 @@ pub(super) fn fresh() -> AppState {
     let entries = [("api", "dev"), ("shop", "dev"), ("web", "prod")]
         .iter()
         .map(|(n, c)| AppEntry {
-            name: (*n).into(),
+            id: id(n),
             context: (*c).into(),
         })
         .collect();
@@ -125,7 +130,7 @@ pub(super) fn loaded() -> AppState {
     let effects = s.start();
     for e in effects {
         if let Effect::LoadStatus { app, generation } = e {
-            let sync = if app == "shop" {
+            let sync = if app == id("shop") {
                 SyncStatus::OutOfSync
             } else {
                 SyncStatus::Synced
@@ -133,7 +138,7 @@ pub(super) fn loaded() -> AppState {
             update(
                 &mut s,
                 Msg::StatusLoaded {
-                    result: Ok(status(&app, sync)),
+                    result: Ok(status(&app.name, sync)),
                     app,
                     generation,
                 },
@@ -143,7 +148,7 @@ pub(super) fn loaded() -> AppState {
     update(
         &mut s,
         Msg::CommitsLoaded {
-            app: "api".into(),
+            app: id("api"),
             result: Ok(history()),
         },
     );
@@ -174,7 +179,9 @@ pub(super) fn type_text(s: &mut AppState, text: &str) {
 }
 
 pub(super) fn selected(s: &AppState) -> String {
-    s.selected_row().map(|r| r.name.clone()).unwrap_or_default()
+    s.selected_row()
+        .map(|r| r.id.to_string())
+        .unwrap_or_default()
 }
 
 /// Select `shop` (the drifted app) from the loaded fixture.
@@ -189,7 +196,7 @@ pub(super) fn commits_for(s: &mut AppState, app: &str) {
     update(
         s,
         Msg::CommitsLoaded {
-            app: app.into(),
+            app: id(app),
             result: Ok(history()),
         },
     );

@@ -9,7 +9,7 @@ fn s_opens_a_confirm_with_prune_toggle_then_syncs() {
     assert_eq!(
         s.mode,
         Mode::Confirm(ConfirmAction::Sync {
-            apps: vec!["shop".into()],
+            apps: vec![id("shop")],
             prune: false
         })
     );
@@ -17,7 +17,7 @@ fn s_opens_a_confirm_with_prune_toggle_then_syncs() {
     assert_eq!(
         s.mode,
         Mode::Confirm(ConfirmAction::Sync {
-            apps: vec!["shop".into()],
+            apps: vec![id("shop")],
             prune: true
         })
     );
@@ -26,14 +26,14 @@ fn s_opens_a_confirm_with_prune_toggle_then_syncs() {
         effects,
         vec![Effect::Sync {
             id: 1,
-            apps: vec!["shop".into()],
+            apps: vec![id("shop")],
             prune: true,
             adopt: vec![],
         }]
     );
     assert_eq!(s.mode, Mode::Normal);
     assert_eq!(s.operations.len(), 1);
-    assert_eq!(s.operation_on("shop").map(|o| o.id), Some(1));
+    assert_eq!(s.operation_on(&id("shop")).map(|o| o.id), Some(1));
     // A second sync of a busy app is refused.
     ch(&mut s, 's');
     assert_eq!(s.mode, Mode::Normal);
@@ -46,7 +46,7 @@ fn s_opens_a_confirm_with_prune_toggle_then_syncs() {
 #[test]
 fn confirming_a_dialog_that_listed_adoptions_is_the_consent_to_adopt() {
     let mut s = on_shop();
-    let i = s.app_index("shop").expect("shop");
+    let i = s.app_index(&id("shop")).expect("shop");
     if let Some(st) = s.apps[i].status.value.as_mut() {
         st.resources[0].takeover = Some(crate::model::Takeover::Adopt {
             managers: vec!["kubectl (Update)".into()],
@@ -58,15 +58,15 @@ fn confirming_a_dialog_that_listed_adoptions_is_the_consent_to_adopt() {
         effects,
         vec![Effect::Sync {
             id: 1,
-            apps: vec!["shop".into()],
+            apps: vec![id("shop")],
             prune: false,
-            adopt: vec!["shop".into()],
+            adopt: vec![id("shop")],
         }]
     );
     // Another app's object is never consent: it is refused by the sync.
     let mut s = on_shop();
     if let Some(st) = s.apps[i].status.value.as_mut() {
-        st.resources[0].takeover = Some(crate::model::Takeover::OtherApp { app: "web".into() });
+        st.resources[0].takeover = Some(crate::model::Takeover::OtherApp { app: id("web") });
     }
     ch(&mut s, 's');
     assert!(matches!(
@@ -105,13 +105,13 @@ fn marked_apps_sync_together_and_marks_clear() {
         effects,
         vec![Effect::Sync {
             id: 1,
-            apps: vec!["api".into(), "web".into()],
+            apps: vec![id("api"), id("web")],
             prune: false,
             adopt: vec![],
         }]
     );
     assert!(s.marks.is_empty());
-    assert!(s.operation_on("api").is_some() && s.operation_on("web").is_some());
+    assert!(s.operation_on(&id("api")).is_some() && s.operation_on(&id("web")).is_some());
 }
 
 #[test]
@@ -120,31 +120,31 @@ fn p_suspends_a_running_app_and_resumes_a_paused_one() {
     ch(&mut s, 'p');
     assert_eq!(
         s.mode,
-        Mode::Confirm(ConfirmAction::Suspend { app: "shop".into() })
+        Mode::Confirm(ConfirmAction::Suspend { app: id("shop") })
     );
     assert_eq!(
         ch(&mut s, 'y'),
         vec![Effect::Suspend {
             id: 1,
-            app: "shop".into()
+            app: id("shop")
         }]
     );
 
     let mut s = on_shop();
-    let i = s.app_index("shop").expect("shop");
+    let i = s.app_index(&id("shop")).expect("shop");
     if let Some(st) = s.apps[i].status.value.as_mut() {
         st.paused_revision = Some(OLD.into());
     }
     ch(&mut s, 'p');
     assert_eq!(
         s.mode,
-        Mode::Confirm(ConfirmAction::Resume { app: "shop".into() })
+        Mode::Confirm(ConfirmAction::Resume { app: id("shop") })
     );
     assert_eq!(
         ch(&mut s, 'y'),
         vec![Effect::Resume {
             id: 1,
-            app: "shop".into()
+            app: id("shop")
         }]
     );
 }
@@ -168,7 +168,7 @@ fn r_previews_then_confirms_a_rollback() {
     let next = update(
         &mut s,
         Msg::PreviewLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: HEAD.into(),
             generation: first,
             result: Ok(status("api", SyncStatus::Synced)),
@@ -182,7 +182,7 @@ fn r_previews_then_confirms_a_rollback() {
     assert_eq!(
         s.mode,
         Mode::Confirm(ConfirmAction::Rollback {
-            app: "api".into(),
+            app: id("api"),
             sha: OLD.into()
         })
     );
@@ -192,7 +192,7 @@ fn r_previews_then_confirms_a_rollback() {
     update(
         &mut s,
         Msg::PreviewLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: OLD.into(),
             generation,
             result: Ok(status("api", SyncStatus::OutOfSync)),
@@ -202,7 +202,7 @@ fn r_previews_then_confirms_a_rollback() {
         ch(&mut s, 'y'),
         vec![Effect::Rollback {
             id: 1,
-            app: "api".into(),
+            app: id("api"),
             sha: OLD.into(),
             adopt: false,
         }]
@@ -220,7 +220,7 @@ fn confirming_a_rollback_preview_that_lists_adoptions_consents_to_them() {
     let next = update(
         &mut s,
         Msg::PreviewLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: HEAD.into(),
             generation: first,
             result: Ok(status("api", SyncStatus::Synced)),
@@ -238,7 +238,7 @@ fn confirming_a_rollback_preview_that_lists_adoptions_consents_to_them() {
     update(
         &mut s,
         Msg::PreviewLoaded {
-            app: "api".into(),
+            app: id("api"),
             sha: OLD.into(),
             generation,
             result: Ok(preview),
@@ -308,7 +308,7 @@ fn a_cancelled_operation_stays_until_it_answers_and_says_it_is_stopping() {
         "late progress does not hide that it is stopping"
     );
     assert!(
-        s.operation_on("shop").is_some(),
+        s.operation_on(&id("shop")).is_some(),
         "still busy: no second sync yet"
     );
     update(
@@ -396,7 +396,7 @@ fn progress_and_finish_update_the_operation_and_reload() {
         .toasts
         .last()
         .is_some_and(|t| t.text == "sync shop: 3 applied" && t.level == ToastLevel::Success));
-    assert!(matches!(&effects[0], Effect::LoadStatus { app, .. } if app == "shop"));
+    assert!(matches!(&effects[0], Effect::LoadStatus { app, .. } if *app == id("shop")));
     ch(&mut s, 'p');
     ch(&mut s, 'y');
     update(

@@ -316,6 +316,17 @@ impl AppState {
     }
 
     /// The first loads: every app's status and the selected app's commits.
+    /// Whether every app shows a status that is not Unknown (what the
+    /// benchmark runner waits for, through `GITOPS_TUI_READY_FILE`).
+    pub fn all_statused(&self) -> bool {
+        self.apps.iter().all(|row| {
+            row.status
+                .value
+                .as_ref()
+                .is_some_and(|s| s.sync != crate::model::SyncStatus::Unknown)
+        })
+    }
+
     pub fn start(&mut self) -> Vec<super::Effect> {
         let mut effects: Vec<super::Effect> = (0..self.apps.len())
             .filter_map(|i| self.load_status(i, true))

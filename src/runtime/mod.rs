@@ -102,6 +102,10 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     // A test hook: the end-to-end tests check that a panic in the UI loop
     // restores the terminal before the report is printed.
     let panic_for_test = std::env::var_os("GITOPS_TUI_TEST_PANIC").is_some();
+    // A benchmark hook: once every app shows a status, the milliseconds since
+    // start are written to this file (bench/run's fleet benchmarks wait for it).
+    let mut ready_file = std::env::var_os("GITOPS_TUI_READY_FILE").map(std::path::PathBuf::from);
+    let started = Instant::now();
 
     'outer: loop {
         for effect in effects.drain(..) {
@@ -146,6 +150,11 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         };
         stats.messages += 1;
         effects = app::update(&mut state, msg);
+        if ready_file.is_some() && state.all_statused() {
+            if let Some(path) = ready_file.take() {
+                let _ = std::fs::write(path, started.elapsed().as_millis().to_string());
+            }
+        }
     }
     if let (Some(task), Some(deadline)) = (&mut agent_task, quit_by) {
         let _ = tokio::time::timeout_at(deadline, task).await;

@@ -432,3 +432,49 @@ fn an_idle_screen_draws_nothing_once_loads_and_toasts_settle() {
     update(&mut s, Msg::Tick { now: at(41_000) });
     assert!(s.take_dirty(), "ages move once a minute");
 }
+
+#[test]
+fn every_app_is_statused_only_once_each_has_a_known_status() {
+    let mut s = fresh();
+    let effects = s.start();
+    assert!(!s.all_statused(), "nothing loaded yet");
+    let loads: Vec<_> = effects
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::LoadStatus { app, generation } => Some((app, generation)),
+            _ => None,
+        })
+        .collect();
+    assert!(loads.len() > 1);
+    for (i, (app, generation)) in loads.iter().enumerate() {
+        // The first app first answers Unknown (its cluster not yet reached).
+        let sync = if i == 0 {
+            SyncStatus::Unknown
+        } else {
+            SyncStatus::Synced
+        };
+        update(
+            &mut s,
+            Msg::StatusLoaded {
+                result: Ok(status(&app.name, sync)),
+                app: app.clone(),
+                generation: *generation,
+            },
+        );
+    }
+    assert!(!s.all_statused(), "an Unknown app is not statused");
+    let (app, _) = loads[0].clone();
+    let effects = update(&mut s, Msg::AppChanged { app: app.clone() });
+    let Some(Effect::LoadStatus { generation, .. }) = effects.into_iter().next() else {
+        panic!("a change reloads the app");
+    };
+    update(
+        &mut s,
+        Msg::StatusLoaded {
+            result: Ok(status(&app.name, SyncStatus::Synced)),
+            app,
+            generation,
+        },
+    );
+    assert!(s.all_statused());
+}

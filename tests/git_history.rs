@@ -474,3 +474,96 @@ fn current_files(repo: &Repository, commit: Oid) -> Files {
         })
         .collect()
 }
+
+fn write_commit_graph(repo: &Path, extra: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(repo)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(extra)
+        .args(["commit-graph", "write", "--reachable", "--changed-paths"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn assert_all_queries_equal_git_log(b: &Builder, head: Oid, what: &str) {
+    for path in QUERIES.iter().chain(&["apps/café", "apps/café/x.yaml"]) {
+        for first_parent in [false, true] {
+            assert_eq!(
+                ours(&b.repo, head, path, first_parent),
+                git_log(b.path(), "HEAD", path, first_parent),
+                "{what}: path {path:?} first_parent {first_parent}"
+            );
+        }
+    }
+}
+
+/// git's commit-graph and its changed-path Bloom filters (what `git
+/// maintenance` leaves) are read for dates, trees, parents (octopus merges
+/// included) and to skip unchanged paths; the answer stays git's, with the
+/// graph current, stale (commits written after it), split into a chain, and
+/// with filters of either hash version (version 1 hashes bytes above 0x7f
+/// differently, hence the non-ASCII path).
+#[test]
+fn with_a_commit_graph_history_still_equals_git_log() {
+    for (seed, version) in [(3u64, "1"), (42, "2"), (777, "1")] {
+        let (b, head) = random_repo(seed, 200);
+        // A non-ASCII app folder, changed on top of the random history.
+        let mut files = current_files(&b.repo, head);
+        files.insert("apps/café/x.yaml".into(), "1".into());
+        let head = b.commit(&files, &[head], 9_000_000, "café");
+        b.set_head(head);
+        let setting = format!("commitGraph.changedPathsVersion={version}");
+        write_commit_graph(b.path(), &["-c", &setting]);
+        assert!(b.path().join(".git/objects/info/commit-graph").exists());
+        assert_all_queries_equal_git_log(&b, head, &format!("seed {seed}, graph v{version}"));
+
+        // Commits the graph does not know yet.
+        let mut head = head;
+        for (i, path) in ["apps/a/deploy.yaml", "other/readme.md", "apps/café/x.yaml"]
+            .iter()
+            .enumerate()
+        {
+            let mut files = current_files(&b.repo, head);
+            files.insert(path.to_string(), format!("after-graph-{i}"));
+            head = b.commit(
+                &files,
+                &[head],
+                9_100_000 + i as i64 * 60,
+                "after the graph",
+            );
+        }
+        b.set_head(head);
+        assert_all_queries_equal_git_log(&b, head, &format!("seed {seed}, stale graph"));
+
+        // A split chain on top of the single file.
+        write_commit_graph(
+            b.path(),
+            &["-c", &setting, "-c", "commitGraph.generationVersion=2"],
+        );
+        let out = Command::new("git")
+            .current_dir(b.path())
+            .args([
+                "-c",
+                &setting,
+                "commit-graph",
+                "write",
+                "--reachable",
+                "--changed-paths",
+                "--split=no-merge",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_all_queries_equal_git_log(&b, head, &format!("seed {seed}, chain"));
+    }
+}

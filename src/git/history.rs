@@ -32,6 +32,8 @@ use std::sync::{Arc, Once};
 use git2::{Oid, Repository};
 use serde::Serialize;
 
+use super::bloom::{self, BloomKey};
+use super::commit_graph::CommitGraph;
 use super::oidmap::{IdBuild, IdKey, IdMap, IdSet};
 use super::path::components;
 use super::raw::{CommitInfo, RawReader, TREE_MODE};
@@ -171,6 +173,8 @@ impl PathResolver {
 
 struct Walked {
     info: CommitInfo,
+    /// Its position in the commit-graph, when the graph has it.
+    graph_pos: Option<u32>,
     /// This commit's parents in `HistoryWalker::parent_pool`.
     parents: std::ops::Range<usize>,
     /// Resolved on first comparison; a parent that is never compared (not
@@ -182,6 +186,11 @@ struct Walked {
 pub struct HistoryWalker<'r> {
     repo: &'r Repository,
     raw: RawReader<'r>,
+    /// git's commit-graph, when the repository has one: dates, trees and
+    /// parents without reading commit objects.
+    graph: Option<CommitGraph>,
+    /// The path's changed-path Bloom keys, when the graph has filters.
+    bloom_keys: Vec<BloomKey>,
     resolver: PathResolver,
     /// Commits read so far; a parent is read once, for its date when queued
     /// and its tree when compared.
@@ -221,10 +230,19 @@ impl<'r> HistoryWalker<'r> {
         splice: Option<Splice>,
     ) -> Result<Self, GitError> {
         tune_libgit2();
-        let resolver = PathResolver::new(components(path)?);
+        let comps = components(path)?;
+        let graph = CommitGraph::open(repo);
+        // The whole tree (no path) changes with every commit: no filter helps.
+        let bloom_keys = match graph.as_ref().and_then(CommitGraph::bloom_settings) {
+            Some(settings) if !comps.is_empty() => bloom::keys_for(&comps, settings),
+            _ => Vec::new(),
+        };
+        let resolver = PathResolver::new(comps);
         let mut walker = HistoryWalker {
             repo,
             raw: RawReader::new(repo)?,
+            graph,
+            bloom_keys,
             resolver,
             commits: IdMap::default(),
             parent_pool: Vec::new(),
@@ -288,9 +306,22 @@ impl<'r> HistoryWalker<'r> {
             Entry::Occupied(e) => Ok(e.into_mut()),
             Entry::Vacant(e) => {
                 let start = self.parent_pool.len();
-                let info = self.raw.commit(oid, &mut self.parent_pool)?;
+                let graph_pos = self.graph.as_ref().and_then(|g| g.position(oid));
+                let from_graph = graph_pos.and_then(|pos| {
+                    let g = self.graph.as_ref()?;
+                    let c = g.commit(pos, &mut self.parent_pool)?;
+                    Some(CommitInfo {
+                        date: c.date,
+                        tree: c.tree,
+                    })
+                });
+                let info = match from_graph {
+                    Some(info) => info,
+                    None => self.raw.commit(oid, &mut self.parent_pool)?,
+                };
                 Ok(e.insert(Walked {
                     info,
+                    graph_pos,
                     parents: start..self.parent_pool.len(),
                     at_path: None,
                 }))
@@ -310,11 +341,37 @@ impl<'r> HistoryWalker<'r> {
         Ok(found)
     }
 
+    /// Whether the commit's changed-path filter rules the path out, i.e. the
+    /// path is certainly the same as in the first parent (git's
+    /// `check_maybe_different_in_bloom_filter` answering 0).
+    fn unchanged_by_filter(&self, graph_pos: Option<u32>) -> bool {
+        let (Some(graph), Some(pos)) = (&self.graph, graph_pos) else {
+            return false;
+        };
+        if self.bloom_keys.is_empty() {
+            return false;
+        }
+        let Some(filter) = graph.filter(pos) else {
+            return false;
+        };
+        self.bloom_keys
+            .iter()
+            .any(|k| k.maybe_in(filter) == Some(false))
+    }
+
     /// git's try_to_simplify_commit plus the listing decision.
     fn simplify(&mut self, oid: Oid) -> Result<Node, GitError> {
-        let own = self.at_path(oid)?;
         let walked = self.read(oid)?;
-        let (date, range) = (walked.info.date, walked.parents.clone());
+        let (date, range, graph_pos) = (walked.info.date, walked.parents.clone(), walked.graph_pos);
+        if !range.is_empty() && self.unchanged_by_filter(graph_pos) {
+            // TREESAME to the first parent without opening a tree.
+            return Ok(Node {
+                date,
+                parents: Box::new([self.parent_pool[range.start]]),
+                entry: None,
+            });
+        }
+        let own = self.at_path(oid)?;
         let mut treesame = false;
         let followed = if self.first_parent {
             range.start..range.end.min(range.start + 1)

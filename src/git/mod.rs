@@ -5,6 +5,8 @@
 //! database so no work tree is ever touched. Callers run these on a blocking
 //! thread; nothing here knows about async, the UI or the cluster.
 
+mod bloom;
+mod commit_graph;
 mod history;
 mod history_cache;
 mod oidmap;

@@ -374,6 +374,14 @@ fn big_world() {
         fmt(frame.median),
         fmt(e2f.median)
     );
+    let world = "1,000 apps x 20 resources, 160x48";
+    json_line(
+        "render",
+        frame.median,
+        &format!("one frame, new terminal; {world}"),
+    );
+    json_line("event_to_frame_p50", e2f.median, world);
+    json_line("event_to_frame_p99", e2f.p99, world);
 }
 
 // ---------------------------------------------------------------- demo world

@@ -7,9 +7,12 @@
 //! `--quick` shrinks the sizes (10 clusters, smaller repositories) so the
 //! whole run is a smoke check of a few minutes.
 
+mod cargo_benches;
 mod fleet;
 mod history;
 mod measure;
+mod single;
+mod tree;
 mod tui;
 
 use serde_json::json;
@@ -79,7 +82,18 @@ pub struct Settings {
     pub apps_per_cluster: usize,
 }
 
-const BENCHES: &[&str] = &["fleet_status", "fleet_tui", "fleet_remote", "history"];
+const BENCHES: &[&str] = &[
+    "history",
+    "manifests_at_commit",
+    "drift",
+    "sync_noop",
+    "fleet_status",
+    "fleet_tui",
+    "fleet_remote",
+    "render",
+    "event_to_frame",
+    "kube_sim_watch",
+];
 
 fn usage() -> String {
     format!(
@@ -152,6 +166,27 @@ fn main() {
             println!("{}", json!({"bench": name, "error": e}));
         }
     };
+    if wanted("history") {
+        emit(history::history(&settings), "history");
+    }
+    if wanted("manifests_at_commit") {
+        emit(tree::manifests_at_commit(&settings), "manifests_at_commit");
+    }
+    if wanted("drift") || wanted("sync_noop") {
+        let objects = if settings.quick { 300 } else { 2_000 };
+        eprintln!("== one app of {objects} objects (setting up and syncing)");
+        match single::BigApp::build(&rt, &settings.bin, objects) {
+            Ok(app) => {
+                if wanted("drift") {
+                    emit(single::drift(&settings, &app), "drift");
+                }
+                if wanted("sync_noop") {
+                    emit(single::sync_noop(&settings, &app), "sync_noop");
+                }
+            }
+            Err(e) => emit(Err(e), "drift"),
+        }
+    }
     if ["fleet_status", "fleet_tui", "fleet_remote"]
         .iter()
         .any(|b| wanted(b))
@@ -196,8 +231,37 @@ fn main() {
             Err(e) => emit(Err(e), "fleet"),
         }
     }
-    if wanted("history") {
-        emit(history::history(&settings), "history");
+    if wanted("render") || wanted("event_to_frame") {
+        eprintln!("== render, event_to_frame (cargo bench --bench tui)");
+        let runs = ("BENCH_RUNS", settings.runs.to_string());
+        let lines = cargo_benches::run(&settings, &["-p", "gitops-tui", "--bench", "tui"], &[runs]);
+        let keep = |l: &String| {
+            (wanted("render") && l.contains("\"bench\":\"render\""))
+                || (wanted("event_to_frame") && l.contains("\"bench\":\"event_to_frame"))
+        };
+        match lines {
+            Ok(lines) => lines
+                .iter()
+                .filter(|l| keep(l))
+                .for_each(|l| println!("{l}")),
+            Err(e) => emit(Err(e), "render"),
+        }
+    }
+    if wanted("kube_sim_watch") {
+        eprintln!("== kube_sim_watch (cargo bench -p kube-sim --bench throughput)");
+        let objects = if settings.quick { "2000" } else { "50000" };
+        let env = [
+            ("KUBE_SIM_BENCH_ONLY", "watch".to_string()),
+            ("KUBE_SIM_BENCH_OBJECTS", objects.to_string()),
+        ];
+        match cargo_benches::run(
+            &settings,
+            &["-p", "kube-sim", "--bench", "throughput"],
+            &env,
+        ) {
+            Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+            Err(e) => emit(Err(e), "kube_sim_watch"),
+        }
     }
     eprintln!("== done in {:.0} s", started.elapsed().as_secs_f64());
     if failed {

@@ -165,7 +165,7 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
     };
     let fds = FdSampler::start(pid);
     let mut rss: f64 = 0.0;
-    let deadline = Duration::from_secs(120);
+    let deadline = Duration::from_secs(if s.quick { 30 } else { 120 });
     let ready = loop {
         if ready_file.exists() {
             break Some(start.elapsed());
@@ -187,11 +187,10 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
         let last: Vec<&str> = screen
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .rev()
-            .take(3)
+            .take(8)
             .collect();
         return Err(format!(
-            "not every app had a status within {deadline:?}; screen ends: {}",
+            "not every app had a status within {deadline:?}; screen begins: {}",
             last.join(" / ")
         ));
     };

@@ -27,6 +27,8 @@ pub fn benching() -> bool {
 pub struct Stats {
     pub min: Duration,
     pub median: Duration,
+    /// The 99th percentile (nearest rank).
+    pub p99: Duration,
     pub max: Duration,
     pub runs: usize,
 }
@@ -41,9 +43,11 @@ impl Stats {
         } else {
             (samples[n / 2 - 1] + samples[n / 2]) / 2
         };
+        let rank = (n * 99).div_ceil(100).clamp(1, n);
         Stats {
             min: samples[0],
             median,
+            p99: samples[rank - 1],
             max: samples[n - 1],
             runs: n,
         }
@@ -54,6 +58,7 @@ impl Stats {
         Stats {
             min: self.min / per,
             median: self.median / per,
+            p99: self.p99 / per,
             max: self.max / per,
             runs: self.runs,
         }
@@ -97,6 +102,18 @@ pub fn measure_batch(
     let s = Stats::from_samples((0..runs).map(|_| f()).collect()).per(per);
     print_stats(name, &s);
     s
+}
+
+/// With `BENCH_JSON` set (as `bench/run` does), one figure as the runner's
+/// JSON line, in milliseconds, with no peer.
+pub fn json_line(bench: &str, d: Duration, note: &str) {
+    if std::env::var_os("BENCH_JSON").is_none() {
+        return;
+    }
+    let ms = (d.as_secs_f64() * 1e6).round() / 1e3;
+    println!(
+        "{{\"bench\":\"{bench}\",\"unit\":\"ms\",\"ours\":{ms},\"peer\":null,\"peer_value\":null,\"ratio\":null,\"note\":\"{note}\"}}"
+    );
 }
 
 pub fn print_stats(name: &str, s: &Stats) {

@@ -60,16 +60,25 @@ pub struct AgentConfig {
     /// How often the agent re-reads refs and drift, e.g. "30s", "2m".
     #[serde(default = "default_interval", with = "humantime_serde")]
     pub interval: Duration,
+    /// How long the leader's `coordination.k8s.io` Lease binds without a
+    /// renewal: a replica whose leader died takes over after this.
+    #[serde(default = "default_lease_duration", with = "humantime_serde")]
+    pub lease_duration: Duration,
 }
 
 fn default_interval() -> Duration {
     Duration::from_secs(30)
 }
 
+fn default_lease_duration() -> Duration {
+    Duration::from_secs(15)
+}
+
 impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
             interval: default_interval(),
+            lease_duration: default_lease_duration(),
         }
     }
 }

@@ -133,9 +133,13 @@ pub enum Command {
     },
     /// Run the reconciliation loop: auto-sync apps whose ref moved, self-heal drift.
     Agent {
-        /// One pass, then exit (1 if any sync failed).
+        /// One pass, then exit (1 if any sync failed); no leader election.
         #[arg(long)]
         once: bool,
+        /// Serve /metrics (Prometheus), /healthz and /readyz here, e.g.
+        /// `0.0.0.0:8080` (port 0 picks a free one; the address is logged).
+        #[arg(long, value_name = "ADDR")]
+        metrics_addr: Option<String>,
     },
     /// The whole product on one machine: an embedded cluster, a demo repository and five apps.
     Demo {

@@ -3,7 +3,7 @@
 
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
-use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
+use crate::engine::{Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
 use crate::model::{AppId, ResourceStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::json;
@@ -27,7 +27,7 @@ fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String)
     let _ = stdout.write_all(out.as_bytes());
 }
 
-fn fail(e: &EngineError) -> i32 {
+pub(super) fn fail(e: &EngineError) -> i32 {
     eprintln!("error: {e}");
     EXIT_ERROR
 }
@@ -164,55 +164,10 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             .await
         }
         Command::Unlock { app, yes } => unlock(engine, output, &app, yes).await,
-        Command::Agent { once } => agent(engine, output, once).await,
+        Command::Agent { once, metrics_addr } => {
+            super::agent::run(engine, output, once, metrics_addr.as_deref()).await
+        }
         Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
-    }
-}
-
-async fn agent(engine: &Engine, output: Output, once: bool) -> i32 {
-    if engine.readonly() {
-        return fail(&EngineError::Readonly("the agent".into()));
-    }
-    let mut backoff = Backoff::default();
-    let interval = engine.config.agent.interval;
-    loop {
-        // A signal during a pass lets the sync in flight stop cleanly
-        // (recorded, lease released) before the agent exits.
-        let cancel = CancellationToken::new();
-        let Some(actions) = interruptible(
-            &cancel,
-            engine.agent_pass_cancellable(&mut backoff, &cancel),
-        )
-        .await
-        else {
-            return EXIT_INTERRUPTED;
-        };
-        for a in &actions {
-            match output {
-                Output::Text => println!(
-                    "{} {} {}: {}",
-                    humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
-                    a.app,
-                    a.action,
-                    a.detail
-                ),
-                _ => println!("{}", serde_json::to_string(a).unwrap_or_default()),
-            }
-        }
-        if cancel.is_cancelled() {
-            return EXIT_OK;
-        }
-        if once {
-            return if actions.iter().any(|a| a.action == "failed") {
-                EXIT_DRIFT
-            } else {
-                EXIT_OK
-            };
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown_signal() => return EXIT_OK,
-        }
     }
 }
 

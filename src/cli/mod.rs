@@ -1,5 +1,7 @@
 //! The command line: arguments, the headless verbs and their output.
 
+mod agent;
 pub mod args;
 pub mod commands;
+mod metrics;
 mod render;

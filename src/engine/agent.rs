@@ -4,7 +4,7 @@
 
 use super::sync::SyncOptions;
 use super::{Engine, EngineError};
-use crate::model::{AppId, SyncStatus};
+use crate::model::{AppId, AppStatus, SyncStatus};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,6 +16,21 @@ pub struct AgentAction {
     /// `synced` (the ref moved), `healed` (drift re-applied), `failed`, `skipped`.
     pub action: String,
     pub detail: String,
+}
+
+/// What a pass saw besides its actions, for the agent's metrics.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    /// An app's status, as the pass compared it.
+    Status(Box<AppStatus>),
+    /// A sync the pass ran, how long it took and whether it succeeded.
+    Sync {
+        app: AppId,
+        took: Duration,
+        succeeded: bool,
+    },
+    /// A request to a cluster failed (status or sync could not be had).
+    ApiError { app: AppId },
 }
 
 /// Failures per app and when to try again: 30 s, 1 m, 2 m, ... at most 10 m.
@@ -58,6 +73,17 @@ impl Engine {
         backoff: &mut Backoff,
         cancel: &CancellationToken,
     ) -> Vec<AgentAction> {
+        self.agent_pass_observed(backoff, cancel, &mut |_| {}).await
+    }
+
+    /// [`Engine::agent_pass_cancellable`] telling `observe` each status it
+    /// compared, each sync it ran and each cluster error.
+    pub async fn agent_pass_observed(
+        &self,
+        backoff: &mut Backoff,
+        cancel: &CancellationToken,
+        observe: &mut (dyn FnMut(Observation) + Send),
+    ) -> Vec<AgentAction> {
         let mut actions = Vec::new();
         let apps: Vec<_> = self
             .config
@@ -80,8 +106,14 @@ impl Engine {
                 detail,
             };
             let status = match self.status(&app.id()).await {
-                Ok(s) => s,
+                Ok(s) => {
+                    observe(Observation::Status(Box::new(s.clone())));
+                    s
+                }
                 Err(e) => {
+                    if matches!(e, EngineError::Cluster(_)) {
+                        observe(Observation::ApiError { app: app.id() });
+                    }
                     let delay = backoff.failed(&app.name, now);
                     actions.push(action(
                         "failed",
@@ -106,7 +138,18 @@ impl Engine {
                 cancel: cancel.clone(),
                 ..Default::default()
             };
-            match self.sync(&app.id(), &opts).await {
+            let started = Instant::now();
+            let result = self.sync(&app.id(), &opts).await;
+            match &result {
+                Ok(report) => observe(Observation::Sync {
+                    app: app.id(),
+                    took: started.elapsed(),
+                    succeeded: report.succeeded,
+                }),
+                Err(EngineError::Cluster(_)) => observe(Observation::ApiError { app: app.id() }),
+                Err(_) => {}
+            }
+            match result {
                 Ok(report) if report.succeeded => {
                     backoff.succeeded(&app.name);
                     let word = if moved { "synced" } else { "healed" };

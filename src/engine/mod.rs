@@ -6,6 +6,7 @@ mod agent;
 mod desired_state;
 mod events;
 mod interrupted;
+pub mod leader;
 mod lease;
 mod lifecycle;
 mod observe;
@@ -16,7 +17,7 @@ mod status;
 mod sync;
 mod wait;
 
-pub use agent::{AgentAction, Backoff};
+pub use agent::{AgentAction, Backoff, Observation};
 pub use interrupted::NOT_APPLIED;
 pub use lease::this_host;
 pub use lifecycle::RollbackTarget;

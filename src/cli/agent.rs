@@ -1,0 +1,194 @@
+//! `gitops-tui agent`: the engine's agent pass in a loop, for running in a
+//! cluster. Of several replicas only the leader acts (a `coordination.k8s.io`
+//! Lease, [`crate::engine::leader`]); the Lease is renewed while a pass runs,
+//! and a leader that loses it stops the pass between objects. With
+//! `--metrics-addr` it serves `/metrics`, `/healthz` and `/readyz`.
+//! `--once` runs one pass now and exits, without an election (the per-app
+//! leases still keep it from operating on an app another agent holds).
+
+use super::args::Output;
+use super::commands::{fail, shutdown_signal, EXIT_DRIFT, EXIT_INTERRUPTED, EXIT_OK};
+use super::metrics::{self, AgentMetrics};
+use crate::engine::leader::{Elector, Role};
+use crate::engine::{AgentAction, Backoff, Engine, EngineError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+fn print(output: Output, actions: &[AgentAction]) {
+    for a in actions {
+        match output {
+            Output::Text => println!(
+                "{} {} {}: {}",
+                humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+                a.app,
+                a.action,
+                a.detail
+            ),
+            _ => println!("{}", serde_json::to_string(a).unwrap_or_default()),
+        }
+    }
+}
+
+/// This replica's name in the Lease: the pod's (or host's) name and the pid.
+fn identity() -> String {
+    format!("{}_{}", crate::engine::this_host(), std::process::id())
+}
+
+pub async fn run(engine: &Engine, output: Output, once: bool, metrics_addr: Option<&str>) -> i32 {
+    if engine.readonly() {
+        return fail(&EngineError::Readonly("the agent".into()));
+    }
+    let metrics = AgentMetrics::new();
+    if let Some(addr) = metrics_addr {
+        if let Err(e) = metrics::serve(addr, metrics.clone()).await {
+            eprintln!("error: cannot serve metrics on {addr}: {e}");
+            return super::commands::EXIT_ERROR;
+        }
+    }
+    let mut backoff = Backoff::default();
+    if once {
+        let cancel = CancellationToken::new();
+        let m = metrics.clone();
+        let mut observe = move |o| m.observe(&o);
+        let pass = engine.agent_pass_observed(&mut backoff, &cancel, &mut observe);
+        let Some(Ended::Done(actions) | Ended::Stopped(actions)) =
+            interruptible(&cancel, pass, None).await
+        else {
+            return EXIT_INTERRUPTED;
+        };
+        print(output, &actions);
+        return if actions.iter().any(|a| a.action == "failed") {
+            EXIT_DRIFT
+        } else {
+            EXIT_OK
+        };
+    }
+    let mut elector = Elector::new(
+        identity(),
+        engine.config.record_namespace.clone(),
+        engine.config.agent.lease_duration,
+    );
+    let code = lead_and_work(engine, output, &mut elector, &mut backoff, &metrics).await;
+    elector.release(engine).await;
+    code
+}
+
+/// Said once per change of who leads.
+fn announce(last: &mut Option<Role>, now: &Role, me: &str) {
+    if last.as_ref() == Some(now) {
+        return;
+    }
+    match now {
+        Role::Leader => eprintln!("leading: {me} holds the agent Lease"),
+        Role::Follower(holder) => eprintln!("waiting: the agent Lease is held by {holder}"),
+    }
+    *last = Some(now.clone());
+}
+
+async fn lead_and_work(
+    engine: &Engine,
+    output: Output,
+    elector: &mut Elector,
+    backoff: &mut Backoff,
+    metrics: &Arc<AgentMetrics>,
+) -> i32 {
+    let retry = elector.retry_period();
+    let mut last_role: Option<Role> = None;
+    let mut next_pass = Instant::now();
+    loop {
+        let role = match elector.try_lead(engine).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                Role::Follower("nobody known (the Lease could not be read)".into())
+            }
+        };
+        announce(&mut last_role, &role, elector.identity());
+        metrics.set_leader(role == Role::Leader);
+        if role != Role::Leader {
+            metrics.set_ready();
+            tokio::select! {
+                _ = tokio::time::sleep(retry) => continue,
+                _ = shutdown_signal() => return EXIT_OK,
+            }
+        }
+        if Instant::now() < next_pass {
+            tokio::select! {
+                _ = tokio::time::sleep(retry.min(next_pass - Instant::now())) => continue,
+                _ = shutdown_signal() => return EXIT_OK,
+            }
+        }
+        let cancel = CancellationToken::new();
+        let m = metrics.clone();
+        let mut observe = move |o| m.observe(&o);
+        let pass = engine.agent_pass_observed(backoff, &cancel, &mut observe);
+        match interruptible(&cancel, pass, Some((elector, engine, retry))).await {
+            None => return EXIT_INTERRUPTED,
+            Some(Ended::Stopped(actions)) => {
+                print(output, &actions);
+                return EXIT_OK;
+            }
+            Some(Ended::Done(actions)) => {
+                print(output, &actions);
+                metrics.pass_done(&actions);
+                // A pass cut short by a lost Lease is not a pass: look again now.
+                if !cancel.is_cancelled() {
+                    next_pass = Instant::now() + engine.config.agent.interval;
+                }
+            }
+        }
+    }
+}
+
+/// How a pass ended: on its own (or cut short by a lost Lease), or stopped
+/// by a signal after the object in flight.
+enum Ended<T> {
+    Done(T),
+    Stopped(T),
+}
+
+/// Runs an agent pass so that SIGINT/SIGTERM stops it between objects (the
+/// first signal cancels and waits for the object in flight to finish and be
+/// recorded; a second gives up at once: None) and, given an elector, so that
+/// the Lease is renewed while the pass runs and a lost Lease cancels it.
+async fn interruptible<T>(
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = T>,
+    mut renew: Option<(&mut Elector, &Engine, Duration)>,
+) -> Option<Ended<T>> {
+    tokio::pin!(work);
+    let period = renew.as_ref().map_or(Duration::from_secs(3600), |r| r.2);
+    let mut tick = tokio::time::interval(period);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut work => return Some(Ended::Done(out)),
+            _ = shutdown_signal() => break,
+            _ = tick.tick(), if renew.is_some() => {
+                if let Some((elector, engine, _)) = renew.as_mut() {
+                    match elector.try_lead(engine).await {
+                        Ok(Role::Leader) => {}
+                        Ok(Role::Follower(holder)) => {
+                            eprintln!("lost the agent Lease to {holder}: stopping after the object in flight");
+                            cancel.cancel();
+                        }
+                        Err(e) => {
+                            eprintln!("error: {e}: stopping after the object in flight");
+                            cancel.cancel();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    cancel.cancel();
+    eprintln!("interrupted: finishing the object in flight…");
+    tokio::select! {
+        out = &mut work => Some(Ended::Stopped(out)),
+        _ = shutdown_signal() => {
+            eprintln!("interrupted again: stopping now; the lease is left to expire or be taken over");
+            None
+        }
+    }
+}

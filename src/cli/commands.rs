@@ -77,8 +77,10 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             prune_adopted,
             wait,
             timeout,
+            with_source,
         } => {
             let opts = SyncOptions {
+                with_source,
                 revision,
                 prune,
                 dry_run,
@@ -324,7 +326,15 @@ async fn sync(
 }
 
 async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
-    let names: Vec<AppId> = if apps.is_empty() { engine.apps() } else { apps };
+    let names: Vec<AppId> = if apps.is_empty() {
+        // Flux and Argo CD apps join without any config.
+        for problem in engine.discover().await {
+            eprintln!("warning: {problem}");
+        }
+        engine.apps()
+    } else {
+        apps
+    };
     let mut statuses = Vec::new();
     for name in &names {
         match engine.status(name).await {
@@ -339,13 +349,29 @@ async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
                 eprintln!("error: {e}");
                 return EXIT_ERROR;
             }
+            Err(e @ EngineError::UnknownManaged(_)) => return fail(&e),
+            // A Flux or Argo CD app that cannot be read is a row saying why.
+            Err(e) if !name.is_native() => statuses.push(crate::model::AppStatus::unknown(
+                name.clone(),
+                String::new(),
+                e.to_string(),
+            )),
             Err(e) => match engine.app(name) {
                 Ok(app) => statuses.push(crate::engine::unknown_status(app, e.to_string())),
                 Err(e) => return fail(&e),
             },
         }
     }
-    print(output, &json!({"apps": statuses}), || {
+    // Each app says what manages it (gitops-tui, flux, argocd).
+    let docs: Vec<serde_json::Value> = statuses
+        .iter()
+        .map(|s| {
+            let mut doc = serde_json::to_value(s).unwrap_or_default();
+            doc["managed_by"] = json!(s.name.source.managed_by());
+            doc
+        })
+        .collect();
+    print(output, &json!({"apps": docs}), || {
         render::status_table(&statuses)
     });
     EXIT_OK

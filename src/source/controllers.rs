@@ -164,7 +164,7 @@ pub fn merge_patch_between(from: &Value, to: &Value) -> Value {
 }
 
 /// The condition of `type_` in `status.conditions`.
-pub(super) fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
+pub fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
     object
         .pointer("/status/conditions")
         .and_then(Value::as_array)?

@@ -14,7 +14,7 @@ use super::{Engine, EngineError};
 use crate::cluster::{self, Cluster, ClusterError, Kind};
 use crate::health;
 use crate::model::{AppId, AppSource, AppStatus, Health, ResourceState, ResourceStatus, Revision};
-use crate::source::argocd::{self, ArgoOperation, ArgoPatch};
+use crate::source::argocd;
 use crate::source::controllers::{self, ControllerKind, ListedResource};
 use crate::source::flux::{self, FluxPatch};
 use crate::sync::record::AppRecord;
@@ -23,11 +23,11 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// A controller object found for an app.
-struct Found {
-    cluster: Cluster,
-    kind: ControllerKind,
-    api: Kind,
-    object: Value,
+pub(super) struct Found {
+    pub(super) cluster: Cluster,
+    pub(super) kind: ControllerKind,
+    pub(super) api: Kind,
+    pub(super) object: Value,
 }
 
 /// How often a wait for a controller reads the object again.
@@ -130,7 +130,7 @@ impl Engine {
         }
     }
 
-    async fn find(&self, id: &AppId) -> Result<Found, EngineError> {
+    pub(super) async fn find(&self, id: &AppId) -> Result<Found, EngineError> {
         let context = (!id.context.is_empty()).then_some(id.context.as_str());
         let cluster = self.connector.cluster(context).await?;
         for kind in ControllerKind::apps_of(id.source) {
@@ -251,7 +251,7 @@ impl Engine {
         Ok(state)
     }
 
-    async fn patch(
+    pub(super) async fn patch(
         &self,
         app: &Found,
         api: &Kind,
@@ -376,83 +376,6 @@ impl Engine {
         }
     }
 
-    /// Write an Argo CD operation (a sync at the app's resolved revision,
-    /// or `rollback` to a history entry), as `SetAppOperation` does.
-    async fn argo_operation(
-        &self,
-        id: &AppId,
-        mut app: Found,
-        rollback: Option<Value>,
-        opts: &SyncOptions,
-    ) -> Result<SyncReport, EngineError> {
-        for _ in 0..3 {
-            if app.object.get("operation").is_some_and(|o| !o.is_null()) {
-                return Err(EngineError::Other(format!(
-                    "app {id}: another operation is already in progress"
-                )));
-            }
-            let op = match &rollback {
-                Some(entry) => ArgoOperation::Rollback {
-                    entry: entry.clone(),
-                    prune: opts.prune,
-                },
-                None => {
-                    let revision = opts
-                        .revision
-                        .clone()
-                        .or_else(|| {
-                            app.object
-                                .pointer("/status/sync/revision")
-                                .and_then(Value::as_str)
-                                .map(str::to_string)
-                        })
-                        .ok_or_else(|| {
-                            EngineError::Other(format!(
-                                "app {id}: Argo CD has not resolved a revision yet (refresh it first)"
-                            ))
-                        })?;
-                    ArgoOperation::Sync {
-                        revision: Revision::new(revision),
-                        prune: opts.prune,
-                        dry_run: opts.dry_run,
-                    }
-                }
-            };
-            let revision = op.field(&app.object)["sync"]["revision"]
-                .as_str()
-                .map(Revision::new);
-            let body = op.apply_to(&app.object);
-            let c = &app.cluster;
-            match cluster::replace(&c.client, &c.url, &app.api, &body).await {
-                Ok(_) => {
-                    let what = if rollback.is_some() {
-                        "rollback"
-                    } else {
-                        "sync"
-                    };
-                    let at = revision
-                        .as_ref()
-                        .map(|r| r.medium().to_string())
-                        .unwrap_or_default();
-                    return Ok(report(
-                        id,
-                        revision,
-                        true,
-                        opts.dry_run,
-                        format!("{what} to {at} requested: Argo CD runs the operation"),
-                    ));
-                }
-                Err(e) if e.code() == Some(409) => {
-                    app = self.find(id).await?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(EngineError::Other(format!(
-            "app {id}: the Application kept changing while the operation was written (409 three times)"
-        )))
-    }
-
     pub(super) async fn managed_suspend(&self, id: &AppId) -> Result<AppRecord, EngineError> {
         let app = self.find(id).await?;
         match app.kind.source() {
@@ -466,41 +389,6 @@ impl Engine {
             suspended: true,
             ..Default::default()
         })
-    }
-
-    /// Turn Argo CD's auto-sync off or on, checking the rest of the policy
-    /// came through untouched and the switch was kept (an Argo CD whose CRD
-    /// predates `automated.enabled` would drop it silently).
-    async fn argo_auto_sync(
-        &self,
-        id: &AppId,
-        app: &Found,
-        enabled: bool,
-    ) -> Result<(), EngineError> {
-        let Some(before) = argocd::automated(&app.object).cloned() else {
-            return Err(EngineError::Other(format!(
-                "app {id} has no automated sync policy: there is no auto-sync to {}",
-                if enabled { "resume" } else { "suspend" }
-            )));
-        };
-        let after = self
-            .patch(
-                app,
-                &app.api,
-                &app.object,
-                &ArgoPatch::AutoSync { enabled }.body(),
-            )
-            .await?;
-        let kept = argocd::automated(&after).cloned().unwrap_or_default();
-        let same = ["prune", "selfHeal", "allowEmpty"]
-            .iter()
-            .all(|k| kept.get(*k) == before.get(*k));
-        if !same || argocd::auto_sync_enabled(&after) != enabled {
-            return Err(EngineError::Other(format!(
-                "app {id}: the cluster did not keep spec.syncPolicy.automated as written (now {kept}); this Argo CD may predate automated.enabled"
-            )));
-        }
-        Ok(())
     }
 
     pub(super) async fn managed_resume(
@@ -678,7 +566,7 @@ fn source_name(o: &Value) -> String {
     )
 }
 
-fn report(
+pub(super) fn report(
     id: &AppId,
     revision: Option<Revision>,
     succeeded: bool,

@@ -9,6 +9,7 @@ mod interrupted;
 mod lease;
 mod lifecycle;
 mod managed;
+mod managed_argo;
 mod observe;
 mod ownership;
 mod plan;

@@ -326,40 +326,26 @@ async fn sync(
 }
 
 async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
-    let names: Vec<AppId> = if apps.is_empty() {
-        // Flux and Argo CD apps join without any config.
+    let listed = apps.is_empty();
+    let names: Vec<AppId> = if listed { engine.apps() } else { apps };
+    let mut statuses = Vec::new();
+    if let Err(code) = status_rows(engine, &names, &mut statuses).await {
+        return code;
+    }
+    if listed {
+        // Flux and Argo CD apps join without any config; looked for after
+        // the native apps, so a cluster that answers nothing fails on them
+        // first, within one deadline.
         for problem in engine.discover().await {
             eprintln!("warning: {problem}");
         }
-        engine.apps()
-    } else {
-        apps
-    };
-    let mut statuses = Vec::new();
-    for name in &names {
-        match engine.status(name).await {
-            Ok(s) => statuses.push(s),
-            Err(EngineError::UnknownApp(n)) => {
-                eprintln!("error: no app named {n:?} in the config");
-                return EXIT_ERROR;
-            }
-            // The server kept refusing or never answered until the deadline:
-            // an error, not an Unknown row (every further app would wait too).
-            Err(EngineError::Cluster(e)) if e.is_deadline() => {
-                eprintln!("error: {e}");
-                return EXIT_ERROR;
-            }
-            Err(e @ EngineError::UnknownManaged(_)) => return fail(&e),
-            // A Flux or Argo CD app that cannot be read is a row saying why.
-            Err(e) if !name.is_native() => statuses.push(crate::model::AppStatus::unknown(
-                name.clone(),
-                String::new(),
-                e.to_string(),
-            )),
-            Err(e) => match engine.app(name) {
-                Ok(app) => statuses.push(crate::engine::unknown_status(app, e.to_string())),
-                Err(e) => return fail(&e),
-            },
+        let managed: Vec<AppId> = engine
+            .apps()
+            .into_iter()
+            .filter(|a| !a.is_native())
+            .collect();
+        if let Err(code) = status_rows(engine, &managed, &mut statuses).await {
+            return code;
         }
     }
     // Each app says what manages it (gitops-tui, flux, argocd).
@@ -375,6 +361,42 @@ async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
         render::status_table(&statuses)
     });
     EXIT_OK
+}
+
+/// The status of each of `names` (an Unknown row when it cannot be read),
+/// or the exit code of an error that ends the verb.
+async fn status_rows(
+    engine: &Engine,
+    names: &[AppId],
+    statuses: &mut Vec<crate::model::AppStatus>,
+) -> Result<(), i32> {
+    for name in names {
+        match engine.status(name).await {
+            Ok(s) => statuses.push(s),
+            Err(EngineError::UnknownApp(n)) => {
+                eprintln!("error: no app named {n:?} in the config");
+                return Err(EXIT_ERROR);
+            }
+            // The server kept refusing or never answered until the deadline:
+            // an error, not an Unknown row (every further app would wait too).
+            Err(EngineError::Cluster(e)) if e.is_deadline() => {
+                eprintln!("error: {e}");
+                return Err(EXIT_ERROR);
+            }
+            Err(e @ EngineError::UnknownManaged(_)) => return Err(fail(&e)),
+            // A Flux or Argo CD app that cannot be read is a row saying why.
+            Err(e) if !name.is_native() => statuses.push(crate::model::AppStatus::unknown(
+                name.clone(),
+                String::new(),
+                e.to_string(),
+            )),
+            Err(e) => match engine.app(name) {
+                Ok(app) => statuses.push(crate::engine::unknown_status(app, e.to_string())),
+                Err(e) => return Err(fail(&e)),
+            },
+        }
+    }
+    Ok(())
 }
 
 struct RollbackArgs {

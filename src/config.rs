@@ -43,6 +43,10 @@ pub struct Config {
     pub cluster: ClusterConfig,
     #[serde(default)]
     pub apps: Vec<AppConfig>,
+    /// Kubeconfig contexts to look for Flux and Argo CD apps in (default:
+    /// the current one; `--all-contexts`: every one).
+    #[serde(default)]
+    pub contexts: Vec<String>,
     /// Folder the config was read from: relative repo paths start here.
     #[serde(skip)]
     pub base_dir: PathBuf,

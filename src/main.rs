@@ -66,7 +66,8 @@ async fn run(cli: Cli) -> i32 {
         eprintln!("error: {e}");
         return EXIT_ERROR;
     }
-    let engine = Engine::new(config, kube, cli.global.readonly);
+    let engine =
+        Engine::new(config, kube, cli.global.readonly).with_all_contexts(cli.global.all_contexts);
     match cli.command {
         Some(command) => {
             // Notices (a wait before a retry, a lease taken over from a gone

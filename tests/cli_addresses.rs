@@ -2,8 +2,8 @@
 //! `argocd/NS/NAME`), through the real binary against kube-sim and a real
 //! Git repository: a native app keeps its name in text and JSON, a
 //! malformed address is refused before anything runs with a message that
-//! says what an address is, and a Flux or Argo CD address (no source serves
-//! them yet) is an error naming the app, never a silent empty answer.
+//! says what an address is, and a Flux or Argo CD address no object of the
+//! cluster has is an error naming the app, never a silent empty answer.
 
 mod common;
 
@@ -69,24 +69,40 @@ async fn malformed_addresses_are_refused_saying_what_an_address_is() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flux_and_argo_addresses_are_an_error_naming_the_app() {
+async fn flux_and_argo_addresses_no_cluster_object_has_are_an_error_naming_the_app() {
     let f = synced_shop(false).await;
-    for (verb, address, source) in [
-        ("status", "flux/flux-system/podinfo", "flux"),
-        ("diff", "argocd/argocd/guestbook", "argocd"),
-        ("sync", "flux/apps/web@kind-dev", "flux"),
-        ("history", "argocd/argocd/guestbook", "argocd"),
+    for (verb, address, why) in [
+        (
+            "status",
+            "flux/flux-system/podinfo",
+            "no such Kustomization or HelmRelease in the current context",
+        ),
+        (
+            "diff",
+            "argocd/argocd/guestbook",
+            "no such Application in the current context",
+        ),
+        (
+            "history",
+            "argocd/argocd/guestbook",
+            "this is not available for argocd apps yet, only for the apps of the config",
+        ),
     ] {
         let out = run(&f, &[verb, address], 2);
         assert_eq!(
             text(&out.stderr),
-            format!(
-                "error: app {address}: {source} apps are not observed yet, only the apps of the config\n"
-            ),
+            format!("error: app {address}: {why}\n"),
             "{verb} {address}"
         );
         assert_eq!(text(&out.stdout), "", "{verb} {address}");
     }
+    // A context the kubeconfig lacks is named.
+    let out = run(&f, &["sync", "flux/apps/web@kind-dev"], 2);
+    assert!(
+        text(&out.stderr).contains("kind-dev"),
+        "{}",
+        text(&out.stderr)
+    );
     // An unknown native name says so as it always did.
     let out = run(&f, &["status", "nope"], 2);
     assert_eq!(

@@ -33,6 +33,10 @@ pub struct GlobalArgs {
     /// Refuse every change; make no mutating request (dry-runs included).
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// Look for Flux and Argo CD apps in every kubeconfig context (default:
+    /// the config's `contexts`, else the current one).
+    #[arg(long, global = true)]
+    pub all_contexts: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -86,6 +90,9 @@ pub enum Command {
         /// How long --wait waits (e.g. 90s, 5m); then exit 2.
         #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
         timeout: std::time::Duration,
+        /// A Flux app: reconcile its GitRepository first, as `flux reconcile --with-source`.
+        #[arg(long)]
+        with_source: bool,
     },
     /// Stop auto-sync and self-heal for an app.
     Suspend { app: AppId },

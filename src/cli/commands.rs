@@ -77,8 +77,10 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             prune_adopted,
             wait,
             timeout,
+            with_source,
         } => {
             let opts = SyncOptions {
+                with_source,
                 revision,
                 prune,
                 dry_run,
@@ -279,31 +281,77 @@ async fn sync(
 }
 
 async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
-    let names: Vec<AppId> = if apps.is_empty() { engine.apps() } else { apps };
+    let listed = apps.is_empty();
+    let names: Vec<AppId> = if listed { engine.apps() } else { apps };
     let mut statuses = Vec::new();
-    for name in &names {
+    if let Err(code) = status_rows(engine, &names, &mut statuses).await {
+        return code;
+    }
+    if listed {
+        // Flux and Argo CD apps join without any config; looked for after
+        // the native apps, so a cluster that answers nothing fails on them
+        // first, within one deadline.
+        for problem in engine.discover().await {
+            eprintln!("warning: {problem}");
+        }
+        let managed: Vec<AppId> = engine
+            .apps()
+            .into_iter()
+            .filter(|a| !a.is_native())
+            .collect();
+        if let Err(code) = status_rows(engine, &managed, &mut statuses).await {
+            return code;
+        }
+    }
+    // Each app says what manages it (gitops-tui, flux, argocd).
+    let docs: Vec<serde_json::Value> = statuses
+        .iter()
+        .map(|s| {
+            let mut doc = serde_json::to_value(s).unwrap_or_default();
+            doc["managed_by"] = json!(s.name.source.managed_by());
+            doc
+        })
+        .collect();
+    print(output, &json!({"apps": docs}), || {
+        render::status_table(&statuses)
+    });
+    EXIT_OK
+}
+
+/// The status of each of `names` (an Unknown row when it cannot be read),
+/// or the exit code of an error that ends the verb.
+async fn status_rows(
+    engine: &Engine,
+    names: &[AppId],
+    statuses: &mut Vec<crate::model::AppStatus>,
+) -> Result<(), i32> {
+    for name in names {
         match engine.status(name).await {
             Ok(s) => statuses.push(s),
             Err(EngineError::UnknownApp(n)) => {
                 eprintln!("error: no app named {n:?} in the config");
-                return EXIT_ERROR;
+                return Err(EXIT_ERROR);
             }
             // The server kept refusing or never answered until the deadline:
             // an error, not an Unknown row (every further app would wait too).
             Err(EngineError::Cluster(e)) if e.is_deadline() => {
                 eprintln!("error: {e}");
-                return EXIT_ERROR;
+                return Err(EXIT_ERROR);
             }
+            Err(e @ EngineError::UnknownManaged(_)) => return Err(fail(&e)),
+            // A Flux or Argo CD app that cannot be read is a row saying why.
+            Err(e) if !name.is_native() => statuses.push(crate::model::AppStatus::unknown(
+                name.clone(),
+                String::new(),
+                e.to_string(),
+            )),
             Err(e) => match engine.app(name) {
                 Ok(app) => statuses.push(crate::engine::unknown_status(app, e.to_string())),
-                Err(e) => return fail(&e),
+                Err(e) => return Err(fail(&e)),
             },
         }
     }
-    print(output, &json!({"apps": statuses}), || {
-        render::status_table(&statuses)
-    });
-    EXIT_OK
+    Ok(())
 }
 
 struct RollbackArgs {

@@ -119,6 +119,16 @@ impl ClusterConnector {
         Ok(kc)
     }
 
+    /// Every context of the kubeconfig, in its order (`--all-contexts`).
+    pub fn contexts(&self) -> Result<Vec<String>, ClusterError> {
+        Ok(self
+            .kubeconfig()?
+            .contexts
+            .into_iter()
+            .map(|c| c.name)
+            .collect())
+    }
+
     /// The context an app with `app_context` uses in this run.
     pub fn effective_context(&self, app_context: Option<&str>) -> Result<String, ClusterError> {
         if let Some(c) = &self.options.context {

@@ -11,6 +11,7 @@ mod ops;
 pub mod retry;
 mod transport;
 pub mod warnings;
+mod writes;
 
 pub use client::{Cluster, ClusterConnector, KubeOptions};
 pub use contents::{list_all, namespaced_kinds, remove_label};
@@ -18,6 +19,7 @@ pub use kinds::{Kind, KindResolver};
 pub use live_cache::LiveCache;
 pub use ops::{apply, delete, get, list_labelled, Applied, ApplyMode};
 pub use retry::{RetryPolicy, RetryProgress, RetryProgressSink};
+pub use writes::{merge_patch, replace};
 
 use retry::{Answer, GaveUp};
 

@@ -88,6 +88,9 @@ fn rfc3339(unix: i64) -> String {
 impl Engine {
     pub async fn suspend(&self, id: &AppId) -> Result<AppRecord, EngineError> {
         self.refuse_if_readonly("suspend")?;
+        if !id.is_native() {
+            return self.managed_suspend(id).await;
+        }
         let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         Ok(self
@@ -109,6 +112,9 @@ impl Engine {
         cancel: CancellationToken,
     ) -> Result<Option<SyncReport>, EngineError> {
         self.refuse_if_readonly("resume")?;
+        if !id.is_native() {
+            return self.managed_resume(id).await;
+        }
         let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let before = self.records(&cluster).read(&app.name).await?;
@@ -233,6 +239,9 @@ impl Engine {
         id: &AppId,
         target: &RollbackTarget,
     ) -> Result<Revision, EngineError> {
+        if !id.is_native() {
+            return self.managed_rollback_revision(id, target).await;
+        }
         let app = self.app(id)?.clone();
         match target {
             RollbackTarget::Revision(rev) => Ok(self.revisions(&app, Some(rev)).await?.1),
@@ -316,6 +325,9 @@ impl Engine {
         opts: SyncOptions,
     ) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("rollback")?;
+        if !id.is_native() {
+            return self.managed_rollback(id, revision, &opts).await;
+        }
         let app = self.app(id)?.clone();
         let dry_run = opts.dry_run;
         let opts = SyncOptions {

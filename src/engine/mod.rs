@@ -9,6 +9,8 @@ mod interrupted;
 pub mod leader;
 mod lease;
 mod lifecycle;
+mod managed;
+mod managed_argo;
 mod observe;
 mod ownership;
 mod plan;
@@ -37,8 +39,10 @@ use std::sync::Arc;
 pub enum EngineError {
     #[error("no app named {0:?} in the config")]
     UnknownApp(String),
-    #[error("app {id}: {by} apps are not observed yet, only the apps of the config", id = .0, by = .0.source)]
+    #[error("app {id}: this is not available for {by} apps yet, only for the apps of the config", id = .0, by = .0.source)]
     NotObserved(AppId),
+    #[error("app {0}: no such {kinds} in {context}", kinds = managed_kinds(.0), context = if .0.context.is_empty() { "the current context" } else { .0.context.as_str() })]
+    UnknownManaged(AppId),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     #[error(transparent)]
@@ -73,6 +77,18 @@ pub struct Engine {
     /// a retry); the CLI prints them on stderr, the TUI shows them as toasts,
     /// and they are always logged.
     notices: Arc<std::sync::OnceLock<NoticeSink>>,
+    /// The Flux and Argo CD apps the last `discover` found.
+    managed: std::sync::Mutex<Vec<AppId>>,
+    /// `--all-contexts`: look for them in every kubeconfig context.
+    all_contexts: bool,
+}
+
+/// `Kustomization or HelmRelease`, `Application`: what an address names.
+fn managed_kinds(id: &AppId) -> String {
+    crate::source::controllers::ControllerKind::apps_of(id.source)
+        .map(|k| k.kind())
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// Receives the engine's notices (see [`Engine::on_notice`]).
@@ -98,7 +114,16 @@ impl Engine {
             live: Arc::default(),
             readonly,
             notices,
+            managed: Default::default(),
+            all_contexts: false,
         }
+    }
+
+    /// Look for Flux and Argo CD apps in every kubeconfig context (without
+    /// it: the config's `contexts`, else the current one).
+    pub fn with_all_contexts(mut self, all: bool) -> Self {
+        self.all_contexts = all;
+        self
     }
 
     /// Send the engine's notices to `sink` as well as the log (set once).
@@ -125,9 +150,12 @@ impl Engine {
     /// Every app this engine serves, in the order `status` and the apps
     /// pane list them. The CLI, the TUI and the agent ask here rather than
     /// read the config, so apps of another source (Flux, Argo CD) join the
-    /// list in one place. Today: the config's apps.
+    /// list in one place: the config's apps, then the Flux and Argo CD
+    /// apps the last [`Engine::discover`] found.
     pub fn apps(&self) -> Vec<AppId> {
-        self.config.apps.iter().map(AppConfig::id).collect()
+        let mut apps: Vec<AppId> = self.config.apps.iter().map(AppConfig::id).collect();
+        apps.extend(self.managed_apps());
+        apps
     }
 
     /// The config of a native app; an app of another source has none. The
@@ -143,6 +171,10 @@ impl Engine {
 
     /// The kubeconfig context an app uses in this run.
     pub fn context_of(&self, id: &AppId) -> Result<String, EngineError> {
+        if !id.is_native() {
+            let context = (!id.context.is_empty()).then_some(id.context.as_str());
+            return Ok(self.connector.effective_context(context)?);
+        }
         let app = self.app(id)?;
         Ok(self.connector.effective_context(app.context.as_deref())?)
     }

@@ -54,6 +54,10 @@ impl Engine {
         id: &AppId,
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
+        if !id.is_native() {
+            // Flux and Argo CD apps (`managed.rs`): as their controller says.
+            return self.managed_status(id).await;
+        }
         let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         let record = self.records(&cluster).read(&app.name).await?;

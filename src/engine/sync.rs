@@ -46,6 +46,8 @@ pub struct SyncOptions {
     /// stops after the object in flight, records itself as Interrupted and
     /// releases the lease.
     pub cancel: CancellationToken,
+    /// A Flux app: reconcile its source first (`flux reconcile --with-source`).
+    pub with_source: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +82,9 @@ pub struct SyncReport {
 impl Engine {
     pub async fn sync(&self, id: &AppId, opts: &SyncOptions) -> Result<SyncReport, EngineError> {
         self.refuse_if_readonly("sync")?;
+        if !id.is_native() {
+            return self.managed_sync(id, opts).await;
+        }
         let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
         if opts.dry_run {

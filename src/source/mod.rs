@@ -5,6 +5,13 @@
 //! their credential helpers, ssh config and proxies just work, exactly as
 //! `git fetch` does in a terminal. Everything here blocks: async callers use
 //! `spawn_blocking`.
+//!
+//! Apps of Flux and Argo CD are read from their controllers' objects:
+//! `controllers` (what they share), `flux`, `argocd`.
+
+pub mod argocd;
+pub mod controllers;
+pub mod flux;
 
 use crate::config::AppConfig;
 use crate::git::{self, GitError, Oid, Repository};

@@ -65,6 +65,7 @@ mod subresources;
 mod table;
 mod table_cells;
 mod table_control;
+mod table_jsonpath;
 mod table_kinds;
 mod table_more;
 mod table_pods;

@@ -46,6 +46,34 @@ pub(crate) fn app_of_tracking_id(id: &str) -> Option<(String, String)> {
     })
 }
 
+/// The live objects tracked by application instance `inst`. An annotation
+/// copied onto another object (a Deployment's onto its ReplicaSets) names
+/// a different resource and does not count, as upstream checks.
+pub(crate) fn tracked(shared: &crate::server::Shared, inst: &str) -> Vec<Value> {
+    let state = shared.lock();
+    state
+        .store
+        .all()
+        .into_iter()
+        .filter(|(_, o)| {
+            let Some(id) = o
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(ARGO_TRACKING))
+                .and_then(Value::as_str)
+            else {
+                return false;
+            };
+            let group = str_at(o, "/apiVersion")
+                .and_then(|v| v.split_once('/'))
+                .map_or("", |(g, _)| g);
+            let kind = str_at(o, "/kind").unwrap_or("");
+            let (ns, name) = crate::store::ns_name(o);
+            id == tracking_id(inst, group, kind, &ns, &name)
+        })
+        .map(|(_, o)| (*o).clone())
+        .collect()
+}
+
 pub(crate) fn tracking_id(inst: &str, group: &str, kind: &str, ns: &str, name: &str) -> String {
     format!("{inst}:{group}/{kind}:{ns}/{name}")
 }
@@ -256,22 +284,7 @@ pub(crate) async fn compare(
         });
     }
     // Live objects this application tracks that Git no longer has.
-    let prefix = format!("{inst}:");
-    let tracked: Vec<Value> = {
-        let state = ctl.shared.lock();
-        state
-            .store
-            .all()
-            .into_iter()
-            .filter(|(_, o)| {
-                o.pointer("/metadata/annotations")
-                    .and_then(|a| a.get(ARGO_TRACKING))
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| t.starts_with(&prefix))
-            })
-            .map(|(_, o)| (*o).clone())
-            .collect()
-    };
+    let tracked = tracked(&ctl.shared, &inst);
     for live in tracked {
         let api_version = str_at(&live, "/apiVersion").unwrap_or("").to_string();
         let kind = str_at(&live, "/kind").unwrap_or("").to_string();

@@ -12,7 +12,7 @@
 //! deletes its resources first.
 
 use super::argocd::{self, Comparison, Managed, MANAGER};
-use super::gitops::{Ctl, ARGO_TRACKING};
+use super::gitops::Ctl;
 use super::gitops_api::{self as api, str_at};
 use serde_json::{json, Value};
 
@@ -271,22 +271,7 @@ pub(crate) async fn finalize(ctl: &Ctl, app: &Value, finalizer: &str) {
         return;
     }
     let (ns, name) = crate::store::ns_name(app);
-    let prefix = format!("{}:", argocd::instance(&ns, &name));
-    let tracked: Vec<Value> = {
-        let state = ctl.shared.lock();
-        state
-            .store
-            .all()
-            .into_iter()
-            .filter(|(_, o)| {
-                o.pointer("/metadata/annotations")
-                    .and_then(|a| a.get(ARGO_TRACKING))
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| t.starts_with(&prefix))
-            })
-            .map(|(_, o)| (*o).clone())
-            .collect()
-    };
+    let tracked = argocd::tracked(&ctl.shared, &argocd::instance(&ns, &name));
     for live in tracked {
         let api_version = str_at(&live, "/apiVersion").unwrap_or("");
         let kind = str_at(&live, "/kind").unwrap_or("");

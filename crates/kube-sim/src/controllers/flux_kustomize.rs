@@ -170,9 +170,7 @@ pub(crate) async fn reconcile(ctl: &mut Ctl, ns: &str, name: &str) -> Option<Dur
     };
     status["conditions"] = json!(conditions);
     finalize(&mut status, &obj);
-    let Some(latest) = api::get(&ks, name).await.ok().flatten() else {
-        return None;
-    };
+    let latest = api::get(&ks, name).await.ok().flatten()?;
     write_status(ctl, ns, name, &latest, status).await;
     Some(again)
 }

@@ -112,12 +112,26 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             Err(e) => error(&e),
         };
     }
-    shared
-        .log
-        .record(&parts.method, &path, &query_string, &content_type, &body);
+    // The simulated GitOps controllers' own requests are neither logged nor
+    // faulted: tests assert on and fault their own requests.
+    let internal = parts
+        .headers
+        .get(crate::controllers::gitops::INTERNAL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        == Some(shared.controller_token.as_str());
+    if !internal {
+        shared
+            .log
+            .record(&parts.method, &path, &query_string, &content_type, &body);
+    }
 
     let mut added_headers = Vec::new();
-    if let Some(fault) = shared.faults.take_matching(&parts.method, &path) {
+    let fault = if internal {
+        None
+    } else {
+        shared.faults.take_matching(&parts.method, &path)
+    };
+    if let Some(fault) = fault {
         if let Some(latency) = fault.latency {
             tokio::time::sleep(latency).await;
         }

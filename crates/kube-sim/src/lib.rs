@@ -65,6 +65,7 @@ mod subresources;
 mod table;
 mod table_cells;
 mod table_control;
+mod table_jsonpath;
 mod table_kinds;
 mod table_more;
 mod table_pods;
@@ -74,6 +75,7 @@ mod watch;
 mod writes;
 
 pub use auth::Rule;
+pub use controllers::gitops::GitOpsControllers;
 pub use faults::{Fault, LoggedRequest};
 
 use serde_json::Value;
@@ -113,6 +115,8 @@ pub struct Options {
     pub kubeconfig_out: Option<PathBuf>,
     /// How often watches with `allowWatchBookmarks` get a BOOKMARK.
     pub bookmark_interval: Duration,
+    /// Simulated GitOps controllers (Flux, Argo CD) to run; none by default.
+    pub controllers: GitOpsControllers,
 }
 
 impl Default for Options {
@@ -128,6 +132,7 @@ impl Default for Options {
             state_dir: None,
             kubeconfig_out: None,
             bookmark_interval: Duration::from_secs(60),
+            controllers: GitOpsControllers::default(),
         }
     }
 }
@@ -211,6 +216,14 @@ impl KubeSim {
             ca_pem,
             shutdown_rx.clone(),
         )));
+        if opts.controllers.any() {
+            tasks.push(tokio::spawn(controllers::gitops::run(
+                shared.clone(),
+                kubeconfig.clone(),
+                opts.controllers,
+                shutdown_rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(controllers::run(shared.clone(), shutdown_rx)));
         Ok(KubeSim {
             url,

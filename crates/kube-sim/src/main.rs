@@ -37,6 +37,10 @@ struct Args {
     /// Keep state across restarts in this folder.
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Simulated GitOps controllers to run, comma-separated: flux, argocd
+    /// (simulations that resolve only local repositories; none by default).
+    #[arg(long, default_value = "none")]
+    controllers: kube_sim::GitOpsControllers,
 }
 
 fn parse_version(s: &str) -> Result<u32, String> {
@@ -62,6 +66,7 @@ async fn main() {
         watch_cache: args.watch_cache,
         state_dir: args.state_dir,
         kubeconfig_out: args.kubeconfig_out,
+        controllers: args.controllers,
         ..Default::default()
     };
     let sim = match kube_sim::KubeSim::start(opts).await {

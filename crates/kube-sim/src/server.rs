@@ -44,6 +44,9 @@ pub struct Shared {
     pub server_url: String,
     /// The time CronJob schedules are evaluated at (tests move it).
     pub clock: crate::controllers::ScheduleClock,
+    /// Marks the simulated GitOps controllers' own requests (kept out of
+    /// the request log and the injected faults).
+    pub controller_token: String,
 }
 
 impl Shared {
@@ -64,6 +67,7 @@ impl Shared {
             watch_generation,
             server_url,
             clock: Default::default(),
+            controller_token: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 

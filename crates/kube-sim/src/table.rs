@@ -15,9 +15,9 @@ use std::sync::Arc;
 /// How a column's cell is computed.
 pub enum Cell {
     F(fn(&Value) -> Value),
-    /// A CRD printer column: a simple JSONPath, an age when `date`.
+    /// A CRD printer column: its JSONPath, an age when `date`.
     Path {
-        pointer: String,
+        path: String,
         date: bool,
     },
 }
@@ -86,12 +86,9 @@ pub fn table(rt: &ResourceType, items: &[Arc<Value>], metadata: Value) -> Value 
 fn cell(c: &Cell, obj: &Value) -> Value {
     match c {
         Cell::F(f) => f(obj),
-        Cell::Path { pointer, date } => match obj.pointer(pointer) {
-            Some(Value::String(t)) if *date => {
-                json!(format_age(crate::objects::age_seconds(t)))
-            }
-            Some(v) => v.clone(),
-            None => Value::Null,
+        Cell::Path { path, date } => match crate::table_jsonpath::cell(obj, path) {
+            Value::String(t) if *date => json!(format_age(crate::objects::age_seconds(&t))),
+            v => v,
         },
     }
 }
@@ -142,14 +139,7 @@ fn crd_columns(rt: &ResourceType) -> Vec<Column> {
                 .and_then(Value::as_u64)
                 .map_or(0, |p| p.min(u8::MAX as u64) as u8),
             cell: Cell::Path {
-                pointer: path.trim_start_matches('.').split('.').fold(
-                    String::new(),
-                    |mut acc, seg| {
-                        acc.push('/');
-                        acc.push_str(seg);
-                        acc
-                    },
-                ),
+                path: path.to_string(),
                 date: kind == "date",
             },
         });

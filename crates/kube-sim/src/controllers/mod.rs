@@ -13,12 +13,21 @@
 //! with restart counts and a crash trace in its logs). Everything else a
 //! controller needs (Nodes, the cron schedule clock) is in its own module.
 
+mod argocd;
+mod argocd_health;
+mod argocd_sync;
 mod cronjobs;
 mod daemonsets;
 mod deployment_status;
 mod deployments;
 mod disruption;
 mod endpoints;
+mod flux_helm;
+mod flux_kustomize;
+mod flux_source;
+pub(crate) mod gitops;
+mod gitops_api;
+mod gitsrc;
 mod hpa;
 mod jobs;
 mod memo;

@@ -3,5 +3,6 @@
 
 #![allow(dead_code)]
 
+pub mod gitops;
 pub mod kube_rs;
 pub mod kubectl;

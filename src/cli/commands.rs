@@ -165,6 +165,25 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
         }
         Command::Unlock { app, yes } => unlock(engine, output, &app, yes).await,
         Command::Agent { once } => agent(engine, output, once).await,
+        Command::Logs {
+            app,
+            object,
+            container,
+            follow,
+            previous,
+            tail,
+            timestamps,
+        } => {
+            let args = super::logs::LogsArgs {
+                object,
+                container,
+                follow,
+                previous,
+                tail,
+                timestamps,
+            };
+            super::logs::run(engine, output, &app, args).await
+        }
         Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
     }
 }

@@ -8,6 +8,7 @@ mod events;
 mod interrupted;
 mod lease;
 mod lifecycle;
+pub mod logs;
 mod observe;
 mod ownership;
 mod plan;

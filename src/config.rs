@@ -129,6 +129,10 @@ pub struct UiConfig {
     /// Key remapping: action name → key, e.g. `sync = "S"`.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, String>,
+    /// Clicks and the wheel (default on); `false` leaves the mouse to the
+    /// terminal (its own text selection).
+    #[serde(default)]
+    pub mouse: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -44,14 +44,23 @@ pub enum Action {
     Quit,
     Confirm,
     TogglePrune,
+    Logs,
+    ScrollLeft,
+    ScrollRight,
+    LogPrevious,
+    LogWrap,
+    LogTimestamps,
+    LogSearch,
 }
 
-/// Where an action's keys are live: the panes, a confirm dialog, or both.
+/// Where an action's keys are live: the panes, a confirm dialog, or both;
+/// or the log pane, whose own keys shadow the panes' there (`p`, `w`, `/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Normal,
     Dialog,
     Both,
+    Logs,
 }
 
 /// Groups for the help overlay, in the order shown.
@@ -61,6 +70,7 @@ pub enum Section {
     Views,
     Operations,
     Dialog,
+    Logs,
 }
 
 impl Section {
@@ -70,12 +80,13 @@ impl Section {
             Section::Views => "Views",
             Section::Operations => "Operations",
             Section::Dialog => "In a confirm dialog",
+            Section::Logs => "In the log pane",
         }
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 35] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -96,6 +107,9 @@ impl Action {
         Action::Diff,
         Action::Wrap,
         Action::Yaml,
+        Action::Logs,
+        Action::ScrollLeft,
+        Action::ScrollRight,
         Action::Refresh,
         Action::Sync,
         Action::SuspendResume,
@@ -104,6 +118,10 @@ impl Action {
         Action::Quit,
         Action::Confirm,
         Action::TogglePrune,
+        Action::LogPrevious,
+        Action::LogWrap,
+        Action::LogTimestamps,
+        Action::LogSearch,
     ];
 
     /// The words the help shows (and the README's keys table uses).
@@ -137,12 +155,22 @@ impl Action {
             Action::Quit => "quit",
             Action::Confirm => "confirm",
             Action::TogglePrune => "toggle prune",
+            Action::Logs => "logs of pod/workload",
+            Action::ScrollLeft => "scroll long lines left",
+            Action::ScrollRight => "scroll long lines right",
+            Action::LogPrevious => "previous/current run",
+            Action::LogWrap => "wrap log lines",
+            Action::LogTimestamps => "timestamps",
+            Action::LogSearch => "search (n/N next/previous)",
         }
     }
 
     pub fn scope(self) -> Scope {
         match self {
             Action::Confirm | Action::TogglePrune => Scope::Dialog,
+            Action::LogPrevious | Action::LogWrap | Action::LogTimestamps | Action::LogSearch => {
+                Scope::Logs
+            }
             Action::Back | Action::Quit => Scope::Both,
             _ => Scope::Normal,
         }
@@ -170,12 +198,18 @@ impl Action {
             | Action::Diff
             | Action::Wrap
             | Action::Yaml
+            | Action::Logs
+            | Action::ScrollLeft
+            | Action::ScrollRight
             | Action::Refresh
             | Action::Quit => Section::Views,
             Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
                 Section::Operations
             }
             Action::Confirm | Action::TogglePrune => Section::Dialog,
+            Action::LogPrevious | Action::LogWrap | Action::LogTimestamps | Action::LogSearch => {
+                Section::Logs
+            }
         }
     }
 
@@ -217,6 +251,13 @@ impl Action {
             Action::Quit => &["q"],
             Action::Confirm => &["y", "enter"],
             Action::TogglePrune => &["p"],
+            Action::Logs => &["l"],
+            Action::ScrollLeft => &["left"],
+            Action::ScrollRight => &["right"],
+            Action::LogPrevious => &["p"],
+            Action::LogWrap => &["w"],
+            Action::LogTimestamps => &["t"],
+            Action::LogSearch => &["/"],
         }
     }
 }
@@ -283,7 +324,8 @@ impl Default for Keymap {
 }
 
 fn overlaps(a: Scope, b: Scope) -> bool {
-    a == Scope::Both || b == Scope::Both || a == b
+    let logs = a == Scope::Logs || b == Scope::Logs;
+    a == b || (!logs && (a == Scope::Both || b == Scope::Both))
 }
 
 impl Keymap {

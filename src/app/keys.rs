@@ -20,6 +20,11 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return quit(state);
     }
+    if state.mode == Mode::Normal {
+        if let Some(effects) = super::logkeys::on_key(state, &key) {
+            return effects;
+        }
+    }
     match &state.mode {
         Mode::Normal => match state.keymap.action(Scope::Normal, &key) {
             Some(a) => normal(state, a),
@@ -98,6 +103,7 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Diff => toggle_diff(state),
         Action::Wrap => {
             state.diff.wrap = !state.diff.wrap;
+            state.diff.hscroll = 0;
             state.touch();
             vec![]
         }
@@ -118,7 +124,17 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
             ops::request(state, action)
         }
-        Action::Confirm | Action::TogglePrune => vec![],
+        Action::Logs => super::logs::request(state),
+        Action::ScrollLeft | Action::ScrollRight => {
+            hscroll(state, action == Action::ScrollRight);
+            vec![]
+        }
+        Action::Confirm
+        | Action::TogglePrune
+        | Action::LogPrevious
+        | Action::LogWrap
+        | Action::LogTimestamps
+        | Action::LogSearch => vec![],
     }
 }
 
@@ -138,7 +154,7 @@ fn list_len(state: &AppState) -> usize {
     }
 }
 
-fn move_by(state: &mut AppState, delta: isize) -> Vec<Effect> {
+pub(super) fn move_by(state: &mut AppState, delta: isize) -> Vec<Effect> {
     let cur = match state.focus {
         Focus::Apps => state.selected_app,
         Focus::Resources => state.selected_resource,
@@ -180,6 +196,7 @@ pub(super) fn move_to(state: &mut AppState, to: usize) -> Vec<Effect> {
 fn reset_diff(state: &mut AppState) {
     state.diff.scroll = 0;
     state.diff.hunk = 0;
+    state.diff.hscroll = 0;
     state.touch();
 }
 
@@ -225,13 +242,35 @@ fn cycle_focus(state: &mut AppState, step: usize) -> Vec<Effect> {
         .iter()
         .position(|f| *f == state.focus)
         .unwrap_or(0);
-    let next = Focus::ORDER[(pos + step) % Focus::ORDER.len()];
+    focus(state, Focus::ORDER[(pos + step) % Focus::ORDER.len()])
+}
+
+/// Focus `next` (Tab, a click): the diff pane remembers where Esc goes back
+/// to, and the diff follows the pane (commits show commit views).
+pub(super) fn focus(state: &mut AppState, next: Focus) -> Vec<Effect> {
+    if next == state.focus {
+        return vec![];
+    }
     if next == Focus::Diff {
         state.diff_return = state.focus;
     }
     state.focus = next;
     state.touch();
     follow_focus(state)
+}
+
+/// ←/→ (or the horizontal wheel): long diff lines sideways, when not wrapped.
+pub(super) fn hscroll(state: &mut AppState, right: bool) {
+    if state.diff.wrap {
+        return;
+    }
+    let step = super::logkeys::HSCROLL_STEP;
+    state.diff.hscroll = if right {
+        state.diff.hscroll.saturating_add(step)
+    } else {
+        state.diff.hscroll.saturating_sub(step)
+    };
+    state.touch();
 }
 
 fn drill_in(state: &mut AppState) -> Vec<Effect> {

@@ -17,6 +17,9 @@ mod keychord;
 pub mod keymap;
 mod keys;
 mod loads;
+pub mod logkeys;
+pub mod logs;
+pub mod mouse;
 mod ops;
 pub mod slots;
 pub mod state;
@@ -112,6 +115,21 @@ pub enum Msg {
         generation: u64,
         result: Result<Vec<EventRow>, String>,
     },
+    /// Lines of log stream `stream` (dropped when it is no longer shown).
+    LogLines {
+        stream: u64,
+        lines: Vec<logs::LogLine>,
+    },
+    /// Log stream `stream` connected, is reconnecting, or ended.
+    LogStream {
+        stream: u64,
+        event: logs::LogEvent,
+    },
+    /// A click or wheel, with what the renderer drew under the pointer.
+    Mouse {
+        action: mouse::MouseAction,
+        hit: Option<mouse::Hit>,
+    },
 }
 
 /// Work for the runtime. A load with a newer generation for the same app (or,
@@ -167,6 +185,16 @@ pub enum Effect {
         app: AppId,
         key: ResourceKey,
         generation: u64,
+    },
+    /// Read a container's log (the last `tail` lines, then follow unless it
+    /// is the previous run); replaces any stream open before.
+    OpenLogs {
+        stream: u64,
+        target: logs::LogTarget,
+        tail: usize,
+    },
+    CloseLogs {
+        stream: u64,
     },
     Quit,
 }
@@ -224,5 +252,14 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.toast(ToastLevel::Info, text);
             vec![]
         }
+        Msg::LogLines { stream, lines } => {
+            logs::lines_arrived(state, stream, lines);
+            vec![]
+        }
+        Msg::LogStream { stream, event } => {
+            logs::stream_event(state, stream, event);
+            vec![]
+        }
+        Msg::Mouse { action, hit } => mouse::on_mouse(state, action, hit),
     }
 }

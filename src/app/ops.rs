@@ -305,12 +305,21 @@ pub(super) fn finished(
     }
     let mut effects = vec![];
     for app in &op.apps {
+        // A rollback preview or commit diff computed before the operation
+        // compares with what the cluster no longer holds.
+        state.preview.forget(app);
+        state.commit_diff.forget(app);
         if let Some(i) = state.app_index(app) {
             effects.extend(state.load_status(i, true));
             if !matches!(op.kind, OpKind::Suspend) {
                 effects.extend(state.load_commits(i, true));
             }
         }
+    }
+    let shown = state.selected_row().map(|r| r.id.clone());
+    let commit_view = state.focus == Focus::Commits || state.diff.source.is_commit();
+    if commit_view && shown.is_some_and(|a| op.apps.contains(&a)) {
+        effects.extend(state.want_commit_views(false));
     }
     effects
 }

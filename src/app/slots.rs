@@ -84,6 +84,14 @@ impl<V> Coalesced<V> {
         self.current.as_ref().filter(|l| l.is_for(app, sha))
     }
 
+    /// Drop what is kept for `app`: an operation changed what it was
+    /// computed against. A load still running is answered and dropped.
+    pub(crate) fn forget(&mut self, app: &AppId) {
+        if self.current.as_ref().is_some_and(|l| &l.app == app) {
+            self.current = None;
+        }
+    }
+
     /// Ask for (app, sha); returns the generation to load now, if a load may start.
     pub(crate) fn want(
         &mut self,

@@ -179,6 +179,8 @@ pub struct DiffView {
     pub wrap: bool,
     /// Index of the hunk last jumped to.
     pub hunk: usize,
+    /// Columns scrolled to the right (without wrap).
+    pub hscroll: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +230,8 @@ pub struct AppState {
     pub commit_diff: Coalesced<String>,
     /// The recent Events of the selected resource.
     pub events: super::events::EventsSlot,
+    /// The log pane and its pod/container chooser.
+    pub logs: super::logs::LogsState,
     pub readonly: bool,
     pub keymap: Keymap,
     pub theme: ThemeKind,
@@ -281,10 +285,12 @@ impl AppState {
                 scroll: 0,
                 wrap: false,
                 hunk: 0,
+                hscroll: 0,
             },
             preview: Coalesced::default(),
             commit_diff: Coalesced::default(),
             events: super::events::EventsSlot::default(),
+            logs: super::logs::LogsState::default(),
             readonly: false,
             keymap: Keymap::default(),
             theme: ThemeKind::Dark,

@@ -138,6 +138,30 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// A container's log, as `kubectl logs` prints it: a pod, the pod
+    /// kubectl picks for a workload, or (without KIND/NAME) every pod of the
+    /// app's first workload, each line prefixed `[pod/NAME/CONTAINER]`.
+    Logs {
+        app: AppId,
+        /// pod/NAME, deployment/NAME, statefulset/NAME, daemonset/NAME,
+        /// replicaset/NAME or job/NAME (kubectl's short names work too).
+        object: Option<crate::engine::logs::LogObject>,
+        /// The container (default: the only one, the annotated default, else the first).
+        #[arg(short = 'c', long)]
+        container: Option<String>,
+        /// Keep printing new lines until the container stops (or Ctrl-C).
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// The previous run of a restarted (crashed) container.
+        #[arg(short = 'p', long)]
+        previous: bool,
+        /// Only the last N lines (default: all; 10 a pod without KIND/NAME, as kubectl -l).
+        #[arg(long, allow_negative_numbers = true)]
+        tail: Option<i64>,
+        /// Each line starts with its RFC 3339 time.
+        #[arg(long)]
+        timestamps: bool,
+    },
     /// Run the reconciliation loop: auto-sync apps whose ref moved, self-heal drift.
     Agent {
         /// One pass, then exit (1 if any sync failed); no leader election.

@@ -169,6 +169,25 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
         Command::Agent { once, metrics_addr } => {
             super::agent::run(engine, output, once, metrics_addr.as_deref()).await
         }
+        Command::Logs {
+            app,
+            object,
+            container,
+            follow,
+            previous,
+            tail,
+            timestamps,
+        } => {
+            let args = super::logs::LogsArgs {
+                object,
+                container,
+                follow,
+                previous,
+                tail,
+                timestamps,
+            };
+            super::logs::run(engine, output, &app, args).await
+        }
         Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
     }
 }

@@ -4,4 +4,5 @@ mod agent;
 pub mod args;
 pub mod commands;
 mod metrics;
+pub mod logs;
 mod render;

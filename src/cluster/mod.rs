@@ -7,6 +7,7 @@ mod client;
 mod contents;
 mod kinds;
 pub mod live_cache;
+pub mod logs;
 mod ops;
 pub mod retry;
 mod transport;

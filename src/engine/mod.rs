@@ -9,6 +9,7 @@ mod interrupted;
 pub mod leader;
 mod lease;
 mod lifecycle;
+pub mod logs;
 mod managed;
 mod managed_argo;
 mod observe;

@@ -80,6 +80,8 @@ pub struct Executor {
     tx: UnboundedSender<Msg>,
     loads: HashMap<SlotKey, JoinHandle<()>>,
     operations: Operations,
+    /// The log pane's stream, by its id.
+    logs: Option<(u64, JoinHandle<()>)>,
 }
 
 impl Executor {
@@ -89,6 +91,7 @@ impl Executor {
             tx,
             loads: HashMap::new(),
             operations: Operations::default(),
+            logs: None,
         }
     }
 
@@ -260,6 +263,23 @@ impl Executor {
                     Err(e) => Err(e.to_string()),
                 }
             }),
+            Effect::OpenLogs {
+                stream,
+                target,
+                tail,
+            } => {
+                let task = super::logs::run(engine, self.tx.clone(), stream, target, tail);
+                if let Some((_, old)) = self.logs.replace((stream, tokio::spawn(task))) {
+                    old.abort();
+                }
+            }
+            Effect::CloseLogs { stream } => {
+                if self.logs.as_ref().is_some_and(|(s, _)| *s == stream) {
+                    if let Some((_, task)) = self.logs.take() {
+                        task.abort();
+                    }
+                }
+            }
             // The operation answers itself once it has stopped.
             Effect::Cancel { id } => self.operations.cancel(id),
             Effect::Quit => {}
@@ -270,6 +290,9 @@ impl Executor {
     pub fn shutdown(&mut self) {
         for (_, h) in self.loads.drain() {
             h.abort();
+        }
+        if let Some((_, task)) = self.logs.take() {
+            task.abort();
         }
         self.operations.cancel_all();
         self.operations.abort_all();

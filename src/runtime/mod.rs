@@ -4,12 +4,16 @@
 //! says it changed, so an idle screen draws nothing.
 
 mod effects;
+mod logs;
 mod terminal;
 mod watch;
 
+use crate::app::mouse::MouseAction;
 use crate::app::{self, AppEntry, AppState, Effect, Keymap, Msg, ThemeKind};
 use crate::engine::{Backoff, Engine};
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{
+    Event, EventStream, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -81,7 +85,9 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     let mut agent_task = (!engine.readonly())
         .then(|| tokio::spawn(agent(engine.clone(), tx.clone(), agent_cancel.clone())));
 
-    let mut terminal = terminal::Terminal::enter()?;
+    let mut terminal = terminal::Terminal::enter(engine.config.ui.mouse.unwrap_or(true))?;
+    // Where the last frame put each pane and row, for the mouse.
+    let mut screen = crate::ui::ScreenMap::default();
     let size = terminal.inner.size()?;
     let mut effects = app::update(
         &mut state,
@@ -124,7 +130,7 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         if state.take_dirty() {
             terminal
                 .inner
-                .draw(|frame| crate::ui::draw(frame, &state))?;
+                .draw(|frame| screen = crate::ui::draw_mapped(frame, &state))?;
             stats.frames += 1;
             if panic_for_test {
                 panic!("GITOPS_TUI_TEST_PANIC is set: a panic on purpose, after the first frame");
@@ -138,6 +144,10 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Msg::Key { key },
                 Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
+                Some(Ok(Event::Mouse(m))) => match mouse_msg(&screen, m) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
                 Some(Ok(_)) => continue,
                 // The terminal went away: nothing left to draw on.
                 Some(Err(_)) | None => break 'outer,
@@ -166,6 +176,25 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     }
     drop(terminal);
     Ok(stats)
+}
+
+/// A click or wheel as the reducer's message, with what is under the pointer.
+fn mouse_msg(screen: &crate::ui::ScreenMap, m: MouseEvent) -> Option<Msg> {
+    let shift = m.modifiers.contains(KeyModifiers::SHIFT);
+    let action = match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => MouseAction::Click,
+        MouseEventKind::ScrollUp if shift => MouseAction::ScrollLeft,
+        MouseEventKind::ScrollDown if shift => MouseAction::ScrollRight,
+        MouseEventKind::ScrollUp => MouseAction::ScrollUp,
+        MouseEventKind::ScrollDown => MouseAction::ScrollDown,
+        MouseEventKind::ScrollLeft => MouseAction::ScrollLeft,
+        MouseEventKind::ScrollRight => MouseAction::ScrollRight,
+        _ => return None,
+    };
+    Some(Msg::Mouse {
+        action,
+        hit: crate::ui::hit(screen, m.column, m.row),
+    })
 }
 
 /// The agent inside the TUI: auto-sync and self-heal while the screen is open.

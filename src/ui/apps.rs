@@ -4,6 +4,7 @@
 //! its name; the messages are in its resources pane and diff.
 
 use super::format::age;
+use super::hit::Rows;
 use super::pane;
 use super::theme::{health_icon, sync_icon, Theme, SPINNER};
 use crate::app::{AppRow, AppState, ConnectionState, Focus};
@@ -13,7 +14,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 use ratatui::Frame;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+/// Draws the pane; returns where its rows are (for the mouse).
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) -> Option<Rows> {
     let mut title = format!(
         "Apps ({}/{}) sort:{}",
         state.visible.len(),
@@ -50,6 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .filter_map(|i| state.apps.get(*i))
         .map(|a| row(a, state, theme))
         .collect();
+    let count = rows.len();
     let widths = [
         Constraint::Length(1),
         Constraint::Min(8),
@@ -70,6 +73,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let mut ts =
         TableState::default().with_selected((!empty).then_some(state.selected_app - first));
     frame.render_stateful_widget(table, area, &mut ts);
+    Some(Rows {
+        area,
+        top: area.y.saturating_add(2),
+        first,
+        count,
+    })
 }
 
 fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {

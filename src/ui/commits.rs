@@ -2,6 +2,7 @@
 //! the ref head (H), the deployed commit (D) and a rollback pin (P) marked.
 
 use super::format::age;
+use super::hit::Rows;
 use super::pane;
 use super::theme::Theme;
 use crate::app::{AppState, Focus};
@@ -10,12 +11,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+/// Draws the pane; returns where its rows are (for the mouse).
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) -> Option<Rows> {
     let focused = state.focus == Focus::Commits;
     let Some(row) = state.selected_row() else {
         let block = pane(Line::from("Commits"), focused, theme);
         frame.render_widget(Paragraph::new("No app selected.").block(block), area);
-        return;
+        return None;
     };
     let block = pane(
         Line::from(format!(
@@ -31,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             None => ("Loading commits…".to_string(), theme.dim),
         };
         frame.render_widget(Paragraph::new(text).style(style).block(block), area);
-        return;
+        return None;
     };
     let status = row.status.value.as_ref();
     let head = status.and_then(|s| s.head_revision.as_ref());
@@ -69,6 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         Constraint::Fill(1),
     ];
     let empty = rows.is_empty();
+    let len = rows.len();
     let table = Table::new(rows, widths)
         .header(Row::new(["", "SHA", "AUTHOR", "AGE", "SUBJECT"]).style(theme.header))
         .block(block)
@@ -77,4 +80,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .highlight_symbol("›");
     let mut ts = TableState::default().with_selected((!empty).then_some(state.selected_commit));
     frame.render_stateful_widget(table, area, &mut ts);
+    let first = ts.offset();
+    Some(Rows {
+        area,
+        top: area.y.saturating_add(2),
+        first,
+        count: len
+            .saturating_sub(first)
+            .min(usize::from(area.height.saturating_sub(3))),
+    })
 }

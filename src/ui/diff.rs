@@ -26,6 +26,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     }
     if state.diff.wrap {
         title.push_str(" [wrap]");
+    } else if state.diff.hscroll > 0 {
+        title.push_str(&format!(" [→{}]", state.diff.hscroll));
     }
     let block = pane(Line::from(title), state.focus == Focus::Diff, theme);
     let height = usize::from(area.height);
@@ -36,6 +38,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let mut p = Paragraph::new(lines).block(block);
     if state.diff.wrap {
         p = p.wrap(Wrap { trim: false });
+    } else {
+        p = p.scroll((0, u16::try_from(state.diff.hscroll).unwrap_or(u16::MAX)));
     }
     frame.render_widget(p, area);
 }

@@ -53,6 +53,20 @@ fn cursor(frame: &mut Frame, area: Rect, text: &str) {
 
 fn hints<'a>(state: &AppState, theme: &Theme) -> Line<'a> {
     let mut spans = vec![];
+    if state.logs.view.is_some() {
+        let k = |a: Action| state.keymap.keys_text(a);
+        for (a, label) in [
+            (Action::Up, "scroll (pauses)"),
+            (Action::Bottom, "follow"),
+            (Action::NextMatch, "next match"),
+            (Action::ScrollRight, "scroll right"),
+            (Action::Back, "back to the panes"),
+        ] {
+            spans.push(Span::styled(k(a), theme.title));
+            spans.push(Span::styled(format!(" {label}  "), theme.dim));
+        }
+        return Line::from(spans);
+    }
     if !state.filter.is_empty() {
         spans.push(Span::styled(
             format!("filter /{}  ", state.filter),

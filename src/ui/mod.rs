@@ -12,12 +12,16 @@ mod confirm;
 mod diff;
 pub mod format;
 mod help;
+pub mod hit;
+mod logs;
 mod message;
 mod resources;
 mod status_bar;
 pub mod theme;
 
+use crate::app::mouse::Region;
 use crate::app::{AppState, Focus, Mode};
+pub use hit::{hit, ScreenMap};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
@@ -28,6 +32,12 @@ use theme::Theme;
 pub const WIDE_COLUMNS: u16 = 120;
 
 pub fn draw(frame: &mut Frame, state: &AppState) {
+    draw_mapped(frame, state);
+}
+
+/// Draw, and say where each pane and list row went (for the mouse).
+pub fn draw_mapped(frame: &mut Frame, state: &AppState) -> ScreenMap {
+    let mut map = ScreenMap::default();
     let theme = Theme::of(state.theme);
     let area = frame.area();
     let [body, message_area, status_area] = Layout::vertical([
@@ -41,7 +51,11 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         .unwrap_or(u16::MAX)
         .saturating_add(3)
         .max(5);
-    if area.width >= WIDE_COLUMNS {
+    if let Some(view) = &state.logs.view {
+        // The log pane takes the panes' room: long lines deserve it.
+        logs::render(frame, body, state, view, &theme);
+        map.push(body, Region::Logs, None);
+    } else if area.width >= WIDE_COLUMNS {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(body);
@@ -52,10 +66,14 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         .areas(left);
         let [diff_area, commits_area] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(right);
-        apps::render(frame, apps_area, state, &theme);
-        resources::render(frame, resources_area, state, &theme);
+        let rows = apps::render(frame, apps_area, state, &theme);
+        map.push(apps_area, Region::Pane(Focus::Apps), rows);
+        let rows = resources::render(frame, resources_area, state, &theme);
+        map.push(resources_area, Region::Pane(Focus::Resources), rows);
         diff::render(frame, diff_area, state, &theme);
-        commits::render(frame, commits_area, state, &theme);
+        map.push(diff_area, Region::Pane(Focus::Diff), None);
+        let rows = commits::render(frame, commits_area, state, &theme);
+        map.push(commits_area, Region::Pane(Focus::Commits), rows);
     } else {
         let [apps_area, rest] = Layout::vertical([
             Constraint::Max(apps_height.min(body.height * 2 / 5)),
@@ -67,15 +85,22 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         let [middle, diff_area] =
             Layout::vertical([Constraint::Percentage(middle_share), Constraint::Fill(1)])
                 .areas(rest);
-        apps::render(frame, apps_area, state, &theme);
+        let rows = apps::render(frame, apps_area, state, &theme);
+        map.push(apps_area, Region::Pane(Focus::Apps), rows);
         let commits_first = state.focus == Focus::Commits
             || (state.focus == Focus::Diff && state.diff.source.is_commit());
         if commits_first {
-            commits::render(frame, middle, state, &theme);
+            let rows = commits::render(frame, middle, state, &theme);
+            map.push(middle, Region::Pane(Focus::Commits), rows);
         } else {
-            resources::render(frame, middle, state, &theme);
+            let rows = resources::render(frame, middle, state, &theme);
+            map.push(middle, Region::Pane(Focus::Resources), rows);
         }
         diff::render(frame, diff_area, state, &theme);
+        map.push(diff_area, Region::Pane(Focus::Diff), None);
+    }
+    if let Some(rows) = logs::render_chooser(frame, body, state, &theme) {
+        map.push(rows.area, Region::Chooser, Some(rows));
     }
     message::render(frame, message_area, state, &theme);
     status_bar::render(frame, status_area, state, &theme);
@@ -85,6 +110,7 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         Mode::Help => help::render(frame, area, state, &theme),
         _ => {}
     }
+    map
 }
 
 /// One part of the screen, for snapshot tests of a single pane.
@@ -97,6 +123,8 @@ pub enum Pane {
     MessageLine,
     StatusBar,
     Dialog,
+    /// The log pane, or its chooser when that is open.
+    Logs,
 }
 
 /// Draw only `pane`, filling the frame.
@@ -104,10 +132,22 @@ pub fn draw_pane(frame: &mut Frame, state: &AppState, pane: Pane) {
     let theme = Theme::of(state.theme);
     let area = frame.area();
     match pane {
-        Pane::Apps => apps::render(frame, area, state, &theme),
-        Pane::Resources => resources::render(frame, area, state, &theme),
+        Pane::Apps => {
+            apps::render(frame, area, state, &theme);
+        }
+        Pane::Resources => {
+            resources::render(frame, area, state, &theme);
+        }
         Pane::Diff => diff::render(frame, area, state, &theme),
-        Pane::Commits => commits::render(frame, area, state, &theme),
+        Pane::Commits => {
+            commits::render(frame, area, state, &theme);
+        }
+        Pane::Logs => {
+            if let Some(view) = &state.logs.view {
+                logs::render(frame, area, state, view, &theme);
+            }
+            logs::render_chooser(frame, area, state, &theme);
+        }
         Pane::MessageLine => message::render(frame, area, state, &theme),
         Pane::StatusBar => status_bar::render(frame, area, state, &theme),
         Pane::Dialog => match &state.mode {

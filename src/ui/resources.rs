@@ -6,6 +6,7 @@
 //! pulled, back-off), which health alone cannot.
 
 use super::format::{age, fit};
+use super::hit::Rows;
 use super::pane;
 use super::theme::{health_icon, resource_icon, Theme};
 use crate::app::tree::NodeRef;
@@ -18,12 +19,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 use serde_json::Value;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+/// Draws the pane; returns where its tree rows are (for the mouse).
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) -> Option<Rows> {
     let focused = state.focus == Focus::Resources;
     let Some(row) = state.selected_row() else {
         let block = pane(Line::from("Resources"), focused, theme);
         frame.render_widget(Paragraph::new("No app selected.").block(block), area);
-        return;
+        return None;
     };
     let block = pane(Line::from(format!("Resources: {}", row.id)), focused, theme);
     let inner = block.inner(area);
@@ -50,7 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             "Loading…"
         };
         frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
-        return;
+        return None;
     };
     let mut names: Vec<String> = Vec::new();
     let rows: Vec<Row> = row
@@ -147,6 +149,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             .areas(table_area);
     let mut ts = TableState::default().with_selected((!empty).then_some(state.selected_resource));
     frame.render_stateful_widget(table, tree_area, &mut ts);
+    let first = ts.offset();
+    let rows = Rows {
+        area,
+        top: tree_area.y.saturating_add(1),
+        first,
+        count: row
+            .tree
+            .len()
+            .saturating_sub(first)
+            .min(usize::from(tree_area.height.saturating_sub(1))),
+    };
     if events_height > 0 {
         let width = usize::from(events_area.width);
         let lines: Vec<Line> = events
@@ -155,6 +168,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             .collect();
         frame.render_widget(Paragraph::new(lines), events_area);
     }
+    Some(rows)
 }
 
 /// Health and its full reason for the selected tree row.

@@ -62,6 +62,12 @@ impl Tmux {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }
 
+    /// A pane format (`#{mouse_any_flag}`), as tmux prints it.
+    pub fn format(&self, format: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", "t", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Poll the screen until `ok`, at most 30 s; the screen then.
     pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -4,6 +4,8 @@
 mod events;
 mod keys;
 mod loads;
+mod logs;
+mod mouse;
 mod ops;
 
 use super::*;

@@ -222,3 +222,70 @@ async fn only_the_leader_acts_and_a_follower_takes_over_when_it_dies() {
         format!("{}_{} 1", gitops_tui::engine::this_host(), b.child.id())
     );
 }
+
+/// Inside a pod there is no kubeconfig: the agent finds the API server in
+/// `KUBERNETES_SERVICE_HOST`/`_PORT` and authenticates with the service
+/// account's token and CA (a folder here, as the kubelet mounts it).
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_pod_the_agent_uses_its_service_account() {
+    use base64::Engine as _;
+    let f = common::Fixture::with_tls(CONFIG, true).await;
+    f.commit(&[("apps/shop/config.yaml", Some(CONFIGMAP))], "shop: v1");
+    let sa = f.dir.path().join("serviceaccount");
+    std::fs::create_dir_all(&sa).expect("dir");
+    let kc: serde_json::Value = serde_yaml::from_str(f.sim.kubeconfig()).expect("kubeconfig");
+    let ca = kc["clusters"][0]["cluster"]["certificate-authority-data"]
+        .as_str()
+        .expect("the CA");
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(ca)
+        .expect("base64");
+    std::fs::write(sa.join("ca.crt"), ca).expect("ca");
+    std::fs::write(sa.join("token"), f.sim.token().expect("a token over https")).expect("token");
+    std::fs::write(sa.join("namespace"), "gitops-tui").expect("namespace");
+    let (host, port) = f
+        .sim
+        .url()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .rsplit_once(':')
+        .expect("https://HOST:PORT");
+    let run = |token_dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_gitops-tui"))
+            .arg("--config")
+            .arg(&f.config)
+            .args(["agent", "--once", "-o", "json"])
+            .env("KUBERNETES_SERVICE_HOST", host)
+            .env("KUBERNETES_SERVICE_PORT", port)
+            .env("GITOPS_TUI_SERVICEACCOUNT_DIR", token_dir)
+            .env("KUBECONFIG", f.dir.path().join("no-such-kubeconfig"))
+            .env("HOME", f.dir.path())
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .output()
+            .expect("agent runs")
+    };
+    let out = run(&sa);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let action: serde_json::Value =
+        serde_json::from_str(stdout.lines().next().expect("an action")).expect("JSON");
+    assert_eq!(action["action"], "synced", "{action}");
+    assert_eq!(f.cm_data("shop", "settings", "color"), "blue");
+    // A token the server does not know is refused, and the agent says so.
+    let bad = f.dir.path().join("bad-sa");
+    std::fs::create_dir_all(&bad).expect("dir");
+    std::fs::copy(sa.join("ca.crt"), bad.join("ca.crt")).expect("ca");
+    std::fs::write(bad.join("token"), "not-a-token").expect("token");
+    let out = run(&bad);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("\"failed\"") && text.contains("Unauthorized"),
+        "{text}"
+    );
+}

@@ -187,7 +187,7 @@ impl ClusterConnector {
         }
         let err =
             |e: &dyn std::fmt::Display| ClusterError::Kubeconfig(format!("in-cluster config: {e}"));
-        let config = kube::Config::incluster().map_err(|e| err(&e))?;
+        let config = super::in_cluster::config().await.map_err(|e| err(&e))?;
         let url = config.cluster_url.to_string();
         let (client, watch_client) = build_clients(config, &self.retry).map_err(|e| err(&e))?;
         let cluster = Cluster {

@@ -5,6 +5,7 @@
 
 mod client;
 mod contents;
+mod in_cluster;
 mod kinds;
 pub mod live_cache;
 pub mod logs;

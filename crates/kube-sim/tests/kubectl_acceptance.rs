@@ -208,6 +208,16 @@ async fn item03_diff(minor: u32) {
     env.kubectl(&["apply", "--server-side", "-f", &same])
         .await
         .ok();
+    // Compare once the controllers are done with it: a status written
+    // between kubectl's read of the live object and its dry-run is a real
+    // difference (on a real cluster too), not the one this test is about.
+    let settled = common::kubectl::eventually(std::time::Duration::from_secs(20), || async {
+        let d = env.get_json(&["deployment", "web"]).await;
+        d["status"]["availableReplicas"] == d["spec"]["replicas"]
+            && d["status"]["observedGeneration"] == d["metadata"]["generation"]
+    })
+    .await;
+    assert!(settled, "the Deployment never became available");
 
     let out = env.kubectl(&["diff", "--server-side", "-f", &same]).await;
     assert_eq!(out.code, 0, "no difference:\n{out}");

@@ -34,4 +34,4 @@ pub use history::{CommitInfo, HistoryReport, SyncRecord, SyncResult};
 pub use labels::*;
 pub use resource::{Counts, ResourceKey, ResourceState, ResourceStatus, Takeover};
 pub use revision::Revision;
-pub use status::{AppStatus, Health, HeldLease, SyncStatus, Warning};
+pub use status::{AppStatus, Health, HeldLease, Suspension, SyncStatus, Warning};

@@ -8,6 +8,7 @@ mod events;
 mod interrupted;
 mod lease;
 mod lifecycle;
+mod local;
 mod observe;
 mod ownership;
 mod plan;

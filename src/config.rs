@@ -48,6 +48,9 @@ pub struct Config {
     pub base_dir: PathBuf,
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The default config file looked for and not found (a first run).
+    #[serde(skip)]
+    pub missing_file: Option<PathBuf>,
 }
 
 fn default_record_namespace() -> String {
@@ -230,6 +233,7 @@ impl Config {
                 return Ok(Config {
                     record_namespace: default_record_namespace(),
                     base_dir: PathBuf::from("."),
+                    missing_file: Some(path.to_path_buf()),
                     ..Default::default()
                 })
             }

@@ -3,6 +3,7 @@
 
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
+use super::text::TextStyle;
 use crate::engine::{Backoff, Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
 use crate::model::{AppId, ResourceStatus, SyncStatus};
 use serde::Serialize;
@@ -34,10 +35,22 @@ fn fail(e: &EngineError) -> i32 {
 
 pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 {
     let output = global.output;
+    let style = TextStyle::detect(global.no_headers, global.absolute_times);
     match command {
-        Command::Status { apps } => status(engine, output, apps).await,
-        Command::Diff { app, revision } => {
-            match engine.status_at(&app, revision.as_deref()).await {
+        Command::Status { apps } => status(engine, output, apps, &style).await,
+        Command::Diff {
+            app,
+            revision,
+            local,
+        } => {
+            let result = match local {
+                Some(dir) => match engine.local_dir(&app, dir) {
+                    Ok(dir) => engine.status_local(&app, dir).await,
+                    Err(e) => Err(e),
+                },
+                None => engine.status_at(&app, revision.as_deref()).await,
+            };
+            match result {
                 Ok(s) if s.sync == SyncStatus::Unknown => {
                     eprintln!("error: app {app}: {}", s.message);
                     EXIT_ERROR
@@ -90,15 +103,31 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             let wait = (wait && !dry_run).then_some(timeout);
             sync(engine, output, &app, &opts, wait).await
         }
-        Command::Suspend { app } => match engine.suspend(&app).await {
-            Ok(_) => {
-                print(output, &json!({"app": app, "suspended": true}), || {
-                    format!("app {app} suspended: auto-sync and self-heal stopped\n")
-                });
-                EXIT_OK
+        Command::Suspend { app, reason } => {
+            match engine
+                .suspend_with_reason(&app, reason.as_deref().unwrap_or(""))
+                .await
+            {
+                Ok(record) => {
+                    let suspension = record.suspension.clone();
+                    print(
+                        output,
+                        &json!({"app": app, "suspended": true, "suspension": suspension}),
+                        || match suspension.as_ref().filter(|s| !s.reason.is_empty()) {
+                            Some(s) => format!(
+                                "app {app} suspended: auto-sync and self-heal stopped ({})\n",
+                                s.reason
+                            ),
+                            None => {
+                                format!("app {app} suspended: auto-sync and self-heal stopped\n")
+                            }
+                        },
+                    );
+                    EXIT_OK
+                }
+                Err(e) => fail(&e),
             }
-            Err(e) => fail(&e),
-        },
+        }
         Command::Resume { app } => {
             let cancel = CancellationToken::new();
             match interruptible(&cancel, engine.resume_cancellable(&app, cancel.clone())).await {
@@ -134,7 +163,20 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                         eprintln!("warning: {w}");
                     }
                 }
-                print(output, &h, || render::history_text(&h));
+                print(output, &h, || render::history_text(&h, &style));
+                if output == Output::Text && h.commits.is_empty() {
+                    if let Ok(a) = engine.app(&app) {
+                        let path = if a.repo_path().is_empty() {
+                            "."
+                        } else {
+                            a.repo_path()
+                        };
+                        eprintln!(
+                            "hint: no commit of {} touches {path}; is `path` in the config right?",
+                            a.repo
+                        );
+                    }
+                }
                 EXIT_OK
             }
             Err(e) => fail(&e),
@@ -165,7 +207,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
         }
         Command::Unlock { app, yes } => unlock(engine, output, &app, yes).await,
         Command::Agent { once } => agent(engine, output, once).await,
-        Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
+        Command::Completions { .. } | Command::Demo { .. } | Command::Init { .. } => EXIT_OK,
     }
 }
 
@@ -323,8 +365,14 @@ async fn sync(
     }
 }
 
-async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
+async fn status(engine: &Engine, output: Output, apps: Vec<AppId>, style: &TextStyle) -> i32 {
     let names: Vec<AppId> = if apps.is_empty() { engine.apps() } else { apps };
+    if names.is_empty() {
+        // A first run: say where the config goes and how to start.
+        let config = engine.config.source.as_deref();
+        let config = config.or(engine.config.missing_file.as_deref());
+        eprintln!("{}", super::init::first_run_line(config));
+    }
     let mut statuses = Vec::new();
     for name in &names {
         match engine.status(name).await {
@@ -346,7 +394,7 @@ async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
         }
     }
     print(output, &json!({"apps": statuses}), || {
-        render::status_table(&statuses)
+        render::status_table(&statuses, style)
     });
     EXIT_OK
 }

@@ -2,4 +2,6 @@
 
 pub mod args;
 pub mod commands;
+pub mod init;
 mod render;
+pub mod text;

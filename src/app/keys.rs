@@ -27,6 +27,8 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         },
         Mode::Filter => input::filter_key(state, key),
         Mode::Command { .. } => input::command_key(state, key),
+        // The suspend dialog is a text field: every printable key is text.
+        Mode::Confirm(super::state::ConfirmAction::Suspend { .. }) => input::reason_key(state, key),
         Mode::Confirm(_) => match state.keymap.action(Scope::Dialog, &key) {
             Some(a) => ops::dialog_key(state, a),
             None => vec![],

@@ -28,8 +28,8 @@ mod tests;
 pub use history::{Commit, History};
 pub use keymap::{Action, KeyChord, Keymap, KeymapError, Scope, Section};
 pub use state::{
-    AppEntry, AppRow, AppState, ConfirmAction, ConnectionState, DiffSource, DiffView, Focus, Mode,
-    OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
+    AppEntry, AppRow, AppState, ConfirmAction, ConnectionState, DiffSource, DiffView, FirstRun,
+    Focus, Mode, OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
 use crate::model::{AppId, ResourceKey, Revision};
@@ -147,6 +147,8 @@ pub enum Effect {
     Suspend {
         id: OpId,
         app: AppId,
+        /// Why (may be empty): recorded with who and when.
+        reason: String,
     },
     Resume {
         id: OpId,

@@ -75,7 +75,10 @@ fn ask_suspend_resume(state: &mut AppState) {
     state.mode = Mode::Confirm(if paused {
         ConfirmAction::Resume { app }
     } else {
-        ConfirmAction::Suspend { app }
+        ConfirmAction::Suspend {
+            app,
+            reason: String::new(),
+        }
     });
     state.touch();
 }
@@ -151,6 +154,9 @@ pub(super) fn quit(state: &mut AppState) -> Vec<Effect> {
 }
 
 /// Keys inside a confirm dialog.
+/// The longest reason kept: a line in a pane, not an essay.
+pub(super) const REASON_MAX: usize = 200;
+
 pub(super) fn dialog_key(state: &mut AppState, action: Action) -> Vec<Effect> {
     let Mode::Confirm(pending) = &mut state.mode else {
         return vec![];
@@ -238,9 +244,13 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
                 adopt,
             }
         }
-        ConfirmAction::Suspend { app } => {
+        ConfirmAction::Suspend { app, reason } => {
             let id = start(state, vec![app.clone()], OpKind::Suspend);
-            Effect::Suspend { id, app }
+            Effect::Suspend {
+                id,
+                app,
+                reason: reason.trim().to_string(),
+            }
         }
         ConfirmAction::Resume { app } => {
             let id = start(state, vec![app.clone()], OpKind::Resume);

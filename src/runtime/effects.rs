@@ -224,9 +224,9 @@ impl Executor {
                     Ok(lines.join("; "))
                 });
             }
-            Effect::Suspend { id, app } => self.operation(id, |_| async move {
+            Effect::Suspend { id, app, reason } => self.operation(id, |_| async move {
                 engine
-                    .suspend(&app)
+                    .suspend_with_reason(&app, &reason)
                     .await
                     .map(|_| format!("{app} suspended"))
                     .map_err(|e| e.to_string())

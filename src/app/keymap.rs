@@ -44,6 +44,7 @@ pub enum Action {
     Quit,
     Confirm,
     TogglePrune,
+    IgnoreField,
 }
 
 /// Where an action's keys are live: the panes, a confirm dialog, or both.
@@ -75,7 +76,7 @@ impl Section {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -101,6 +102,7 @@ impl Action {
         Action::SuspendResume,
         Action::Rollback,
         Action::Cancel,
+        Action::IgnoreField,
         Action::Quit,
         Action::Confirm,
         Action::TogglePrune,
@@ -137,6 +139,7 @@ impl Action {
             Action::Quit => "quit",
             Action::Confirm => "confirm",
             Action::TogglePrune => "toggle prune",
+            Action::IgnoreField => "ignore this drifted field (config rule)",
         }
     }
 
@@ -172,9 +175,11 @@ impl Action {
             | Action::Yaml
             | Action::Refresh
             | Action::Quit => Section::Views,
-            Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
-                Section::Operations
-            }
+            Action::Sync
+            | Action::SuspendResume
+            | Action::Rollback
+            | Action::Cancel
+            | Action::IgnoreField => Section::Operations,
             Action::Confirm | Action::TogglePrune => Section::Dialog,
         }
     }
@@ -217,6 +222,7 @@ impl Action {
             Action::Quit => &["q"],
             Action::Confirm => &["y", "enter"],
             Action::TogglePrune => &["p"],
+            Action::IgnoreField => &["i"],
         }
     }
 }

@@ -120,6 +120,7 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
             ops::request(state, action)
         }
+        Action::IgnoreField => ops::ask_ignore(state),
         Action::Confirm | Action::TogglePrune => vec![],
     }
 }

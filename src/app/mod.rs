@@ -12,6 +12,7 @@ pub mod diffdoc;
 pub mod events;
 pub mod filter;
 pub mod history;
+pub mod ignore;
 mod input;
 mod keychord;
 pub mod keymap;
@@ -163,6 +164,11 @@ pub enum Effect {
     },
     Cancel {
         id: OpId,
+    },
+    /// Append an `ignore_differences` rule to the config file (`i`).
+    AppendIgnoreRule {
+        app: AppId,
+        proposal: crate::model::IgnoreProposal,
     },
     /// The recent Events of the selected resource; a newer one supersedes it.
     LoadEvents {

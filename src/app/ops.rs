@@ -83,6 +83,30 @@ fn ask_suspend_resume(state: &mut AppState) {
     state.touch();
 }
 
+/// `i`: the rule that would silence the drifted field at the top of the
+/// diff, shown for confirmation (it writes the config file, not the cluster).
+pub(super) fn ask_ignore(state: &mut AppState) -> Vec<Effect> {
+    let Some(app) = state.selected_row().map(|r| r.id.clone()) else {
+        state.toast(ToastLevel::Info, "no app selected");
+        return vec![];
+    };
+    if !app.is_native() {
+        state.toast(
+            ToastLevel::Info,
+            format!("{app}: its ignore rules live in its {} object", app.source),
+        );
+        return vec![];
+    }
+    match super::ignore::propose(state) {
+        Ok(proposal) => {
+            state.mode = Mode::Confirm(ConfirmAction::IgnoreRule { app, proposal });
+            state.touch();
+        }
+        Err(why) => state.toast(ToastLevel::Info, format!("no ignore rule: {why}")),
+    }
+    vec![]
+}
+
 /// Rollback previews first: the dialog opens at once and fills in when the
 /// preview (commit vs live) lands; confirming waits for it.
 fn ask_rollback(state: &mut AppState) -> Vec<Effect> {
@@ -256,6 +280,7 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
             let id = start(state, vec![app.clone()], OpKind::Resume);
             Effect::Resume { id, app }
         }
+        ConfirmAction::IgnoreRule { app, proposal } => Effect::AppendIgnoreRule { app, proposal },
         ConfirmAction::Rollback { app, sha } => {
             let adopt = state
                 .preview

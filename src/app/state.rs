@@ -70,6 +70,11 @@ pub enum ConfirmAction {
         app: AppId,
         sha: Revision,
     },
+    /// Append this rule under the app's table in the config file.
+    IgnoreRule {
+        app: AppId,
+        proposal: crate::model::IgnoreProposal,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -262,6 +262,25 @@ impl Executor {
             }),
             // The operation answers itself once it has stopped.
             Effect::Cancel { id } => self.operations.cancel(id),
+            // A file write, off the UI thread; the answer comes back as a toast.
+            Effect::AppendIgnoreRule { app, proposal } => {
+                let tx = self.tx.clone();
+                let path = engine.config.source.clone();
+                tokio::task::spawn_blocking(move || {
+                    let text = match crate::config_edit::append_ignore_rule(
+                        path.as_deref(),
+                        &app.name,
+                        &proposal,
+                    ) {
+                        Ok(p) => format!(
+                            "ignore rule for {proposal} appended to {} (used from the next start and by every CLI run)",
+                            p.display()
+                        ),
+                        Err(e) => format!("ignore rule not written: {e}"),
+                    };
+                    let _ = tx.send(Msg::Notice { text });
+                });
+            }
             Effect::Quit => {}
         }
     }

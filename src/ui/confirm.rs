@@ -197,6 +197,30 @@ fn body<'a>(
             ],
             false,
         ),
+        ConfirmAction::IgnoreRule { app, proposal } => {
+            let mut lines = vec![
+                Line::styled(
+                    format!(
+                        "Never count {} as drift of {app}; append to the config:",
+                        proposal.json_pointer
+                    ),
+                    theme.text,
+                ),
+                Line::raw(""),
+            ];
+            lines.extend(
+                proposal
+                    .toml()
+                    .lines()
+                    .map(|l| Line::styled(format!("  {l}"), theme.title)),
+            );
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Comments and order in the file are kept. Used from the next start.",
+                theme.dim,
+            ));
+            (format!("Ignore a field of {app}"), lines, true)
+        }
         ConfirmAction::Resume { app } => {
             let mut lines = vec![Line::styled(
                 "Auto-sync and self-heal start again for this app.",

@@ -45,6 +45,7 @@ pub enum Action {
     Confirm,
     TogglePrune,
     IgnoreField,
+    LocalDiff,
 }
 
 /// Where an action's keys are live: the panes, a confirm dialog, or both.
@@ -76,7 +77,7 @@ impl Section {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -96,6 +97,7 @@ impl Action {
         Action::Sort,
         Action::Diff,
         Action::Wrap,
+        Action::LocalDiff,
         Action::Yaml,
         Action::Refresh,
         Action::Sync,
@@ -140,6 +142,7 @@ impl Action {
             Action::Confirm => "confirm",
             Action::TogglePrune => "toggle prune",
             Action::IgnoreField => "ignore this drifted field (config rule)",
+            Action::LocalDiff => "diff: revision/local work tree",
         }
     }
 
@@ -172,6 +175,7 @@ impl Action {
             | Action::Sort
             | Action::Diff
             | Action::Wrap
+            | Action::LocalDiff
             | Action::Yaml
             | Action::Refresh
             | Action::Quit => Section::Views,
@@ -223,6 +227,7 @@ impl Action {
             Action::Confirm => &["y", "enter"],
             Action::TogglePrune => &["p"],
             Action::IgnoreField => &["i"],
+            Action::LocalDiff => &["L"],
         }
     }
 }

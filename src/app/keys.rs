@@ -121,6 +121,7 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
             ops::request(state, action)
         }
         Action::IgnoreField => ops::ask_ignore(state),
+        Action::LocalDiff => super::local::toggle(state),
         Action::Confirm | Action::TogglePrune => vec![],
     }
 }
@@ -189,6 +190,7 @@ fn reset_diff(state: &mut AppState) {
 /// A different app is selected: start its panes from the top and load what
 /// it has not loaded yet.
 pub(super) fn app_selected(state: &mut AppState) -> Vec<Effect> {
+    state.local = None;
     state.selected_resource = 0;
     state.selected_commit = 0;
     reset_diff(state);
@@ -311,6 +313,7 @@ fn refresh(state: &mut AppState) -> Vec<Effect> {
     if state.diff.source.is_commit() {
         effects.extend(state.want_commit_views(true));
     }
+    effects.extend(super::local::reload(state));
     state.touch();
     effects
 }

@@ -18,6 +18,7 @@ mod keychord;
 pub mod keymap;
 mod keys;
 mod loads;
+pub mod local;
 mod ops;
 pub mod slots;
 pub mod state;
@@ -106,6 +107,12 @@ pub enum Msg {
     Notice {
         text: String,
     },
+    /// The app's status with its local work tree as the source (`L`).
+    LocalLoaded {
+        app: AppId,
+        generation: u64,
+        result: Result<AppStatus, String>,
+    },
     /// The recent Events of `key` in `app`, newest first.
     EventsLoaded {
         app: AppId,
@@ -164,6 +171,11 @@ pub enum Effect {
     },
     Cancel {
         id: OpId,
+    },
+    /// The app's status from its local work tree (`L`); a newer generation supersedes.
+    LoadLocal {
+        app: AppId,
+        generation: u64,
     },
     /// Append an `ignore_differences` rule to the config file (`i`).
     AppendIgnoreRule {
@@ -228,6 +240,14 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation, result, ..
         } => events::events_loaded(state, generation, result),
         Msg::Terminate => ops::quit(state),
+        Msg::LocalLoaded {
+            app,
+            generation,
+            result,
+        } => {
+            local::loaded(state, &app, generation, result);
+            vec![]
+        }
         Msg::Notice { text } => {
             state.toast(ToastLevel::Info, text);
             vec![]

@@ -347,5 +347,6 @@ pub(super) fn finished(
             }
         }
     }
+    effects.extend(super::local::reload(state));
     effects
 }

@@ -268,6 +268,8 @@ pub struct AppState {
     pub(crate) next_generation: u64,
     pub(crate) next_op: u64,
     pub first_run: Option<FirstRun>,
+    /// `L`: the selected app's work tree instead of its revision.
+    pub local: Option<super::local::LocalDiff>,
 }
 
 impl AppState {
@@ -324,6 +326,7 @@ impl AppState {
             next_generation: 0,
             next_op: 0,
             first_run: None,
+            local: None,
         };
         state.refresh_view();
         state

@@ -23,6 +23,8 @@ enum SlotKey {
     Preview,
     CommitDiff,
     Events,
+    /// The work tree's status (`L`): one at a time, the newest wins.
+    Local,
 }
 
 /// The running operations, each with the token that stops it.
@@ -262,6 +264,18 @@ impl Executor {
             }),
             // The operation answers itself once it has stopped.
             Effect::Cancel { id } => self.operations.cancel(id),
+            Effect::LoadLocal { app, generation } => self.load(SlotKey::Local, async move {
+                let result = match engine.local_dir(&app, None) {
+                    Ok(dir) => engine.status_local(&app, dir).await,
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| e.to_string());
+                Msg::LocalLoaded {
+                    app,
+                    generation,
+                    result,
+                }
+            }),
             // A file write, off the UI thread; the answer comes back as a toast.
             Effect::AppendIgnoreRule { app, proposal } => {
                 let tx = self.tx.clone();

@@ -49,7 +49,10 @@ fn l_loads_the_work_tree_and_a_new_selection_turns_it_off() {
     );
     let screen = render(&s, 160, 48);
     assert!(screen.contains("live → local work tree"), "{screen}");
-    assert!(screen.contains("No drift: the local work tree matches live."), "{screen}");
+    assert!(
+        screen.contains("No drift: the local work tree matches live."),
+        "{screen}"
+    );
     select(&mut s, "web");
     assert!(s.local.is_none());
     assert!(!render(&s, 160, 48).contains("local work tree"));
@@ -59,7 +62,11 @@ fn l_loads_the_work_tree_and_a_new_selection_turns_it_off() {
 async fn l_shows_an_uncommitted_edit_in_the_tui() {
     let f = common::synced_shop(false).await;
     let deploy = f.repo.join("apps/shop/deploy.yaml");
-    std::fs::write(&deploy, common::DEPLOYMENT.replace("replicas: 2", "replicas: 3")).expect("edit");
+    std::fs::write(
+        &deploy,
+        common::DEPLOYMENT.replace("replicas: 2", "replicas: 3"),
+    )
+    .expect("edit");
     let t = common::tmux::Tmux::start("local", &common::tmux::tui_script(&f, "", ""));
     t.wait_for("the app in sync", |s| s.contains("No drift"));
     t.send(&["L"]);
@@ -68,7 +75,9 @@ async fn l_shows_an_uncommitted_edit_in_the_tui() {
     });
     assert!(screen.contains("live → local work tree"), "{screen}");
     t.send(&["L"]);
-    t.wait_for("back to the revision", |s| s.contains("No drift") && !s.contains("+  replicas: 3"));
+    t.wait_for("back to the revision", |s| {
+        s.contains("No drift") && !s.contains("+  replicas: 3")
+    });
     t.send(&["q"]);
     t.wait_for("exit", |s| s.contains("EXIT:0"));
 }

@@ -18,7 +18,7 @@ pub const EXIT_ERROR: i32 = 2;
 /// A second SIGINT/SIGTERM during an operation: stopped without waiting.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String) {
+pub(super) fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String) {
     let out = match output {
         Output::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
         Output::Yaml => serde_yaml::to_string(value).unwrap_or_default(),
@@ -28,7 +28,7 @@ fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String)
     let _ = stdout.write_all(out.as_bytes());
 }
 
-fn fail(e: &EngineError) -> i32 {
+pub(super) fn fail(e: &EngineError) -> i32 {
     eprintln!("error: {e}");
     EXIT_ERROR
 }
@@ -104,29 +104,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             sync(engine, output, &app, &opts, wait).await
         }
         Command::Suspend { app, reason } => {
-            match engine
-                .suspend_with_reason(&app, reason.as_deref().unwrap_or(""))
-                .await
-            {
-                Ok(record) => {
-                    let suspension = record.suspension.clone();
-                    print(
-                        output,
-                        &json!({"app": app, "suspended": true, "suspension": suspension}),
-                        || match suspension.as_ref().filter(|s| !s.reason.is_empty()) {
-                            Some(s) => format!(
-                                "app {app} suspended: auto-sync and self-heal stopped ({})\n",
-                                s.reason
-                            ),
-                            None => {
-                                format!("app {app} suspended: auto-sync and self-heal stopped\n")
-                            }
-                        },
-                    );
-                    EXIT_OK
-                }
-                Err(e) => fail(&e),
-            }
+            super::suspend::run(engine, output, &app, reason.as_deref()).await
         }
         Command::Resume { app } => {
             let cancel = CancellationToken::new();
@@ -165,17 +143,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                 }
                 print(output, &h, || render::history_text(&h, &style));
                 if output == Output::Text && h.commits.is_empty() {
-                    if let Ok(a) = engine.app(&app) {
-                        let path = if a.repo_path().is_empty() {
-                            "."
-                        } else {
-                            a.repo_path()
-                        };
-                        eprintln!(
-                            "hint: no commit of {} touches {path}; is `path` in the config right?",
-                            a.repo
-                        );
-                    }
+                    super::suspend::no_commits_hint(engine, &app);
                 }
                 EXIT_OK
             }

@@ -4,4 +4,5 @@ pub mod args;
 pub mod commands;
 pub mod init;
 mod render;
+mod suspend;
 pub mod text;

@@ -335,3 +335,33 @@ async fn a_jsonnet_app_whose_import_escapes_is_unknown_and_applies_nothing() {
     assert!(!f.exists("v1", "Namespace", "", "guestbook"));
     assert!(!f.exists("v1", "ConfigMap", "guestbook", "settings"));
 }
+
+#[test]
+fn a_symlink_in_the_work_tree_leading_out_is_refused_too() {
+    use gitops_tui::manifest::load_dir;
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::write(
+        outside.path().join("token.libsonnet"),
+        "{ token: 'hunter2' }",
+    )
+    .expect("write");
+    let (dir, _) = repo(&[(
+        "apps/x/main.jsonnet",
+        "local t = import 'lib.libsonnet';\n{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: t }\n",
+    )]);
+    std::os::unix::fs::symlink(
+        outside.path().join("token.libsonnet"),
+        dir.path().join("apps/x/lib.libsonnet"),
+    )
+    .expect("symlink");
+    let err = load_dir(
+        dir.path(),
+        "apps/x",
+        ReadLimits::default(),
+        &options(JsonnetOptions::default()),
+    )
+    .expect_err("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("leaves the repository: refused"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+}

@@ -123,6 +123,7 @@ fn status(i: usize, variant: usize) -> AppStatus {
         },
         health,
         suspended: i.is_multiple_of(97),
+        suspension: None,
         paused_revision: None,
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),

@@ -52,6 +52,9 @@ pub struct Config {
     pub base_dir: PathBuf,
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The default config file looked for and not found (a first run).
+    #[serde(skip)]
+    pub missing_file: Option<PathBuf>,
 }
 
 fn default_record_namespace() -> String {
@@ -175,6 +178,14 @@ pub struct AppConfig {
     #[serde(default)]
     pub max_manifest_size: crate::manifest::ByteSize,
     // --- end max_manifest_size ---
+    // --- [apps.helm] / [apps.jsonnet] (issue 12: rendering) ---
+    /// How a Helm chart in the app's path is rendered (`helm template`).
+    #[serde(default)]
+    pub helm: crate::manifest::HelmOptions,
+    /// What the app's Jsonnet files are evaluated with.
+    #[serde(default)]
+    pub jsonnet: crate::manifest::JsonnetOptions,
+    // --- end [apps.helm] / [apps.jsonnet] ---
 }
 
 impl AppConfig {
@@ -194,6 +205,16 @@ impl AppConfig {
             p.to_path_buf()
         } else {
             base_dir.join(p)
+        }
+    }
+
+    /// What the renderers (Helm, Jsonnet) need from this app.
+    pub fn render_options(&self) -> crate::manifest::RenderOptions {
+        crate::manifest::RenderOptions {
+            release_name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            helm: self.helm.clone(),
+            jsonnet: self.jsonnet.clone(),
         }
     }
 
@@ -229,6 +250,7 @@ impl Config {
                 return Ok(Config {
                     record_namespace: default_record_namespace(),
                     base_dir: PathBuf::from("."),
+                    missing_file: Some(path.to_path_buf()),
                     ..Default::default()
                 })
             }
@@ -415,6 +437,41 @@ json_pointers = ["/spec/replicas"]
         assert!(is_remote_url("https://example.com/r.git"));
         assert!(is_remote_url("git@example.com:org/r.git"));
         assert!(!is_remote_url("../local/repo"));
+    }
+
+    #[test]
+    fn helm_and_jsonnet_tables_parse_and_typos_are_named() {
+        let c = parse(
+            r#"
+[[apps]]
+name = "web"
+repo = "r"
+path = "charts/web"
+namespace = "web"
+[apps.helm]
+release_name = "web-prod"
+values_files = ["values-prod.yaml"]
+set = { "image.tag" = "1.2.3" }
+[apps.jsonnet]
+ext_vars = { env = "prod" }
+tlas = { replicas = "3" }
+tla_code = { debug = "false" }
+libs = ["vendor"]
+"#,
+        )
+        .expect("valid");
+        let app = c.app("web").expect("app");
+        let opts = app.render_options();
+        assert_eq!(opts.release_name, "web");
+        assert_eq!(opts.namespace, "web");
+        assert_eq!(opts.helm.release_name.as_deref(), Some("web-prod"));
+        assert_eq!(opts.helm.values_files, vec!["values-prod.yaml"]);
+        assert_eq!(opts.helm.set["image.tag"], "1.2.3");
+        assert_eq!(opts.jsonnet.ext_vars["env"], "prod");
+        assert_eq!(opts.jsonnet.tla_code["debug"], "false");
+        let e = parse("[[apps]]\nname=\"a\"\nrepo=\"r\"\nnamespace=\"n\"\n[apps.helm]\nvalues = [\"v.yaml\"]\n")
+            .expect_err("typo");
+        assert!(e.to_string().contains("values"), "{e}");
     }
 
     // --- [cluster] ---

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod config_edit;
 pub mod demo;
 pub mod drift;
 pub mod engine;

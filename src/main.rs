@@ -50,6 +50,10 @@ async fn run(cli: Cli) -> i32 {
             }
         },
     };
+    if let Some(Command::Init { repo, yes, force }) = &cli.command {
+        let json = cli.global.output != gitops_tui::cli::args::Output::Text;
+        return gitops_tui::cli::init::run(repo.as_deref(), &path, *yes, *force, json);
+    }
     let config = match Config::load(&path, explicit) {
         Ok(c) => c,
         Err(e) => {

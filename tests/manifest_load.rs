@@ -185,65 +185,51 @@ fn loose_helm_templates_are_warnings_and_literal_braces_are_kept() {
 }
 
 #[test]
-fn a_helm_chart_folder_is_unsupported_not_an_empty_app() {
+fn a_helm_chart_folder_is_a_helm_root_its_templates_not_loaded_as_plain_files() {
     let chart = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
     let template =
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
-    let err = load(&[
+    let m = ok(&[
         ("charts/web/Chart.yaml", chart),
         ("charts/web/templates/deploy.yaml", template),
         ("charts/web/values.yaml", "a: 1\n"),
+        ("charts/web/charts/db/Chart.yaml", chart),
         ("plain/cm.yaml", &cm("a")),
-    ])
-    .unwrap_err();
-    assert_eq!(
-        err.errors,
-        vec![ManifestError::Unsupported {
-            file: "charts/web/Chart.yaml".into(),
-            what: "Helm chart",
-            reason: "rendering Helm is not supported yet",
-        }]
-    );
-    assert!(err.only_unsupported());
-    assert_eq!(
-        err.to_string(),
-        "charts/web/Chart.yaml: Helm chart: rendering Helm is not supported yet"
-    );
+    ]);
+    // Rendered by `helm template` (render.rs); only the plain file loads here.
+    assert_eq!(m.helm_roots, vec!["charts/web"]);
+    assert_eq!(names(&m), vec!["a"]);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
     // A chart at the app's root, too.
-    let err = load(&[("Chart.yml", chart), ("values.yaml", "a: 1\n")]).unwrap_err();
-    assert!(
-        err.to_string().starts_with("Chart.yml: Helm chart"),
-        "{err}"
-    );
+    let m = ok(&[("Chart.yml", chart), ("values.yaml", "a: 1\n")]);
+    assert_eq!(m.helm_roots, vec![""]);
     // Inside a kustomize root it is kustomize's business (helmCharts).
     let m = ok(&[
         ("k/kustomization.yaml", "resources: []\n"),
         ("k/charts/web/Chart.yaml", chart),
     ]);
     assert_eq!(m.kustomize_roots, vec!["k"]);
+    assert!(m.helm_roots.is_empty());
 }
 
 #[test]
-fn a_jsonnet_folder_is_unsupported_naming_its_first_file() {
-    let err = load(&[
+fn a_jsonnet_folder_is_a_jsonnet_root_and_yaml_beside_it_is_not_loaded_twice() {
+    let m = ok(&[
         ("app/main.jsonnet", "{ kind: 'ConfigMap' }"),
         ("app/lib/util.libsonnet", "{}"),
         ("app/other.JSONNET", "{}"),
         ("app/cm.yaml", &cm("a")),
-    ])
-    .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "app/main.jsonnet: Jsonnet: rendering Jsonnet is not supported yet"
-    );
-    // Two separate folders: two errors; a broken YAML file is still reported.
+    ]);
+    assert_eq!(m.jsonnet_roots, vec!["app"]);
+    assert!(m.objects.is_empty());
+    // Two separate folders; a broken YAML file elsewhere is still reported.
     let err = load(&[
         ("a/x.jsonnet", "{}"),
         ("b/y.jsonnet", "{}"),
         ("c/bad.yaml", "a: [unclosed\n"),
     ])
     .unwrap_err();
-    assert_eq!(err.errors.len(), 3, "{err}");
+    assert_eq!(err.errors.len(), 1, "{err}");
     assert!(!err.only_unsupported());
 }
 

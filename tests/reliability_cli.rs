@@ -182,16 +182,24 @@ async fn after_a_force_push_history_marks_nothing_deployed_and_names_the_revisio
         short(&green, 7)
     );
 
-    let out = cli_exit(&f, &["history", "shop"], 0);
+    let out = cli_exit(&f, &["history", "shop", "--no-headers"], 0);
     assert_eq!(first_line(&stderr(&out)), warning);
     let text = stdout(&out);
     // red is what green descends from, but not what the cluster runs.
     assert_eq!(
-        first_line(&text).split_whitespace().next(),
-        Some(short(&teal, 12)),
-        "the head, unmarked: {text}"
+        first_line(&text)
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>(),
+        vec!["H", short(&teal, 12)],
+        "the head, not marked deployed: {text}"
     );
-    assert!(!text.lines().any(|l| l.starts_with('*')), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.get(..2).is_some_and(|m| m.contains('D'))),
+        "{text}"
+    );
 
     let doc = json(&cli_exit(&f, &["history", "shop", "-o", "json"], 0));
     let shas: Vec<&str> = doc["commits"]
@@ -214,9 +222,9 @@ async fn after_a_force_push_history_marks_nothing_deployed_and_names_the_revisio
 
     // Once the new head is synced, it is the deployed one again, no warning.
     cli_exit(&f, &["sync", "shop"], 0);
-    let out = cli_exit(&f, &["history", "shop"], 0);
+    let out = cli_exit(&f, &["history", "shop", "--no-headers"], 0);
     assert_eq!(stderr(&out), "");
-    assert!(first_line(&stdout(&out)).starts_with(&format!("* {}", short(&teal, 12))));
+    assert!(first_line(&stdout(&out)).starts_with(&format!("HD  {}", short(&teal, 12))));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -382,16 +390,17 @@ async fn history_without_a_cluster_lists_the_commits_and_says_why_syncs_are_miss
     let port = kill_cluster_address(&f);
 
     let started = Instant::now();
-    let out = cli_exit(&f, &["history", "shop"], 0);
+    let out = cli_exit(&f, &["history", "shop", "--no-headers"], 0);
     assert!(started.elapsed() < Duration::from_secs(15));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
+    // The head is Git's to say; the deployed mark is the cluster's.
     assert!(
-        lines[0].starts_with(&format!("  {}  ", short(&green, 12))),
+        lines[0].starts_with(&format!("H   {}  ", short(&green, 12))),
         "{text}"
     );
     assert!(
-        lines[1].starts_with(&format!("  {}  ", short(&red, 12))),
+        lines[1].starts_with(&format!("    {}  ", short(&red, 12))),
         "{text}"
     );
     let unavailable = lines

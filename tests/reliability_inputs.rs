@@ -350,72 +350,10 @@ async fn skipped_documents_and_files_are_warnings_in_every_output() {
     assert_eq!(json(&out)["apps"][0]["warnings"], serde_json::json!([]));
 }
 
-async fn assert_cannot_render(files: &[(&str, Option<&str>)], file: &str, reason: &str) {
-    let f = Fixture::new(APP).await;
-    let mut all = files.to_vec();
-    all.push(("apps/shop/config.yaml", Some(CONFIGMAP)));
-    f.commit(&all, "an app gitops-tui cannot render");
-    let engine = f.engine();
-    let s = engine.status(&AppId::native("shop")).await.expect("status");
-    let want = format!("cannot render: {file}: {reason}");
-    assert_invalid(&s, file, reason);
-    assert_eq!(s.message, want);
-    let err = engine
-        .sync(&AppId::native("shop"), &SyncOptions::default())
-        .await
-        .expect_err("refused");
-    assert!(err.to_string().contains(&want), "{err}");
-    // Nothing applied, not even the create_namespace Namespace.
-    assert!(!f.exists("v1", "Namespace", "", "shop"));
-    assert!(!f.exists("v1", "ConfigMap", "shop", "settings"));
-
-    let out = f.cli(&["status", "-o", "json"]);
-    let app = &json(&out)["apps"][0];
-    assert_eq!(
-        (&app["sync"], &app["health"]),
-        (&"Unknown".into(), &"Unknown".into())
-    );
-    assert_eq!(app["message"], want.as_str());
-    let out = f.cli(&["sync", "shop", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
-    let out = f.cli(&["diff", "shop"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_helm_chart_folder_is_unknown_never_synced_with_no_resources() {
-    assert_cannot_render(
-        &[
-            (
-                "apps/shop/Chart.yaml",
-                Some("apiVersion: v2\nname: shop\nversion: 0.1.0\n"),
-            ),
-            ("apps/shop/values.yaml", Some(NO_KIND)),
-            ("apps/shop/templates/cm.yaml", Some(TEMPLATE)),
-        ],
-        "apps/shop/Chart.yaml",
-        "Helm chart: rendering Helm is not supported yet",
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_jsonnet_folder_is_unknown_never_synced_with_no_resources() {
-    assert_cannot_render(
-        &[
-            (
-                "apps/shop/main.jsonnet",
-                Some("{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' } }\n"),
-            ),
-            ("apps/shop/lib/util.libsonnet", Some("{}\n")),
-        ],
-        "apps/shop/main.jsonnet",
-        "Jsonnet: rendering Jsonnet is not supported yet",
-    )
-    .await;
-}
+// A folder gitops-tui cannot render (a Helm chart without helm, a Jsonnet
+// import leaving the repository) is Unknown and applies nothing: see
+// tests/manifest_helm.rs and tests/manifest_jsonnet.rs, which control the
+// PATH the binary sees.
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_file_of_a_kustomization_is_named_not_left_to_kustomize() {

@@ -101,6 +101,20 @@ pub fn current(state: &AppState) -> DiffDoc {
 
 fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc) {
     doc.title = format!("Diff: {}", row.id);
+    // `L`: the work tree's status stands in for the revision's.
+    let local = state
+        .local
+        .as_ref()
+        .filter(|l| l.app == row.id && source != DiffSource::LiveYaml);
+    if let Some(l) = local {
+        doc.title = format!("Diff: {} (whole app, live → local work tree)", row.id);
+        match (&l.value, &l.error) {
+            (_, Some(e)) => doc.note(LineKind::Error, format!("✖ cannot read the work tree: {e}")),
+            (None, None) => doc.note(LineKind::Note, "Reading the local work tree…"),
+            (Some(s), None) => local_doc(state, row, source, s, doc),
+        }
+        return;
+    }
     let Some(status) = &row.status.value else {
         match &row.status.error {
             Some(e) => doc.note(LineKind::Error, format!("✖ cannot load status: {e}")),
@@ -165,6 +179,47 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
                         "Not in the cluster: no live object to show.",
                     );
                 }
+            }
+        }
+    }
+}
+
+/// The work tree's drift: the whole app, or the selected resource found by
+/// its key (the tree's rows index the revision's status).
+fn local_doc(
+    state: &AppState,
+    row: &AppRow,
+    source: DiffSource,
+    local: &AppStatus,
+    doc: &mut DiffDoc,
+) {
+    doc.problems(local);
+    let selected_key = match state.selected_tree_row().map(|t| t.node) {
+        Some(NodeRef::Resource(i)) => row
+            .status
+            .value
+            .as_ref()
+            .and_then(|s| s.resources.get(i))
+            .map(|r| r.key.clone()),
+        _ => None,
+    };
+    match (source, selected_key) {
+        (DiffSource::Resource, Some(key)) => match local.resources.iter().find(|r| r.key == key) {
+            Some(r) => {
+                resource_doc(r, doc);
+                doc.title = format!("Diff: {} ({}, local work tree)", r.key, r.status);
+            }
+            None => doc.note(
+                LineKind::Note,
+                format!("{key} is not in the local work tree."),
+            ),
+        },
+        _ => {
+            if doc.resources(local) == 0 && local.sync != SyncStatus::Unknown {
+                doc.note(
+                    LineKind::Note,
+                    "No drift: the local work tree matches live.",
+                );
             }
         }
     }

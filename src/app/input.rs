@@ -49,6 +49,39 @@ pub(super) fn filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// The suspend dialog's reason: typed text, Backspace; Enter confirms and
+/// Esc cancels (fixed keys, as in the filter). Text past
+/// [`super::ops::REASON_MAX`] characters is refused with a toast, never
+/// dropped unsaid.
+pub(super) fn reason_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    use super::state::ConfirmAction;
+    let Mode::Confirm(ConfirmAction::Suspend { reason, .. }) = &mut state.mode else {
+        return vec![];
+    };
+    match key.code {
+        KeyCode::Esc => state.mode = Mode::Normal,
+        KeyCode::Backspace => {
+            reason.pop();
+        }
+        KeyCode::Enter => {
+            return super::ops::dialog_key(state, super::keymap::Action::Confirm);
+        }
+        _ => match typed(&key) {
+            Some(_) if reason.chars().count() >= super::ops::REASON_MAX => {
+                state.toast(
+                    ToastLevel::Info,
+                    format!("a reason is at most {} characters", super::ops::REASON_MAX),
+                );
+                return vec![];
+            }
+            Some(c) => reason.push(c),
+            None => return vec![],
+        },
+    }
+    state.touch();
+    vec![]
+}
+
 pub(super) fn command_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let Mode::Command { input } = &mut state.mode else {
         return vec![];

@@ -51,6 +51,8 @@ pub enum Action {
     LogWrap,
     LogTimestamps,
     LogSearch,
+    IgnoreField,
+    LocalDiff,
 }
 
 /// Where an action's keys are live: the panes, a confirm dialog, or both;
@@ -86,7 +88,7 @@ impl Section {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -106,6 +108,7 @@ impl Action {
         Action::Sort,
         Action::Diff,
         Action::Wrap,
+        Action::LocalDiff,
         Action::Yaml,
         Action::Logs,
         Action::ScrollLeft,
@@ -115,6 +118,7 @@ impl Action {
         Action::SuspendResume,
         Action::Rollback,
         Action::Cancel,
+        Action::IgnoreField,
         Action::Quit,
         Action::Confirm,
         Action::TogglePrune,
@@ -162,6 +166,8 @@ impl Action {
             Action::LogWrap => "wrap log lines",
             Action::LogTimestamps => "timestamps",
             Action::LogSearch => "search (n/N next/previous)",
+            Action::IgnoreField => "ignore this drifted field (config rule)",
+            Action::LocalDiff => "diff: revision/local work tree",
         }
     }
 
@@ -197,15 +203,18 @@ impl Action {
             | Action::Sort
             | Action::Diff
             | Action::Wrap
+            | Action::LocalDiff
             | Action::Yaml
             | Action::Logs
             | Action::ScrollLeft
             | Action::ScrollRight
             | Action::Refresh
             | Action::Quit => Section::Views,
-            Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
-                Section::Operations
-            }
+            Action::Sync
+            | Action::SuspendResume
+            | Action::Rollback
+            | Action::Cancel
+            | Action::IgnoreField => Section::Operations,
             Action::Confirm | Action::TogglePrune => Section::Dialog,
             Action::LogPrevious | Action::LogWrap | Action::LogTimestamps | Action::LogSearch => {
                 Section::Logs
@@ -258,6 +267,8 @@ impl Action {
             Action::LogWrap => &["w"],
             Action::LogTimestamps => &["t"],
             Action::LogSearch => &["/"],
+            Action::IgnoreField => &["i"],
+            Action::LocalDiff => &["L"],
         }
     }
 }

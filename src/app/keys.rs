@@ -32,6 +32,8 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         },
         Mode::Filter => input::filter_key(state, key),
         Mode::Command { .. } => input::command_key(state, key),
+        // The suspend dialog is a text field: every printable key is text.
+        Mode::Confirm(super::state::ConfirmAction::Suspend { .. }) => input::reason_key(state, key),
         Mode::Confirm(_) => match state.keymap.action(Scope::Dialog, &key) {
             Some(a) => ops::dialog_key(state, a),
             None => vec![],
@@ -129,6 +131,8 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
             hscroll(state, action == Action::ScrollRight);
             vec![]
         }
+        Action::IgnoreField => ops::ask_ignore(state),
+        Action::LocalDiff => super::local::toggle(state),
         Action::Confirm
         | Action::TogglePrune
         | Action::LogPrevious
@@ -203,6 +207,7 @@ fn reset_diff(state: &mut AppState) {
 /// A different app is selected: start its panes from the top and load what
 /// it has not loaded yet.
 pub(super) fn app_selected(state: &mut AppState) -> Vec<Effect> {
+    state.local = None;
     state.selected_resource = 0;
     state.selected_commit = 0;
     reset_diff(state);
@@ -347,6 +352,7 @@ fn refresh(state: &mut AppState) -> Vec<Effect> {
     if state.diff.source.is_commit() {
         effects.extend(state.want_commit_views(true));
     }
+    effects.extend(super::local::reload(state));
     state.touch();
     effects
 }

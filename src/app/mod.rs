@@ -12,11 +12,13 @@ pub mod diffdoc;
 pub mod events;
 pub mod filter;
 pub mod history;
+pub mod ignore;
 mod input;
 mod keychord;
 pub mod keymap;
 mod keys;
 mod loads;
+pub mod local;
 pub mod logkeys;
 pub mod logs;
 pub mod mouse;
@@ -31,8 +33,8 @@ mod tests;
 pub use history::{Commit, History};
 pub use keymap::{Action, KeyChord, Keymap, KeymapError, Scope, Section};
 pub use state::{
-    AppEntry, AppRow, AppState, ConfirmAction, ConnectionState, DiffSource, DiffView, Focus, Mode,
-    OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
+    AppEntry, AppRow, AppState, ConfirmAction, ConnectionState, DiffSource, DiffView, FirstRun,
+    Focus, Mode, OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
 use crate::model::{AppId, ResourceKey, Revision};
@@ -108,6 +110,12 @@ pub enum Msg {
     Notice {
         text: String,
     },
+    /// The app's status with its local work tree as the source (`L`).
+    LocalLoaded {
+        app: AppId,
+        generation: u64,
+        result: Result<AppStatus, String>,
+    },
     /// The recent Events of `key` in `app`, newest first.
     EventsLoaded {
         app: AppId,
@@ -165,6 +173,8 @@ pub enum Effect {
     Suspend {
         id: OpId,
         app: AppId,
+        /// Why (may be empty): recorded with who and when.
+        reason: String,
     },
     Resume {
         id: OpId,
@@ -179,6 +189,16 @@ pub enum Effect {
     },
     Cancel {
         id: OpId,
+    },
+    /// The app's status from its local work tree (`L`); a newer generation supersedes.
+    LoadLocal {
+        app: AppId,
+        generation: u64,
+    },
+    /// Append an `ignore_differences` rule to the config file (`i`).
+    AppendIgnoreRule {
+        app: AppId,
+        proposal: crate::model::IgnoreProposal,
     },
     /// The recent Events of the selected resource; a newer one supersedes it.
     LoadEvents {
@@ -248,6 +268,14 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation, result, ..
         } => events::events_loaded(state, generation, result),
         Msg::Terminate => ops::quit(state),
+        Msg::LocalLoaded {
+            app,
+            generation,
+            result,
+        } => {
+            local::loaded(state, &app, generation, result);
+            vec![]
+        }
         Msg::Notice { text } => {
             state.toast(ToastLevel::Info, text);
             vec![]

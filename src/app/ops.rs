@@ -75,9 +75,36 @@ fn ask_suspend_resume(state: &mut AppState) {
     state.mode = Mode::Confirm(if paused {
         ConfirmAction::Resume { app }
     } else {
-        ConfirmAction::Suspend { app }
+        ConfirmAction::Suspend {
+            app,
+            reason: String::new(),
+        }
     });
     state.touch();
+}
+
+/// `i`: the rule that would silence the drifted field at the top of the
+/// diff, shown for confirmation (it writes the config file, not the cluster).
+pub(super) fn ask_ignore(state: &mut AppState) -> Vec<Effect> {
+    let Some(app) = state.selected_row().map(|r| r.id.clone()) else {
+        state.toast(ToastLevel::Info, "no app selected");
+        return vec![];
+    };
+    if !app.is_native() {
+        state.toast(
+            ToastLevel::Info,
+            format!("{app}: its ignore rules live in its {} object", app.source),
+        );
+        return vec![];
+    }
+    match super::ignore::propose(state) {
+        Ok(proposal) => {
+            state.mode = Mode::Confirm(ConfirmAction::IgnoreRule { app, proposal });
+            state.touch();
+        }
+        Err(why) => state.toast(ToastLevel::Info, format!("no ignore rule: {why}")),
+    }
+    vec![]
 }
 
 /// Rollback previews first: the dialog opens at once and fills in when the
@@ -151,6 +178,9 @@ pub(super) fn quit(state: &mut AppState) -> Vec<Effect> {
 }
 
 /// Keys inside a confirm dialog.
+/// The longest reason kept: a line in a pane, not an essay.
+pub(super) const REASON_MAX: usize = 200;
+
 pub(super) fn dialog_key(state: &mut AppState, action: Action) -> Vec<Effect> {
     let Mode::Confirm(pending) = &mut state.mode else {
         return vec![];
@@ -238,14 +268,19 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
                 adopt,
             }
         }
-        ConfirmAction::Suspend { app } => {
+        ConfirmAction::Suspend { app, reason } => {
             let id = start(state, vec![app.clone()], OpKind::Suspend);
-            Effect::Suspend { id, app }
+            Effect::Suspend {
+                id,
+                app,
+                reason: reason.trim().to_string(),
+            }
         }
         ConfirmAction::Resume { app } => {
             let id = start(state, vec![app.clone()], OpKind::Resume);
             Effect::Resume { id, app }
         }
+        ConfirmAction::IgnoreRule { app, proposal } => Effect::AppendIgnoreRule { app, proposal },
         ConfirmAction::Rollback { app, sha } => {
             let adopt = state
                 .preview
@@ -321,5 +356,6 @@ pub(super) fn finished(
     if commit_view && shown.is_some_and(|a| op.apps.contains(&a)) {
         effects.extend(state.want_commit_views(false));
     }
+    effects.extend(super::local::reload(state));
     effects
 }

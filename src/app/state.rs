@@ -54,10 +54,27 @@ impl Focus {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfirmAction {
-    Sync { apps: Vec<AppId>, prune: bool },
-    Suspend { app: AppId },
-    Resume { app: AppId },
-    Rollback { app: AppId, sha: Revision },
+    Sync {
+        apps: Vec<AppId>,
+        prune: bool,
+    },
+    /// `reason` is typed in the dialog (issue 12): why, for the teammates.
+    Suspend {
+        app: AppId,
+        reason: String,
+    },
+    Resume {
+        app: AppId,
+    },
+    Rollback {
+        app: AppId,
+        sha: Revision,
+    },
+    /// Append this rule under the app's table in the config file.
+    IgnoreRule {
+        app: AppId,
+        proposal: crate::model::IgnoreProposal,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +221,16 @@ impl ThemeKind {
     }
 }
 
+/// A first run: no app in the config (or no config at all). The apps pane
+/// says where the config is looked for and how to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstRun {
+    /// The config file looked for (or read, when it has no apps).
+    pub config: String,
+    /// The current folder is in a Git repository: `init` needs no REPO.
+    pub repo_here: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub apps: Vec<AppRow>,
@@ -244,6 +271,9 @@ pub struct AppState {
     pub quitting: bool,
     pub(crate) next_generation: u64,
     pub(crate) next_op: u64,
+    pub first_run: Option<FirstRun>,
+    /// `L`: the selected app's work tree instead of its revision.
+    pub local: Option<super::local::LocalDiff>,
 }
 
 impl AppState {
@@ -301,6 +331,8 @@ impl AppState {
             quitting: false,
             next_generation: 0,
             next_op: 0,
+            first_run: None,
+            local: None,
         };
         state.refresh_view();
         state

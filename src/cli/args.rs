@@ -40,6 +40,12 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// Text output without its header row (for scripts).
+    #[arg(long, global = true)]
+    pub no_headers: bool,
+    /// Times as RFC 3339 instead of ages (`3d`) in text output.
+    #[arg(long, global = true)]
+    pub absolute_times: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +64,12 @@ pub enum Command {
     Diff {
         app: AppId,
         /// Compare with this revision instead of the app's target.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "local")]
         revision: Option<String>,
+        /// Compare the work tree (uncommitted and unpushed changes
+        /// included) instead: DIR, or the app's own local repository.
+        #[arg(long, value_name = "DIR", num_args = 0..=1)]
+        local: Option<Option<PathBuf>>,
     },
     /// Apply the app's manifests (two stages, dry-run first).
     Sync {
@@ -94,8 +104,13 @@ pub enum Command {
         #[arg(long)]
         with_source: bool,
     },
-    /// Stop auto-sync and self-heal for an app.
-    Suspend { app: AppId },
+    /// Stop auto-sync and self-heal for an app, recording who, when and why.
+    Suspend {
+        app: AppId,
+        /// Why: shown in `status`, the apps pane and the resources header.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Restart auto-sync and self-heal (clears a rollback pin and syncs the head).
     Resume { app: AppId },
     /// Commits touching the app's path, the deployed one marked, and sync
@@ -180,6 +195,17 @@ pub enum Command {
         /// Keep the world's files (repo, kubeconfig, config.toml) in this folder.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+    },
+    /// Find app folders in a repository and write a config for them.
+    Init {
+        /// The repository (default: the current folder).
+        repo: Option<PathBuf>,
+        /// Write without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Overwrite an existing config file.
+        #[arg(long)]
+        force: bool,
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },

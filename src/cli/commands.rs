@@ -3,6 +3,7 @@
 
 use super::args::{Command, GlobalArgs, Output};
 use super::render;
+use super::text::TextStyle;
 use crate::engine::{Engine, EngineError, RollbackTarget, SyncOptions, WaitOutcome};
 use crate::model::{AppId, ResourceStatus, SyncStatus};
 use serde::Serialize;
@@ -17,7 +18,7 @@ pub const EXIT_ERROR: i32 = 2;
 /// A second SIGINT/SIGTERM during an operation: stopped without waiting.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String) {
+pub(super) fn print<T: Serialize>(output: Output, value: &T, text: impl FnOnce() -> String) {
     let out = match output {
         Output::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
         Output::Yaml => serde_yaml::to_string(value).unwrap_or_default(),
@@ -34,10 +35,22 @@ pub(super) fn fail(e: &EngineError) -> i32 {
 
 pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 {
     let output = global.output;
+    let style = TextStyle::detect(global.no_headers, global.absolute_times);
     match command {
-        Command::Status { apps } => status(engine, output, apps).await,
-        Command::Diff { app, revision } => {
-            match engine.status_at(&app, revision.as_deref()).await {
+        Command::Status { apps } => status(engine, output, apps, &style).await,
+        Command::Diff {
+            app,
+            revision,
+            local,
+        } => {
+            let result = match local {
+                Some(dir) => match engine.local_dir(&app, dir) {
+                    Ok(dir) => engine.status_local(&app, dir).await,
+                    Err(e) => Err(e),
+                },
+                None => engine.status_at(&app, revision.as_deref()).await,
+            };
+            match result {
                 Ok(s) if s.sync == SyncStatus::Unknown => {
                     eprintln!("error: app {app}: {}", s.message);
                     EXIT_ERROR
@@ -92,15 +105,9 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             let wait = (wait && !dry_run).then_some(timeout);
             sync(engine, output, &app, &opts, wait).await
         }
-        Command::Suspend { app } => match engine.suspend(&app).await {
-            Ok(_) => {
-                print(output, &json!({"app": app, "suspended": true}), || {
-                    format!("app {app} suspended: auto-sync and self-heal stopped\n")
-                });
-                EXIT_OK
-            }
-            Err(e) => fail(&e),
-        },
+        Command::Suspend { app, reason } => {
+            super::suspend::run(engine, output, &app, reason.as_deref()).await
+        }
         Command::Resume { app } => {
             let cancel = CancellationToken::new();
             match interruptible(&cancel, engine.resume_cancellable(&app, cancel.clone())).await {
@@ -136,7 +143,10 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                         eprintln!("warning: {w}");
                     }
                 }
-                print(output, &h, || render::history_text(&h));
+                print(output, &h, || render::history_text(&h, &style));
+                if output == Output::Text && h.commits.is_empty() {
+                    super::suspend::no_commits_hint(engine, &app);
+                }
                 EXIT_OK
             }
             Err(e) => fail(&e),
@@ -188,7 +198,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
             };
             super::logs::run(engine, output, &app, args).await
         }
-        Command::Completions { .. } | Command::Demo { .. } => EXIT_OK,
+        Command::Completions { .. } | Command::Demo { .. } | Command::Init { .. } => EXIT_OK,
     }
 }
 
@@ -299,7 +309,7 @@ async fn sync(
     }
 }
 
-async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
+async fn status(engine: &Engine, output: Output, apps: Vec<AppId>, style: &TextStyle) -> i32 {
     let listed = apps.is_empty();
     let names: Vec<AppId> = if listed { engine.apps() } else { apps };
     let mut statuses = Vec::new();
@@ -331,8 +341,14 @@ async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
             doc
         })
         .collect();
+    if listed && statuses.is_empty() {
+        // A first run: say where the config goes and how to start.
+        let config = engine.config.source.as_deref();
+        let config = config.or(engine.config.missing_file.as_deref());
+        eprintln!("{}", super::init::first_run_line(config));
+    }
     print(output, &json!({"apps": docs}), || {
-        render::status_table(&statuses)
+        render::status_table(&statuses, style)
     });
     EXIT_OK
 }

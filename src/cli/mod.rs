@@ -3,6 +3,9 @@
 mod agent;
 pub mod args;
 pub mod commands;
+pub mod init;
 pub mod logs;
 mod metrics;
 mod render;
+mod suspend;
+pub mod text;

@@ -7,45 +7,75 @@ use crate::model::ResourceStatus;
 use crate::model::Warning;
 use crate::model::{AppId, AppStatus, HistoryReport, Revision};
 
+use super::text::{table, TextStyle};
+
 fn short(sha: &Option<Revision>) -> String {
     sha.as_ref()
         .map(|s| s.short().to_string())
         .unwrap_or_else(|| "-".into())
 }
 
-pub fn status_table(apps: &[AppStatus]) -> String {
-    let mut rows = vec![vec![
-        "APP".to_string(),
-        "SYNC".into(),
-        "HEALTH".into(),
-        "STATE".into(),
-        "DEPLOYED".into(),
-        "HEAD".into(),
-        "MODIFIED".into(),
-        "MISSING".into(),
-        "EXTRA".into(),
-        "MESSAGE".into(),
-    ]];
-    for a in apps {
-        let state = match (&a.paused_revision, a.suspended) {
-            (Some(p), _) => format!("paused@{}", p.short()),
-            (None, true) => "suspended".into(),
-            (None, false) => "-".into(),
-        };
-        rows.push(vec![
-            a.name.to_string(),
-            a.sync.to_string(),
-            a.health.to_string(),
-            state,
-            short(&a.deployed_revision),
-            short(&a.head_revision),
-            a.counts.out_of_sync.to_string(),
-            a.counts.missing.to_string(),
-            a.counts.extra.to_string(),
-            a.message.lines().next().unwrap_or("").to_string(),
-        ]);
+/// The STATE column: a rollback pin, a suspension (with its reason), or `-`.
+fn state_of(a: &AppStatus) -> String {
+    match (&a.paused_revision, a.suspended) {
+        (Some(p), _) => format!("paused@{}", p.short()),
+        (None, true) => "suspended".into(),
+        (None, false) => "-".into(),
     }
-    let mut out = table(&rows);
+}
+
+/// Drift as the apps pane shows it: `~modified -missing +extra`, zeros left
+/// out (the counts themselves are in JSON).
+fn drift_of(a: &AppStatus) -> String {
+    let c = &a.counts;
+    let parts: Vec<String> = [("~", c.out_of_sync), ("-", c.missing), ("+", c.extra)]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(m, n)| format!("{m}{n}"))
+        .collect();
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+pub fn status_table(apps: &[AppStatus], style: &TextStyle) -> String {
+    let header = [
+        "APP", "SYNC", "HEALTH", "STATE", "DEPLOYED", "HEAD", "DRIFT", "LAST", "MESSAGE",
+    ];
+    let rows: Vec<Vec<String>> = apps
+        .iter()
+        .map(|a| {
+            let message = a.message.lines().next().unwrap_or("").to_string();
+            // Why it is suspended goes first: it is what a teammate needs.
+            let message = match (&a.suspension, a.suspended) {
+                (Some(s), true) => {
+                    let why = s.describe(&style.when(&s.at));
+                    if message.is_empty() {
+                        why
+                    } else {
+                        format!("{why}; {message}")
+                    }
+                }
+                _ => message,
+            };
+            vec![
+                a.name.to_string(),
+                a.sync.to_string(),
+                a.health.to_string(),
+                state_of(a),
+                short(&a.deployed_revision),
+                short(&a.head_revision),
+                drift_of(a),
+                a.last_sync
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), |t| style.when(t)),
+                message,
+            ]
+        })
+        .collect();
+    let mut out = table(style, &header, &rows);
     for a in apps {
         out.push_str(&warning_lines(&a.warnings, Some(&a.name)));
         if let Some(l) = &a.lease {
@@ -68,24 +98,6 @@ pub fn warning_lines(warnings: &[Warning], app: Option<&AppId>) -> String {
             Some(app) => out.push_str(&format!("warning: app {app}: {line}\n")),
             None => out.push_str(&format!("warning: {line}\n")),
         }
-    }
-    out
-}
-
-fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| format!("{cell:<w$}", w = widths[i]))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
     }
     out
 }
@@ -147,18 +159,37 @@ pub fn sync_text(r: &SyncReport) -> String {
     out
 }
 
-pub fn history_text(h: &HistoryReport) -> String {
-    let mut out = String::new();
-    for c in &h.commits {
-        let mark = if c.deployed { "*" } else { " " };
-        out.push_str(&format!(
-            "{mark} {}  {}  {:<20}  {}\n",
-            c.sha.medium(),
-            c.time,
-            c.author,
-            c.subject
-        ));
+/// The marks of a commit as the commits pane shows them: H head, D
+/// deployed, P pinned.
+fn marks(c: &crate::model::CommitInfo) -> String {
+    let mut m = String::new();
+    m.push(if c.head { 'H' } else { ' ' });
+    m.push(if c.deployed { 'D' } else { ' ' });
+    if c.pinned {
+        m.push('P');
     }
+    m
+}
+
+pub fn history_text(h: &HistoryReport, style: &TextStyle) -> String {
+    let rows: Vec<Vec<String>> = h
+        .commits
+        .iter()
+        .map(|c| {
+            vec![
+                marks(c),
+                c.sha.medium().to_string(),
+                c.author.clone(),
+                style.when(&c.time),
+                c.subject.lines().next().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    let mut out = if rows.is_empty() {
+        String::new()
+    } else {
+        table(style, &["", "SHA", "AUTHOR", "AGE", "SUBJECT"], &rows)
+    };
     if let Some(reason) = &h.syncs_unavailable {
         out.push_str(&format!(
             "\nSync records and the deployed mark unavailable: {reason}\n"
@@ -167,15 +198,19 @@ pub fn history_text(h: &HistoryReport) -> String {
     let syncs = h.syncs.as_deref().unwrap_or_default();
     if !syncs.is_empty() {
         out.push_str("\nSyncs:\n");
-        for s in syncs.iter().rev() {
-            out.push_str(&format!(
-                "  {}  {}  {:<12}  {}\n",
-                s.time,
-                s.revision.medium(),
-                s.who,
-                s.result
-            ));
-        }
+        let rows: Vec<Vec<String>> = syncs
+            .iter()
+            .rev()
+            .map(|s| {
+                vec![
+                    style.when(&s.time),
+                    s.revision.medium().to_string(),
+                    s.who.clone(),
+                    s.result.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(style, &["AGE", "REVISION", "WHO", "RESULT"], &rows));
     }
     out
 }

@@ -148,6 +148,17 @@ mod tests {
             })
             .collect();
         assert!(authors.len() >= 4, "{authors:?}");
+        // Invented people only: the demo once signed commits with the
+        // names of well-known engineers.
+        let real = [
+            "Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Ritchie", "Knuth",
+        ];
+        for author in &authors {
+            assert!(
+                !real.iter().any(|r| author.contains(r)),
+                "a real person's name signs a demo commit: {author}"
+            );
+        }
         // Checked out: the work tree holds the head's files, and synonyms were deleted.
         assert!(dir.path().join("apps/storefront/deployment.yaml").exists());
         assert!(!dir.path().join("apps/search/synonyms.yaml").exists());

@@ -53,7 +53,10 @@ pub async fn build(
     sync("storefront", None).await?;
     sync("payments", Some(id("payments-deployed")?)).await?;
     engine
-        .suspend(&AppId::native("payments"))
+        .suspend_with_reason(
+            &AppId::native("payments"),
+            "holding 1.8 until the card-processor migration is signed off",
+        )
         .await
         .map_err(err)?;
     sync("catalog", None).await?;
@@ -97,7 +100,14 @@ pub async fn live_edit(client: &kube::Client) -> Result<(), WorldError> {
 pub fn in_state(status: &AppStatus) -> bool {
     match status.name.name.as_str() {
         "storefront" => status.sync == SyncStatus::Synced && status.health == Health::Healthy,
-        "payments" => status.sync == SyncStatus::OutOfSync && status.suspended,
+        "payments" => {
+            status.sync == SyncStatus::OutOfSync
+                && status.suspended
+                && status
+                    .suspension
+                    .as_ref()
+                    .is_some_and(|s| !s.reason.is_empty())
+        }
         "catalog" => status.counts.out_of_sync > 0,
         "checkout" => status.health == Health::Degraded,
         "search" => status.counts.extra > 0,

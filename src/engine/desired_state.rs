@@ -78,6 +78,19 @@ impl Engine {
             ))
         })
         .await??;
+        self.prepare_desired(app, cluster, head, target, &loaded)
+            .await
+    }
+
+    /// `loaded` (from a commit or a work tree) prepared for `cluster`.
+    pub(super) async fn prepare_desired(
+        &self,
+        app: &AppConfig,
+        cluster: &Cluster,
+        head: Revision,
+        target: Revision,
+        loaded: &crate::manifest::LoadedManifests,
+    ) -> Result<DesiredState, EngineError> {
         let mut objects = Vec::with_capacity(loaded.objects.len());
         for m in &loaded.objects {
             let api_version = m

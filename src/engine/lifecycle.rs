@@ -87,15 +87,32 @@ fn rfc3339(unix: i64) -> String {
 
 impl Engine {
     pub async fn suspend(&self, id: &AppId) -> Result<AppRecord, EngineError> {
+        self.suspend_with_reason(id, "").await
+    }
+
+    /// Suspend, recording who, when and why (an empty reason is none).
+    pub async fn suspend_with_reason(
+        &self,
+        id: &AppId,
+        reason: &str,
+    ) -> Result<AppRecord, EngineError> {
         self.refuse_if_readonly("suspend")?;
         if !id.is_native() {
             return self.managed_suspend(id).await;
         }
         let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
+        let suspension = crate::model::Suspension {
+            by: super::who(),
+            at: super::now_rfc3339(),
+            reason: reason.trim().to_string(),
+        };
         Ok(self
             .records(&cluster)
-            .update(&app.name, |r| r.suspended = true)
+            .update(&app.name, |r| {
+                r.suspended = true;
+                r.suspension = Some(suspension.clone());
+            })
             .await?)
     }
 
@@ -121,6 +138,7 @@ impl Engine {
         self.records(&cluster)
             .update(&app.name, |r| {
                 r.suspended = false;
+                r.suspension = None;
                 r.paused_revision = None;
             })
             .await?;

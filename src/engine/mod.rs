@@ -9,6 +9,7 @@ mod interrupted;
 pub mod leader;
 mod lease;
 mod lifecycle;
+mod local;
 pub mod logs;
 mod managed;
 mod managed_argo;

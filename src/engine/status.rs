@@ -229,6 +229,7 @@ fn takeover_of(d: &Desired, live: &Value) -> Option<Takeover> {
 
 fn fill_record(s: &mut AppStatus, record: &AppRecord) {
     s.suspended = record.suspended;
+    s.suspension = record.suspension.clone().filter(|_| record.suspended);
     s.paused_revision = record.paused_revision.clone();
     s.deployed_revision = record.deployed_revision.clone();
     s.last_sync = record.history.last().map(|h| h.time.clone());
@@ -279,6 +280,7 @@ pub(super) fn summarize(
         },
         health,
         suspended: false,
+        suspension: None,
         paused_revision: None,
         deployed_revision: None,
         head_revision: Some(desired.head.clone()),

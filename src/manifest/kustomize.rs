@@ -1,16 +1,15 @@
 //! Kustomize roots are rendered by the user's `kubectl kustomize` (the same
 //! renderer `kubectl apply -k` uses), on the commit's tree exported to a
-//! temporary folder so the work tree is never touched, and the output goes
-//! through the same loader as plain files.
+//! temporary folder so the work tree is never touched (see `render.rs`), and
+//! the output goes through the same loader as plain files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git2::{Oid, Repository};
 
-use super::loader::Loader;
-use super::{LoadedManifests, ManifestError, ManifestErrors, Warning};
-use crate::git::{self, ReadLimits};
+use super::{LoadedManifests, ManifestErrors};
+use crate::git::ReadLimits;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KustomizeError {
@@ -59,49 +58,13 @@ pub fn render_kustomize(dir: &Path) -> Result<String, KustomizeError> {
     })
 }
 
-/// Everything an app's path holds at `commit`: plain manifests, plus each
-/// kustomize root rendered from the exported tree (the whole tree, since
-/// overlays reach `../base`). Any error anywhere fails the whole app.
+/// Everything an app's path holds at `commit`, rendered with default
+/// options (see [`super::load_at_commit_with`]).
 pub fn load_at_commit(
     repo: &Repository,
     commit: Oid,
     app_path: &str,
     limits: ReadLimits,
 ) -> Result<LoadedManifests, ManifestErrors> {
-    let source_error = |file: &str, message: String| ManifestErrors {
-        errors: vec![ManifestError::Source {
-            file: file.to_string(),
-            message,
-        }],
-    };
-    let files = git::files_at(repo, commit, app_path, limits)
-        .map_err(|e| source_error(app_path, e.to_string()))?;
-    let mut loader = Loader::new();
-    loader.add_files(&files);
-    let roots = loader.kustomize_roots().to_vec();
-    if roots.is_empty() {
-        return loader.finish();
-    }
-    let tmp = tempfile::tempdir()
-        .map_err(|e| source_error(app_path, format!("cannot create a temporary folder: {e}")))?;
-    let summary = git::export_tree(repo, commit, "", tmp.path(), limits)
-        .map_err(|e| source_error(app_path, e.to_string()))?;
-    for (path, reason) in &summary.skipped {
-        loader.warn(Warning::in_file(
-            path,
-            format!("not exported for kustomize ({reason})"),
-        ));
-    }
-    for root in &roots {
-        match render_kustomize(&tmp.path().join(root)) {
-            Ok(text) => loader.add_rendered(&text, root),
-            Err(err) => loader.push_error(ManifestError::Source {
-                file: root.clone(),
-                message: err
-                    .to_string()
-                    .replace(&tmp.path().display().to_string(), "<export>"),
-            }),
-        }
-    }
-    loader.finish()
+    super::load_at_commit_with(repo, commit, app_path, limits, &Default::default())
 }

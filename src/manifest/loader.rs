@@ -85,6 +85,7 @@ pub struct Loader {
     out: LoadedManifests,
     errors: Vec<ManifestError>,
     seen: HashMap<ResourceKey, SourceRef>,
+    jsonnet_files: Vec<String>,
 }
 
 /// Loads the manifests among `files` (as listed by `git::files_at`).
@@ -120,6 +121,40 @@ impl Loader {
     /// Kustomize roots found so far (outermost, repository-relative).
     pub fn kustomize_roots(&self) -> &[String] {
         &self.out.kustomize_roots
+    }
+
+    /// Helm chart folders found so far (outermost, outside kustomize roots).
+    pub fn helm_roots(&self) -> &[String] {
+        &self.out.helm_roots
+    }
+
+    /// Every `*.jsonnet` file of the Jsonnet folders, each rendered alone.
+    pub fn jsonnet_files(&self) -> &[String] {
+        &self.jsonnet_files
+    }
+
+    /// Adds a rendered JSON value (a Jsonnet file's output): an object, or
+    /// an array of them (nested arrays flattened), each from `file`.
+    pub fn add_json_value(&mut self, file: &str, value: serde_json::Value) {
+        match value {
+            serde_json::Value::Array(items) => {
+                if items.is_empty() {
+                    self.skip(file, 1, "an empty array: no objects");
+                }
+                let mut stack: Vec<serde_json::Value> = items.into_iter().rev().collect();
+                let mut index = 0;
+                while let Some(item) = stack.pop() {
+                    match item {
+                        serde_json::Value::Array(inner) => stack.extend(inner.into_iter().rev()),
+                        other => {
+                            self.add_json_doc(file, 1, index, other);
+                            index += 1;
+                        }
+                    }
+                }
+            }
+            other => self.add_json_doc(file, 1, 0, other),
+        }
     }
 
     pub fn warn(&mut self, warning: Warning) {
@@ -158,28 +193,17 @@ impl Loader {
         .filter(outside_roots)
         .filter(|d| !charts.iter().any(|c| is_under(d, c) || d == c))
         .collect();
-        let first_in = |dir: &str, wanted: &dyn Fn(&str) -> bool| -> String {
+        // Rendered later from the exported tree (helm template, jrsonnet):
+        // their files are not plain objects.
+        self.out.helm_roots.extend(charts.iter().cloned());
+        self.out.jsonnet_roots.extend(jsonnet_dirs.iter().cloned());
+        self.jsonnet_files.extend(
             sorted
                 .iter()
-                .map(|f| f.path.as_str())
-                .find(|p| dir_of(p) == dir && wanted(p))
-                .unwrap_or(dir)
-                .to_string()
-        };
-        for chart in &charts {
-            self.errors.push(ManifestError::Unsupported {
-                file: first_in(chart, &|p| CHART_NAMES.contains(&base_name(p))),
-                what: "Helm chart",
-                reason: "rendering Helm is not supported yet",
-            });
-        }
-        for dir in &jsonnet_dirs {
-            self.errors.push(ManifestError::Unsupported {
-                file: first_in(dir, &is_jsonnet),
-                what: "Jsonnet",
-                reason: "rendering Jsonnet is not supported yet",
-            });
-        }
+                .filter(|f| is_jsonnet(&f.path))
+                .filter(|f| jsonnet_dirs.iter().any(|d| is_under(&f.path, d)))
+                .map(|f| f.path.clone()),
+        );
         for file in sorted {
             let inside = |dirs: &[String]| {
                 let dir = dir_of(&file.path);

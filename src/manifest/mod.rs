@@ -7,9 +7,13 @@
 //! not loaded is a warning with its file and line, and a file that cannot be
 //! read (too large, a corrupt or missing Git object) is an error.
 
+mod helm;
+mod jsonnet;
 mod kustomize;
 mod loader;
+mod render;
 mod size;
+mod workdir;
 mod yaml;
 
 use std::fmt;
@@ -18,9 +22,13 @@ use serde::Serialize;
 
 use crate::model::ResourceKey;
 pub use crate::model::Warning;
+pub use helm::{render_helm, split_by_source, template_args, HelmError, HelmOptions};
+pub use jsonnet::{render_jsonnet, JsonnetError, JsonnetOptions};
 pub use kustomize::{load_at_commit, render_kustomize, KustomizeError};
 pub use loader::{load_files, load_rendered, Loader};
+pub use render::{load_at_commit_with, load_dir, RenderOptions};
 pub use size::{ByteSize, ByteSizeError, DEFAULT_MAX_MANIFEST_SIZE};
+pub use workdir::files_in_dir;
 
 /// Where a document came from: repository-relative file (for rendered
 /// kustomize output, the kustomization directory), the 1-based line where
@@ -71,6 +79,11 @@ pub struct LoadedManifests {
     /// Directories (repository-relative, outermost only) holding a
     /// kustomization file; their files are not loaded as plain objects.
     pub kustomize_roots: Vec<String>,
+    /// Helm chart folders (outermost, outside kustomize roots), rendered
+    /// with `helm template`; their files are not loaded as plain objects.
+    pub helm_roots: Vec<String>,
+    /// Folders of `*.jsonnet` files, rendered with jrsonnet.
+    pub jsonnet_roots: Vec<String>,
 }
 
 /// One reason an app's manifests are invalid.

@@ -23,6 +23,7 @@ macro_rules! display_as_debug {
 mod app_id;
 mod events;
 mod history;
+mod ignore;
 mod labels;
 mod resource;
 mod revision;
@@ -31,7 +32,8 @@ mod status;
 pub use app_id::{AppId, AppIdError, AppSource};
 pub use events::{EventRow, MAX_EVENTS};
 pub use history::{CommitInfo, HistoryReport, SyncRecord, SyncResult};
+pub use ignore::IgnoreProposal;
 pub use labels::*;
 pub use resource::{Counts, ResourceKey, ResourceState, ResourceStatus, Takeover};
 pub use revision::Revision;
-pub use status::{AppStatus, Health, HeldLease, SyncStatus, Warning};
+pub use status::{AppStatus, Health, HeldLease, Suspension, SyncStatus, Warning};

@@ -89,6 +89,30 @@ pub struct HeldLease {
     pub until: String,
 }
 
+/// Who suspended an app, when and why (`suspend APP --reason TEXT`, or the
+/// TUI's prompt); kept in the app's record, so every gitops-tui sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    pub by: String,
+    /// RFC 3339.
+    pub at: String,
+    /// Empty when none was given.
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Suspension {
+    /// `by alice 3d ago: waiting for the DB migration`-style line, the age
+    /// given by the caller (`3d`, or the time itself).
+    pub fn describe(&self, when: &str) -> String {
+        if self.reason.is_empty() {
+            format!("suspended by {} ({when})", self.by)
+        } else {
+            format!("suspended by {} ({when}): {}", self.by, self.reason)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AppStatus {
     pub name: AppId,
@@ -96,6 +120,9 @@ pub struct AppStatus {
     pub sync: SyncStatus,
     pub health: Health,
     pub suspended: bool,
+    /// Who suspended it, when and why (only while suspended, when recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<Suspension>,
     pub paused_revision: Option<Revision>,
     pub deployed_revision: Option<Revision>,
     pub head_revision: Option<Revision>,
@@ -130,6 +157,7 @@ impl AppStatus {
             sync: SyncStatus::Unknown,
             health: Health::Unknown,
             suspended: false,
+            suspension: None,
             paused_revision: None,
             deployed_revision: None,
             head_revision: None,

@@ -23,6 +23,8 @@ enum SlotKey {
     Preview,
     CommitDiff,
     Events,
+    /// The work tree's status (`L`): one at a time, the newest wins.
+    Local,
 }
 
 /// The running operations, each with the token that stops it.
@@ -227,9 +229,9 @@ impl Executor {
                     Ok(lines.join("; "))
                 });
             }
-            Effect::Suspend { id, app } => self.operation(id, |_| async move {
+            Effect::Suspend { id, app, reason } => self.operation(id, |_| async move {
                 engine
-                    .suspend(&app)
+                    .suspend_with_reason(&app, &reason)
                     .await
                     .map(|_| format!("{app} suspended"))
                     .map_err(|e| e.to_string())
@@ -282,6 +284,37 @@ impl Executor {
             }
             // The operation answers itself once it has stopped.
             Effect::Cancel { id } => self.operations.cancel(id),
+            Effect::LoadLocal { app, generation } => self.load(SlotKey::Local, async move {
+                let result = match engine.local_dir(&app, None) {
+                    Ok(dir) => engine.status_local(&app, dir).await,
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| e.to_string());
+                Msg::LocalLoaded {
+                    app,
+                    generation,
+                    result,
+                }
+            }),
+            // A file write, off the UI thread; the answer comes back as a toast.
+            Effect::AppendIgnoreRule { app, proposal } => {
+                let tx = self.tx.clone();
+                let path = engine.config.source.clone();
+                tokio::task::spawn_blocking(move || {
+                    let text = match crate::config_edit::append_ignore_rule(
+                        path.as_deref(),
+                        &app.name,
+                        &proposal,
+                    ) {
+                        Ok(p) => format!(
+                            "ignore rule for {proposal} appended to {} (used from the next start and by every CLI run)",
+                            p.display()
+                        ),
+                        Err(e) => format!("ignore rule not written: {e}"),
+                    };
+                    let _ = tx.send(Msg::Notice { text });
+                });
+            }
             Effect::Quit => {}
         }
     }

@@ -61,10 +61,23 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
             id,
         })
         .collect();
+    let first_run = entries.is_empty().then(|| crate::app::FirstRun {
+        config: engine
+            .config
+            .source
+            .as_ref()
+            .or(engine.config.missing_file.as_ref())
+            .map_or_else(
+                || "~/.config/gitops-tui/config.toml".to_string(),
+                |p| p.display().to_string(),
+            ),
+        repo_here: git2::Repository::discover(".").is_ok(),
+    });
     let mut state = AppState::new(entries, SystemTime::now())
         .with_readonly(engine.readonly())
         .with_keymap(keymap)
         .with_theme(theme);
+    state.first_run = first_run;
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     // The engine's notices (waits before retries, leases taken over) as toasts.

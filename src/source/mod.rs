@@ -171,7 +171,20 @@ pub fn manifests(
     let limits = git::ReadLimits {
         max_file_bytes: app.max_manifest_size.0,
     };
-    manifest::load_at_commit(repo, commit, app.repo_path(), limits).map_err(|errors| {
+    manifest::load_at_commit_with(repo, commit, app.repo_path(), limits, &app.render_options())
+        .map_err(|errors| SourceError::Invalid {
+            app: app.name.clone(),
+            errors,
+        })
+}
+
+/// The app's objects as the work tree at `dir` holds them now (uncommitted
+/// and untracked files included): what `diff --local` compares.
+pub fn manifests_in_dir(app: &AppConfig, dir: &Path) -> Result<LoadedManifests, SourceError> {
+    let limits = git::ReadLimits {
+        max_file_bytes: app.max_manifest_size.0,
+    };
+    manifest::load_dir(dir, app.repo_path(), limits, &app.render_options()).map_err(|errors| {
         SourceError::Invalid {
             app: app.name.clone(),
             errors,

@@ -11,7 +11,7 @@
 
 use crate::cluster::ClusterError;
 use crate::model::{
-    ResourceKey, Revision, SyncRecord, FIELD_MANAGER, RECORD_LABEL, RECORD_OF_LABEL,
+    ResourceKey, Revision, Suspension, SyncRecord, FIELD_MANAGER, RECORD_LABEL, RECORD_OF_LABEL,
 };
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
@@ -59,6 +59,8 @@ impl InventoryEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppRecord {
     pub suspended: bool,
+    /// Who suspended the app, when and why (issue 12); cleared on resume.
+    pub suspension: Option<Suspension>,
     pub paused_revision: Option<Revision>,
     pub deployed_revision: Option<Revision>,
     pub inventory: Vec<InventoryEntry>,
@@ -112,6 +114,7 @@ impl AppRecord {
         let text = |k: &str| data.get(k).filter(|v| !v.is_empty()).cloned();
         AppRecord {
             suspended: data.get("suspended").is_some_and(|v| v == "true"),
+            suspension: text("suspension").and_then(|t| serde_json::from_str(&t).ok()),
             paused_revision: text("pausedRevision").map(Revision),
             deployed_revision: text("deployedRevision").map(Revision),
             inventory: text("inventory")
@@ -128,6 +131,15 @@ impl AppRecord {
     fn to_data(&self) -> BTreeMap<String, String> {
         let mut data = BTreeMap::new();
         data.insert("suspended".into(), self.suspended.to_string());
+        // Written empty when cleared: a merge patch must remove the old one.
+        data.insert(
+            "suspension".into(),
+            self.suspension
+                .as_ref()
+                .filter(|_| self.suspended)
+                .and_then(|s| serde_json::to_string(s).ok())
+                .unwrap_or_default(),
+        );
         if let Some(lease) = &self.lease {
             data.insert(
                 "lease".into(),
@@ -273,6 +285,11 @@ mod tests {
     fn record_round_trips_through_config_map_data() {
         let mut r = AppRecord {
             suspended: true,
+            suspension: Some(Suspension {
+                by: "mira".into(),
+                at: "2026-12-01T10:00:00Z".into(),
+                reason: "waiting for the DB migration".into(),
+            }),
             paused_revision: Some("a".repeat(40).into()),
             deployed_revision: None,
             inventory: vec![InventoryEntry {
@@ -308,6 +325,14 @@ mod tests {
         };
         assert_eq!(AppRecord::from_config_map(&cm), r);
         assert_eq!(r.inventory[0].key().group, "apps");
+        // Resumed: the reason is written empty, and reads as none.
+        r.suspended = false;
+        let cm = ConfigMap {
+            data: Some(r.to_data()),
+            ..Default::default()
+        };
+        assert_eq!(cm.data.as_ref().expect("data")["suspension"], "");
+        assert_eq!(AppRecord::from_config_map(&cm).suspension, None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::app::{AppRow, AppState, ConnectionState, Focus};
 use crate::model::Revision;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 /// Draws the pane; returns where its rows are (for the mouse).
@@ -31,11 +31,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
     if !state.marks.is_empty() {
         title.push_str(&format!(" marked:{}", state.marks.len()));
     }
-    let block = pane(Line::from(title), state.focus == Focus::Apps, theme).title_bottom(
-        Line::from(" ~modified -missing +extra ")
-            .style(theme.dim)
-            .right_aligned(),
-    );
+    let block = pane(Line::from(title), state.focus == Focus::Apps, theme);
+    if let Some(first) = state.first_run.as_ref().filter(|_| state.apps.is_empty()) {
+        frame.render_widget(
+            Paragraph::new(first_run_lines(first, theme)).block(block),
+            area,
+        );
+        return None;
+    }
+    // Why the selected app is suspended, who did it and when, in place of
+    // the drift legend.
+    let block = match state
+        .selected_row()
+        .and_then(|r| r.status.value.as_ref())
+        .and_then(|s| super::format::suspension_line(s, state.now))
+    {
+        Some(line) => block.title_bottom(Line::from(format!(" {line} ")).style(theme.warn)),
+        None => block.title_bottom(
+            Line::from(" ~modified -missing +extra ")
+                .style(theme.dim)
+                .right_aligned(),
+        ),
+    };
     let header = Row::new([
         "", "NAME", "SYNC", "HEALTH", "STATE", "REVISION", "DRIFT", "LAST",
     ])
@@ -79,6 +96,32 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
         first,
         count,
     })
+}
+
+/// The empty state of a first run: where the config goes, how to start.
+fn first_run_lines<'a>(first: &crate::app::FirstRun, theme: &Theme) -> Vec<Line<'a>> {
+    let init = if first.repo_here {
+        "  gitops-tui init       propose apps from the Git repository here"
+    } else {
+        "  gitops-tui init REPO  propose apps from a Git repository"
+    };
+    vec![
+        Line::styled(
+            "No apps configured yet. gitops-tui reads its apps from:",
+            theme.title,
+        ),
+        Line::styled(format!("  {}", first.config), theme.text),
+        Line::styled(
+            "  (or --config FILE; every key: config.example.toml)",
+            theme.dim,
+        ),
+        Line::styled("Start with one of (q quits):", theme.text),
+        Line::styled(init, theme.text),
+        Line::styled(
+            "  gitops-tui demo       everything on an embedded cluster",
+            theme.text,
+        ),
+    ]
 }
 
 fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {

@@ -42,7 +42,10 @@ pub fn render(
         theme.title,
     ));
     footer.push(Span::styled(" cancel", theme.dim));
-    lines.push(Line::from(footer));
+    // The suspend dialog is a text field with fixed keys, said in its body.
+    if !matches!(action, ConfirmAction::Suspend { .. }) {
+        lines.push(Line::from(footer));
+    }
     let lines: Vec<Line> = lines
         .into_iter()
         .map(|l| {
@@ -179,14 +182,45 @@ fn body<'a>(
             ));
             (title, lines, true)
         }
-        ConfirmAction::Suspend { app } => (
+        ConfirmAction::Suspend { app, reason } => (
             format!("Suspend {app}"),
-            vec![Line::styled(
-                "Auto-sync and self-heal stop for this app until it is resumed.",
-                theme.text,
-            )],
-            true,
+            vec![
+                Line::styled(
+                    "Auto-sync and self-heal stop for this app until it is resumed.",
+                    theme.text,
+                ),
+                Line::raw(""),
+                Line::styled("Why? (shown to everyone who looks at this app)", theme.dim),
+                Line::styled(format!("> {reason}▏"), theme.text),
+                Line::raw(""),
+                Line::styled("Enter suspend · Esc cancel", theme.dim),
+            ],
+            false,
         ),
+        ConfirmAction::IgnoreRule { app, proposal } => {
+            let mut lines = vec![
+                Line::styled(
+                    format!(
+                        "Never count {} as drift of {app}; append to the config:",
+                        proposal.json_pointer
+                    ),
+                    theme.text,
+                ),
+                Line::raw(""),
+            ];
+            lines.extend(
+                proposal
+                    .toml()
+                    .lines()
+                    .map(|l| Line::styled(format!("  {l}"), theme.title)),
+            );
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Comments and order in the file are kept. Used from the next start.",
+                theme.dim,
+            ));
+            (format!("Ignore a field of {app}"), lines, true)
+        }
         ConfirmAction::Resume { app } => {
             let mut lines = vec![Line::styled(
                 "Auto-sync and self-heal start again for this app.",

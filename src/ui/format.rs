@@ -25,6 +25,20 @@ pub fn age(now: SystemTime, then: SystemTime) -> String {
     }
 }
 
+/// `SUSPENDED by mira 3d ago: why` for a suspended app with a recorded
+/// suspension (None otherwise).
+pub fn suspension_line(s: &crate::model::AppStatus, now: SystemTime) -> Option<String> {
+    let sus = s.suspension.as_ref().filter(|_| s.suspended)?;
+    let when = humantime::parse_rfc3339_weak(&sus.at)
+        .map(|t| format!("{} ago", age(now, t)))
+        .unwrap_or_else(|_| sus.at.clone());
+    Some(if sus.reason.is_empty() {
+        format!("SUSPENDED by {} {when}", sus.by)
+    } else {
+        format!("SUSPENDED by {} {when}: {}", sus.by, sus.reason)
+    })
+}
+
 /// Cut `s` to `width` columns, ending with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.width() <= width {

@@ -47,7 +47,13 @@ pub fn draw_mapped(frame: &mut Frame, state: &AppState) -> ScreenMap {
     ])
     .areas(area);
 
-    let apps_height = u16::try_from(state.apps.len())
+    // A first run's apps pane holds how to start (apps.rs), not rows.
+    let rows = if state.apps.is_empty() && state.first_run.is_some() {
+        6
+    } else {
+        state.apps.len()
+    };
+    let apps_height = u16::try_from(rows)
         .unwrap_or(u16::MAX)
         .saturating_add(3)
         .max(5);

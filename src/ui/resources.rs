@@ -339,10 +339,11 @@ fn banners(row: &AppRow, state: &AppState, theme: &Theme) -> Vec<(Style, String)
                 ),
             ));
         } else if s.suspended {
-            out.push((
-                theme.warn,
-                "SUSPENDED: auto-sync and self-heal are off; resume with p".to_string(),
-            ));
+            let line = match super::format::suspension_line(s, state.now) {
+                Some(who) => format!("{who} · auto-sync and self-heal are off; resume with p"),
+                None => "SUSPENDED: auto-sync and self-heal are off; resume with p".to_string(),
+            };
+            out.push((theme.warn, line));
         }
     }
     out

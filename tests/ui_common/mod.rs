@@ -138,6 +138,7 @@ pub fn app_status(
         },
         health,
         suspended: false,
+        suspension: None,
         paused_revision: None,
         deployed_revision: Some(deployed.into()),
         head_revision: Some(HEAD.into()),

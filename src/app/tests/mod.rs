@@ -81,6 +81,7 @@ pub(super) fn status(name: &str, sync: SyncStatus) -> AppStatus {
         sync,
         health: Health::Healthy,
         suspended: false,
+        suspension: None,
         paused_revision: None,
         deployed_revision: Some(HEAD.into()),
         head_revision: Some(HEAD.into()),

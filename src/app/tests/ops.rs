@@ -120,13 +120,20 @@ fn p_suspends_a_running_app_and_resumes_a_paused_one() {
     ch(&mut s, 'p');
     assert_eq!(
         s.mode,
-        Mode::Confirm(ConfirmAction::Suspend { app: id("shop") })
+        Mode::Confirm(ConfirmAction::Suspend {
+            app: id("shop"),
+            reason: String::new()
+        })
     );
+    // The dialog is a text field: `y`, `p` and `q` are text, not keys.
+    type_text(&mut s, "waiting for the DB migration, yes  ");
+    press(&mut s, KeyCode::Backspace);
     assert_eq!(
-        ch(&mut s, 'y'),
+        press(&mut s, KeyCode::Enter),
         vec![Effect::Suspend {
             id: 1,
-            app: id("shop")
+            app: id("shop"),
+            reason: "waiting for the DB migration, yes".into()
         }]
     );
 
@@ -343,7 +350,7 @@ fn quitting_during_an_operation_cancels_it_and_a_second_quit_leaves_at_once() {
     // SIGTERM goes the same way, and so does Ctrl-C.
     let mut s = on_shop();
     ch(&mut s, 'p');
-    ch(&mut s, 'y');
+    press(&mut s, KeyCode::Enter);
     assert_eq!(
         update(&mut s, Msg::Terminate),
         vec![Effect::Cancel { id: 1 }, Effect::Quit]
@@ -398,7 +405,7 @@ fn progress_and_finish_update_the_operation_and_reload() {
         .is_some_and(|t| t.text == "sync shop: 3 applied" && t.level == ToastLevel::Success));
     assert!(matches!(&effects[0], Effect::LoadStatus { app, .. } if *app == id("shop")));
     ch(&mut s, 'p');
-    ch(&mut s, 'y');
+    press(&mut s, KeyCode::Enter);
     update(
         &mut s,
         Msg::OperationFinished {

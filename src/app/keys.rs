@@ -347,6 +347,8 @@ fn refresh(state: &mut AppState) -> Vec<Effect> {
     if state.diff.source.is_commit() {
         effects.extend(state.want_commit_views(true));
     }
+    // Flux and Argo CD apps created or deleted since are found again.
+    effects.extend(super::discovered::discover(state));
     state.touch();
     effects
 }

@@ -3,6 +3,6 @@
 mod agent;
 pub mod args;
 pub mod commands;
-mod metrics;
 pub mod logs;
+mod metrics;
 mod render;

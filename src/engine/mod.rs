@@ -12,6 +12,7 @@ mod lifecycle;
 pub mod logs;
 mod managed;
 mod managed_argo;
+pub mod managed_watch;
 mod observe;
 mod ownership;
 mod plan;

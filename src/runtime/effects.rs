@@ -23,6 +23,7 @@ enum SlotKey {
     Preview,
     CommitDiff,
     Events,
+    Discover,
 }
 
 /// The running operations, each with the token that stops it.
@@ -282,6 +283,11 @@ impl Executor {
             }
             // The operation answers itself once it has stopped.
             Effect::Cancel { id } => self.operations.cancel(id),
+            Effect::Discover => self.load(SlotKey::Discover, async move {
+                let problems = engine.discover().await;
+                let apps = super::watch_managed::entries(&engine);
+                Msg::AppsDiscovered { apps, problems }
+            }),
             Effect::Quit => {}
         }
     }

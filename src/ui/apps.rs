@@ -113,6 +113,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
     ];
     if let Some(by) = by {
         widths.insert(2, Constraint::Length(by.width()));
+        // A narrow pane pays for SOURCE with REVISION's head half (the
+        // deployed commit and its → stay), so the names keep their room.
+        if by == ByColumn::Short {
+            widths[6] = Constraint::Length(8);
+        }
     }
     let empty = state.visible.is_empty();
     let table = Table::new(rows, widths)

@@ -353,6 +353,8 @@ fn refresh(state: &mut AppState) -> Vec<Effect> {
         effects.extend(state.want_commit_views(true));
     }
     effects.extend(super::local::reload(state));
+    // Flux and Argo CD apps created or deleted since are found again.
+    effects.extend(super::discovered::discover(state));
     state.touch();
     effects
 }

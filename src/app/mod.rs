@@ -9,6 +9,7 @@
 //! flight, plus the newest one wanted.
 
 pub mod diffdoc;
+pub mod discovered;
 pub mod events;
 pub mod filter;
 pub mod history;
@@ -138,6 +139,14 @@ pub enum Msg {
         action: mouse::MouseAction,
         hit: Option<mouse::Hit>,
     },
+    /// Flux and Argo CD apps found (at start, on `R`, on a watch's news),
+    /// and the contexts or kinds that could not be looked at.
+    AppsDiscovered {
+        apps: Vec<AppEntry>,
+        problems: Vec<String>,
+    },
+    /// A watch saw a Kustomization, HelmRelease or Application come or go.
+    ManagedSetChanged,
 }
 
 /// Work for the runtime. A load with a newer generation for the same app (or,
@@ -216,6 +225,8 @@ pub enum Effect {
     CloseLogs {
         stream: u64,
     },
+    /// Look for Flux and Argo CD apps in this run's contexts.
+    Discover,
     Quit,
 }
 
@@ -289,5 +300,9 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Mouse { action, hit } => mouse::on_mouse(state, action, hit),
+        Msg::AppsDiscovered { apps, problems } => {
+            discovered::apps_discovered(state, apps, problems)
+        }
+        Msg::ManagedSetChanged => discovered::discover(state),
     }
 }

@@ -242,6 +242,17 @@ fn lists_adoptions(s: &crate::model::AppStatus) -> bool {
         .any(|r| matches!(r.takeover, Some(crate::model::Takeover::Adopt { .. })))
 }
 
+/// One Flux app whose loaded status says it is suspended.
+fn suspended_flux(state: &AppState, apps: &[AppId]) -> bool {
+    match apps {
+        [app] if app.source == crate::model::AppSource::Flux => state
+            .app_index(app)
+            .and_then(|i| state.apps[i].status.value.as_ref())
+            .is_some_and(|s| s.suspended),
+        _ => false,
+    }
+}
+
 /// The one place a confirmed action becomes an operation.
 fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
     if let ConfirmAction::Rollback { app, sha } = &action {
@@ -257,6 +268,13 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
     state.mode = Mode::Normal;
     state.touch();
     let effect = match action {
+        // A suspended Flux object is not reconciled: its dialog offered
+        // resume-and-reconcile, which resume is.
+        ConfirmAction::Sync { apps, .. } if suspended_flux(state, &apps) => {
+            let app = apps[0].clone();
+            let id = start(state, vec![app.clone()], OpKind::Resume);
+            Effect::Resume { id, app }
+        }
         ConfirmAction::Sync { apps, prune } => {
             let adopt = shown_adoptions(state, &apps);
             let id = start(state, apps.clone(), OpKind::Sync { prune });

@@ -259,6 +259,8 @@ pub struct AppState {
     pub events: super::events::EventsSlot,
     /// The log pane and its pod/container chooser.
     pub logs: super::logs::LogsState,
+    /// Looking for Flux and Argo CD apps.
+    pub discovery: super::discovered::Discovery,
     pub readonly: bool,
     pub keymap: Keymap,
     pub theme: ThemeKind,
@@ -321,6 +323,7 @@ impl AppState {
             commit_diff: Coalesced::default(),
             events: super::events::EventsSlot::default(),
             logs: super::logs::LogsState::default(),
+            discovery: Default::default(),
             readonly: false,
             keymap: Keymap::default(),
             theme: ThemeKind::Dark,
@@ -450,9 +453,7 @@ impl AppState {
             .iter()
             .enumerate()
             .filter(|(_, a)| self.context_filter.as_ref().is_none_or(|c| &a.context == c))
-            .filter_map(|(i, a)| {
-                super::filter::score(&self.filter, &a.id.to_string()).map(|s| (i, s))
-            })
+            .filter_map(|(i, a)| super::filter::app_score(&self.filter, &a.id).map(|s| (i, s)))
             .collect();
         let sort_key = |i: usize| {
             let s = self.apps.get(i).and_then(|a| a.status.value.as_ref());

@@ -3,6 +3,7 @@
 //! `assets/demo/`, and five apps put into the states worth looking at.
 
 mod actor;
+pub mod controllers;
 pub mod repo;
 pub mod world;
 
@@ -25,6 +26,8 @@ pub enum DemoError {
     Repo(#[from] repo::RepoError),
     #[error(transparent)]
     World(#[from] world::WorldError),
+    #[error(transparent)]
+    Controllers(#[from] controllers::ControllersError),
 }
 
 /// A running demo world. Dropping it stops the cluster.
@@ -79,6 +82,11 @@ pub async fn start(dir: Option<PathBuf>) -> Result<Demo, DemoError> {
     let sim = KubeSim::start(Options {
         ready_after: Duration::from_millis(800),
         context_name: "gitops-tui-demo".into(),
+        // A Flux Kustomization and an Argo CD Application beside the native apps.
+        controllers: kube_sim::GitOpsControllers {
+            flux: true,
+            argocd: true,
+        },
         ..Default::default()
     })
     .await?;
@@ -107,6 +115,7 @@ pub async fn start(dir: Option<PathBuf>) -> Result<Demo, DemoError> {
     let client = sim.client().await?;
     world::build(&engine, &client, &ids).await?;
     world::settle(&engine, Duration::from_secs(30)).await?;
+    controllers::install(&sim, &repo_dir, Duration::from_secs(30)).await?;
 
     let kubeconfig = dir.join("kubeconfig");
     let config = dir.join("config.toml");

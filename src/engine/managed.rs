@@ -42,7 +42,7 @@ impl Engine {
     /// The contexts Flux and Argo CD apps are looked for in: the config's
     /// `contexts`, else every kubeconfig context under `--all-contexts`,
     /// else the current one.
-    fn managed_contexts(&self) -> Result<Vec<Option<String>>, EngineError> {
+    pub(super) fn managed_contexts(&self) -> Result<Vec<Option<String>>, EngineError> {
         if !self.config.contexts.is_empty() {
             return Ok(self.config.contexts.iter().cloned().map(Some).collect());
         }
@@ -109,7 +109,7 @@ impl Engine {
     }
 
     /// The REST resource of a controller kind, None when not served.
-    async fn controller_kind(
+    pub(super) async fn controller_kind(
         &self,
         cluster: &Cluster,
         kind: ControllerKind,

@@ -13,6 +13,7 @@ mod local;
 pub mod logs;
 mod managed;
 mod managed_argo;
+pub mod managed_watch;
 mod observe;
 mod ownership;
 mod plan;

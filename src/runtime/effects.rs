@@ -25,6 +25,7 @@ enum SlotKey {
     Events,
     /// The work tree's status (`L`): one at a time, the newest wins.
     Local,
+    Discover,
 }
 
 /// The running operations, each with the token that stops it.
@@ -315,6 +316,11 @@ impl Executor {
                     let _ = tx.send(Msg::Notice { text });
                 });
             }
+            Effect::Discover => self.load(SlotKey::Discover, async move {
+                let problems = engine.discover().await;
+                let apps = super::watch_managed::entries(&engine);
+                Msg::AppsDiscovered { apps, problems }
+            }),
             Effect::Quit => {}
         }
     }

@@ -7,6 +7,7 @@ mod effects;
 mod logs;
 mod terminal;
 mod watch;
+mod watch_managed;
 
 use crate::app::mouse::MouseAction;
 use crate::app::{self, AppEntry, AppState, Effect, Keymap, Msg, ThemeKind};
@@ -93,6 +94,7 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         engine.config.record_namespace.clone(),
         tx.clone(),
     );
+    background.push(watch_managed::spawn(engine.clone(), tx.clone()));
     // The in-process agent syncs too: on quit it stops like an operation.
     let agent_cancel = CancellationToken::new();
     let mut agent_task = (!engine.readonly())
@@ -110,6 +112,8 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
         },
     );
     effects.extend(state.start());
+    // Flux and Argo CD apps join the list when discovery answers.
+    effects.extend(app::discovered::start(&mut state));
     let mut stats = LoopStats::default();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);

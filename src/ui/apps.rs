@@ -14,6 +14,47 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
+/// The narrowest pane that shows the MANAGED-BY column in full.
+const MANAGED_BY_FROM: u16 = 100;
+
+/// What manages each app, in full or (narrow panes) short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByColumn {
+    Full,
+    Short,
+}
+
+impl ByColumn {
+    fn for_width(width: u16) -> ByColumn {
+        if width >= MANAGED_BY_FROM {
+            ByColumn::Full
+        } else {
+            ByColumn::Short
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            ByColumn::Full => "MANAGED-BY",
+            ByColumn::Short => "SOURCE",
+        }
+    }
+
+    fn width(self) -> u16 {
+        match self {
+            ByColumn::Full => 10,
+            ByColumn::Short => 6,
+        }
+    }
+
+    fn value(self, a: &AppRow) -> &'static str {
+        match (self, a.id.source) {
+            (ByColumn::Short, crate::model::AppSource::Native) => "gitops",
+            (_, source) => source.managed_by(),
+        }
+    }
+}
+
 /// Draws the pane; returns where its rows are (for the mouse).
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) -> Option<Rows> {
     let mut title = format!(
@@ -53,10 +94,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
                 .right_aligned(),
         ),
     };
-    let header = Row::new([
+    // MANAGED-BY only once a Flux or Argo CD app is listed (a native-only
+    // list keeps its columns); in a narrow pane it is SOURCE, 6 wide
+    // (gitops / flux / argocd), so the names keep their room.
+    let by = crate::app::discovered::any_managed(state).then(|| ByColumn::for_width(area.width));
+    let mut names = vec![
         "", "NAME", "SYNC", "HEALTH", "STATE", "REVISION", "DRIFT", "LAST",
-    ])
-    .style(theme.header);
+    ];
+    if let Some(by) = by {
+        names.insert(2, by.header());
+    }
+    let header = Row::new(names).style(theme.header);
     // Build only the rows that fit (1,000 apps must still draw in a few
     // milliseconds); the window ends at the selection as ratatui's would.
     let fits = usize::from(area.height.saturating_sub(3)).max(1);
@@ -67,10 +115,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
         .skip(first)
         .take(fits)
         .filter_map(|i| state.apps.get(*i))
-        .map(|a| row(a, state, theme))
+        .map(|a| row(a, state, theme, by))
         .collect();
     let count = rows.len();
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(1),
         Constraint::Min(8),
         Constraint::Length(11),
@@ -80,6 +128,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
         Constraint::Length(8),
         Constraint::Length(4),
     ];
+    if let Some(by) = by {
+        widths.insert(2, Constraint::Length(by.width()));
+        // A narrow pane pays for SOURCE with REVISION's head half (the
+        // deployed commit and its → stay), so the names keep their room.
+        if by == ByColumn::Short {
+            widths[6] = Constraint::Length(8);
+        }
+    }
     let empty = state.visible.is_empty();
     let table = Table::new(rows, widths)
         .header(header)
@@ -124,7 +180,7 @@ fn first_run_lines<'a>(first: &crate::app::FirstRun, theme: &Theme) -> Vec<Line<
     ]
 }
 
-fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
+fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme, by: Option<ByColumn>) -> Row<'a> {
     let mark = if state.marks.contains(&a.id) {
         Span::styled("*", theme.mark)
     } else {
@@ -192,7 +248,7 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         })
         .map(|t| age(state.now, t))
         .unwrap_or_default();
-    Row::new([
+    let mut cells = vec![
         Cell::from(mark),
         Cell::from(name(a, theme)),
         Cell::from(sync),
@@ -201,7 +257,11 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme) -> Row<'a> {
         Cell::from(Span::styled(rev, theme.text)),
         Cell::from(Span::styled(drift, theme.warn)),
         Cell::from(Span::styled(last, theme.dim)),
-    ])
+    ];
+    if let Some(by) = by {
+        cells.insert(2, Cell::from(Span::styled(by.value(a), theme.dim)));
+    }
+    Row::new(cells)
 }
 
 /// The app's name, and `⚠N` when N things of it were not loaded.

@@ -133,6 +133,9 @@ fn body<'a>(
     action: &ConfirmAction,
     theme: &Theme,
 ) -> (String, Vec<Line<'a>>, bool) {
+    if let Some(managed) = super::confirm_managed::body(state, action, theme) {
+        return managed;
+    }
     let status = |app: &AppId| {
         state
             .app_index(app)

@@ -9,6 +9,7 @@
 mod apps;
 mod commits;
 mod confirm;
+pub mod confirm_managed;
 mod diff;
 pub mod format;
 mod help;

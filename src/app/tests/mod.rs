@@ -1,6 +1,7 @@
 //! Reducer tests: messages in, state and effects out. Fixtures are hand-made
 //! statuses with fixed shas and a fixed clock.
 
+mod discovered;
 mod events;
 mod keys;
 mod loads;

@@ -42,8 +42,9 @@ pub fn render(
         theme.title,
     ));
     footer.push(Span::styled(" cancel", theme.dim));
-    // The suspend dialog is a text field with fixed keys, said in its body.
-    if !matches!(action, ConfirmAction::Suspend { .. }) {
+    // A native app's suspend dialog is a text field with fixed keys, said in
+    // its body (a Flux or Argo CD app's is confirmed as any other).
+    if !matches!(action, ConfirmAction::Suspend { app, .. } if app.is_native()) {
         lines.push(Line::from(footer));
     }
     let lines: Vec<Line> = lines

@@ -9,6 +9,7 @@ mod kinds;
 pub mod live_cache;
 mod ops;
 pub mod retry;
+pub mod stack;
 mod transport;
 pub mod warnings;
 

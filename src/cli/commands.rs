@@ -324,10 +324,17 @@ async fn sync(
 }
 
 async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
+    use futures::StreamExt;
     let names: Vec<AppId> = if apps.is_empty() { engine.apps() } else { apps };
     let mut statuses = Vec::new();
-    for name in &names {
-        match engine.status(name).await {
+    // Every app at once within the engine's bound, answers taken in the
+    // apps' order, so the output and the first error are as one by one.
+    let mut answers = futures::stream::iter(names.iter().map(|name| async move {
+        (name, engine.status(name).await)
+    }))
+    .buffered(crate::engine::STATUS_LOADS_AT_ONCE);
+    while let Some((name, answer)) = answers.next().await {
+        match answer {
             Ok(s) => statuses.push(s),
             Err(EngineError::UnknownApp(n)) => {
                 eprintln!("error: no app named {n:?} in the config");

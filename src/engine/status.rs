@@ -22,8 +22,12 @@ use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-/// How many requests run at once against one cluster.
+/// How many requests one app's status or sync has in flight (the cluster
+/// layer bounds them again per context and in total, `cluster::stack`).
 pub(super) const PARALLEL_REQUESTS: usize = 16;
+
+/// How many app statuses are computed at once in the process.
+pub const STATUS_LOADS_AT_ONCE: usize = 64;
 
 pub(super) fn source_of(app: &AppConfig) -> String {
     let path = if app.repo_path().is_empty() {
@@ -55,12 +59,48 @@ impl Engine {
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
         let app = self.app(id)?.clone();
+        // At most STATUS_LOADS_AT_ONCE statuses are computed at once in
+        // the process, whoever asks (the TUI's first screen asks for every app).
+        let _slot = self
+            .status_slots
+            .acquire()
+            .await
+            .map_err(|e| EngineError::Other(format!("status slots closed: {e}")))?;
         let cluster = self.cluster(&app).await?;
-        let record = self.records(&cluster).read(&app.name).await?;
+        // The record and Git are read at once: the target is the head
+        // unless the record says the app is paused, and then Git is read
+        // again at the pin (the head's read is wasted only then).
+        let records = self.records(&cluster);
+        let (record, at_head) = tokio::join!(records.read(&app.name), async {
+            match revision {
+                None => Some(self.desired(&app, &cluster, None).await),
+                Some(_) => None,
+            }
+        });
+        let mut record = record?;
+        // The TUI's record watch may already hold a newer one (its first
+        // list reloads only the apps that read another version).
+        let current = self.live.saw_record(
+            &cluster.context,
+            &app.name,
+            record.resource_version.as_deref(),
+        );
+        if !current {
+            record = records.read(&app.name).await?;
+            self.live.saw_record(
+                &cluster.context,
+                &app.name,
+                record.resource_version.as_deref(),
+            );
+        }
         let target = revision
             .map(str::to_string)
             .or_else(|| record.paused_revision.as_ref().map(ToString::to_string));
-        let desired = match self.desired(&app, &cluster, target.as_deref()).await {
+        let desired = match (target, at_head) {
+            (None, Some(at_head)) => at_head,
+            (target, _) => self.desired(&app, &cluster, target.as_deref()).await,
+        };
+        let desired = match desired {
             Ok(d) => d,
             // Nothing is compared with a source that cannot be used whole:
             // no object shows as Extra because its file could not be read.

@@ -7,6 +7,7 @@ mod client;
 mod contents;
 mod kinds;
 pub mod live_cache;
+mod records_seen;
 mod ops;
 pub mod retry;
 pub mod stack;

@@ -5,6 +5,7 @@
 mod agent;
 mod desired_state;
 mod events;
+mod first_status;
 mod interrupted;
 mod lease;
 mod lifecycle;
@@ -17,6 +18,7 @@ mod sync;
 mod wait;
 
 pub use agent::{AgentAction, Backoff};
+pub use first_status::Refinement;
 pub use interrupted::NOT_APPLIED;
 pub use lease::this_host;
 pub use lifecycle::RollbackTarget;

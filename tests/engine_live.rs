@@ -110,7 +110,11 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     assert_eq!(status.counts.synced, 3);
     // Three LISTs: the watches' own first lists, one per kind (a status
     // listing beside them would make six).
-    assert_eq!(reads(&f), (0, 3), "the first status read the watches' lists");
+    assert_eq!(
+        reads(&f),
+        (0, 3),
+        "the first status read the watches' lists"
+    );
     let mut kinds = Vec::new();
     while let Ok(kind) = kinds_rx.try_recv() {
         kinds.push(kind);

@@ -329,9 +329,11 @@ async fn status(engine: &Engine, output: Output, apps: Vec<AppId>) -> i32 {
     let mut statuses = Vec::new();
     // Every app at once within the engine's bound, answers taken in the
     // apps' order, so the output and the first error are as one by one.
-    let mut answers = futures::stream::iter(names.iter().map(|name| async move {
-        (name, engine.status(name).await)
-    }))
+    let mut answers = futures::stream::iter(
+        names
+            .iter()
+            .map(|name| async move { (name, engine.status(name).await) }),
+    )
     .buffered(crate::engine::STATUS_LOADS_AT_ONCE);
     while let Some((name, answer)) = answers.next().await {
         match answer {

@@ -48,7 +48,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
-static TOTAL: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(IN_FLIGHT_TOTAL)));
+static TOTAL: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(IN_FLIGHT_TOTAL)));
 
 type Https = hyper_timeout::TimeoutConnector<hyper_rustls::HttpsConnector<HttpConnector>>;
 type Hyper = hyper_util::client::legacy::Client<Https, Body>;
@@ -92,8 +93,9 @@ pub fn build(
         .https_or_http();
     let builder = match &config.tls_server_name {
         Some(name) => match rustls::pki_types::ServerName::try_from(name.clone()) {
-            Ok(name) => builder
-                .with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name)),
+            Ok(name) => {
+                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
+            }
             // kube's own stack reports the name it cannot use.
             Err(_) => return Ok(None),
         },
@@ -154,7 +156,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 impl tower::Service<Request<Body>> for Bounded {
     type Response = Response<Held>;
     type Error = BoxError;
-    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>>;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // hyper's legacy client is always ready; it queues.

@@ -1,8 +1,8 @@
 //! Watches that keep the screen live: per cluster, the app records (so a
 //! teammate's suspend shows within a second), one watch per kind the apps
 //! need of the objects carrying the tracking label (drift and health
-//! change; their reflector stores are the engine's live cache), and
-//! ReplicaSets and Pods (the resource tree). Each watch uses kube-runtime's
+//! change; their reflector stores are the engine's live cache), and the
+//! ReplicaSets and Pods of the apps' namespaces (the resource tree). Each watch uses kube-runtime's
 //! watcher with its default backoff; its errors drive the connection state
 //! in the status bar.
 
@@ -40,8 +40,10 @@ fn watch_config() -> watcher::Config {
 enum Seen {
     /// Objects of these apps (or their records) changed.
     Apps(Vec<AppId>),
-    /// ReplicaSets/Pods changed: the current set per namespace.
-    Owned,
+    /// ReplicaSets/Pods of this namespace changed.
+    Owned {
+        namespace: String,
+    },
     Error(watcher::Error),
     Healthy,
 }
@@ -208,36 +210,50 @@ async fn watch_context(
         &record_namespace,
     );
     let mut streams = vec![records];
-    // ReplicaSets and Pods of the apps' namespaces, kept in reflector stores.
-    let (rs_store, rs_writer) = kube::runtime::reflector::store::<ReplicaSet>();
-    let (pod_store, pod_writer) = kube::runtime::reflector::store::<Pod>();
-    let owned = |e: Result<(), watcher::Error>| match e {
-        Ok(()) => Seen::Owned,
-        Err(e) => Seen::Error(e),
-    };
-    streams.push(
-        kube::runtime::reflector(
-            rs_writer,
-            watcher::watcher(Api::<ReplicaSet>::all(client.clone()), watch_config()),
-        )
-        .default_backoff()
-        .map(move |e| owned(e.map(|_| ())))
-        .boxed(),
-    );
-    streams.push(
-        kube::runtime::reflector(
-            pod_writer,
-            watcher::watcher(Api::<Pod>::all(client.clone()), watch_config()),
-        )
-        .default_backoff()
-        .map(move |e| owned(e.map(|_| ())))
-        .boxed(),
-    );
+    // ReplicaSets and Pods of the apps' namespaces only (not every
+    // namespace of the cluster), one watch each, kept in reflector stores
+    // without managedFields (the tree never reads them). Over HTTP/2 the
+    // watches of a context share its one connection.
+    let mut owned_stores: HashMap<String, OwnedStores> = HashMap::new();
+    for ns in namespaces.keys() {
+        let (rs, rs_writer) = kube::runtime::reflector::store::<ReplicaSet>();
+        let (pods, pod_writer) = kube::runtime::reflector::store::<Pod>();
+        let seen = |ns: String| {
+            move |e: Result<(), watcher::Error>| match e {
+                Ok(()) => Seen::Owned {
+                    namespace: ns.clone(),
+                },
+                Err(e) => Seen::Error(e),
+            }
+        };
+        let rs_seen = seen(ns.clone());
+        streams.push(
+            watcher::watcher(
+                Api::<ReplicaSet>::namespaced(client.clone(), ns),
+                watch_config(),
+            )
+            .default_backoff()
+            .modify(|o| o.metadata.managed_fields = None)
+            .reflect(rs_writer)
+            .map(move |e| rs_seen(e.map(|_| ())))
+            .boxed(),
+        );
+        let pod_seen = seen(ns.clone());
+        streams.push(
+            watcher::watcher(Api::<Pod>::namespaced(client.clone(), ns), watch_config())
+                .default_backoff()
+                .modify(|o| o.metadata.managed_fields = None)
+                .reflect(pod_writer)
+                .map(move |e| pod_seen(e.map(|_| ())))
+                .boxed(),
+        );
+        owned_stores.insert(ns.clone(), OwnedStores { rs, pods });
+    }
 
     // Kinds are watched as apps turn out to need them.
     let mut merged = stream::select_all(streams);
     let mut pending: BTreeSet<AppId> = BTreeSet::new();
-    let mut owned_dirty = false;
+    let mut owned_dirty: BTreeSet<String> = BTreeSet::new();
     let mut failures: u32 = 0;
     let mut connected = false;
     // Set by a watch error that a reachable server does not cure (403).
@@ -262,8 +278,8 @@ async fn watch_context(
                             flush_at = Some(tokio::time::Instant::now() + COALESCE);
                         }
                     }
-                    Seen::Owned => {
-                        owned_dirty = true;
+                    Seen::Owned { namespace } => {
+                        owned_dirty.insert(namespace);
                         if flush_at.is_none() {
                             flush_at = Some(tokio::time::Instant::now() + COALESCE);
                         }
@@ -306,28 +322,43 @@ async fn watch_context(
                 for app in std::mem::take(&mut pending) {
                     let _ = tx.send(Msg::AppChanged { app });
                 }
-                if std::mem::take(&mut owned_dirty) {
-                    for (ns, ns_apps) in &namespaces {
-                        let mut objects: Vec<serde_json::Value> = rs_store
-                            .state()
-                            .iter()
-                            .filter(|o| o.metadata.namespace.as_deref() == Some(ns))
-                            .filter_map(|o| serde_json::to_value(o.as_ref()).ok().map(|v| with_kind(v, "apps/v1", "ReplicaSet")))
-                            .collect();
-                        objects.extend(
-                            pod_store
-                                .state()
-                                .iter()
-                                .filter(|o| o.metadata.namespace.as_deref() == Some(ns))
-                                .filter_map(|o| serde_json::to_value(o.as_ref()).ok().map(|v| with_kind(v, "v1", "Pod"))),
-                        );
-                        for app in ns_apps {
-                            let _ = tx.send(Msg::OwnedObjects { app: app.clone(), objects: objects.clone() });
-                        }
+                for ns in std::mem::take(&mut owned_dirty) {
+                    let (Some(stores), Some(ns_apps)) = (owned_stores.get(&ns), namespaces.get(&ns)) else {
+                        continue;
+                    };
+                    let objects = stores.objects();
+                    for app in ns_apps {
+                        let _ = tx.send(Msg::OwnedObjects { app: app.clone(), objects: objects.clone() });
                     }
                 }
             }
         }
+    }
+}
+
+/// The ReplicaSets and Pods of one namespace.
+struct OwnedStores {
+    rs: kube::runtime::reflector::Store<ReplicaSet>,
+    pods: kube::runtime::reflector::Store<Pod>,
+}
+
+impl OwnedStores {
+    fn objects(&self) -> Vec<serde_json::Value> {
+        let mut objects: Vec<serde_json::Value> = self
+            .rs
+            .state()
+            .iter()
+            .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
+            .map(|v| with_kind(v, "apps/v1", "ReplicaSet"))
+            .collect();
+        objects.extend(
+            self.pods
+                .state()
+                .iter()
+                .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
+                .map(|v| with_kind(v, "v1", "Pod")),
+        );
+        objects
     }
 }
 

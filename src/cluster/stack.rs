@@ -33,12 +33,12 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// HTTP/2 streams in flight per context (requests; watches not counted).
-pub const PER_CONTEXT_H2: usize = 16;
+pub const PER_CONTEXT_H2: usize = 32;
 /// Connections (so requests) in flight per context when the server only
 /// speaks HTTP/1.1.
 pub const PER_CONTEXT_H1: usize = 4;
 /// Requests in flight across every context of the process.
-pub const IN_FLIGHT_TOTAL: usize = 128;
+pub const IN_FLIGHT_TOTAL: usize = 256;
 /// Idle connections the pool keeps per context.
 pub const IDLE_PER_CONTEXT: usize = 2;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -88,6 +88,9 @@ pub fn build(
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));
+    // HTTP/2 writes a request as several frames: without TCP_NODELAY, Nagle
+    // holds the next one until the server's delayed ACK (40 ms a request).
+    http.set_nodelay(true);
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http();

@@ -92,14 +92,32 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
         .expect("cluster");
     let mut wanted = engine.live_cache().attach(&context);
 
-    // The first status reads the cluster and asks for a watch of each kind.
+    // The first status asks for a watch of each kind and waits for their
+    // first lists instead of listing beside them: no LIST of its own.
+    let (kinds_tx, mut kinds_rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = {
+        let client = cluster.watch_client.clone();
+        tokio::spawn(async move {
+            while let Some(request) = wanted.recv().await {
+                let _ = kinds_tx.send(request.kind.resource.kind.clone());
+                let stream = live_cache::watch_kind(client.clone(), request);
+                tokio::spawn(stream.for_each(|_| async {}));
+            }
+        })
+    };
+    f.sim.clear_requests();
     let status = engine.status(&AppId::native("shop")).await.expect("status");
     assert_eq!(status.counts.synced, 3);
+    // Three LISTs: the watches' own first lists, one per kind (a status
+    // listing beside them would make six).
+    assert_eq!(
+        reads(&f),
+        (0, 3),
+        "the first status read the watches' lists"
+    );
     let mut kinds = Vec::new();
-    while let Ok(request) = wanted.try_recv() {
-        kinds.push(request.kind.resource.kind.clone());
-        let stream = live_cache::watch_kind(cluster.watch_client.clone(), request);
-        tokio::spawn(stream.for_each(|_| async {}));
+    while let Ok(kind) = kinds_rx.try_recv() {
+        kinds.push(kind);
     }
     kinds.sort();
     assert_eq!(kinds, ["ConfigMap", "Deployment", "Service"]);
@@ -121,7 +139,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        wanted.try_recv().is_err(),
+        kinds_rx.try_recv().is_err(),
         "one watch per kind, asked for once"
     );
 
@@ -156,6 +174,7 @@ async fn with_watches_attached_a_status_reads_no_list_and_sees_changes() {
     assert_eq!(counts.missing, 1, "{counts:?}");
 
     // Detached (the runtime ended): back to reading the cluster.
+    runner.abort();
     engine.live_cache().detach(&context);
     f.sim.clear_requests();
     engine.status(&AppId::native("shop")).await.expect("status");

@@ -154,6 +154,25 @@ pub(super) fn status_loaded(
     effects
 }
 
+/// The second answer of a load whose first was shown: taken only while no
+/// newer load started (a change meanwhile asked for a fresh status).
+pub(super) fn status_refined(
+    state: &mut AppState,
+    app: &AppId,
+    generation: u64,
+    status: AppStatus,
+) -> Vec<Effect> {
+    let Some(i) = state.app_index(app) else {
+        return vec![];
+    };
+    let row = &mut state.apps[i];
+    if row.status.generation != generation || row.status.loading {
+        return vec![];
+    }
+    row.status.loading = true;
+    status_loaded(state, app, generation, Ok(status))
+}
+
 pub(super) fn commits_loaded(
     state: &mut AppState,
     app: &AppId,

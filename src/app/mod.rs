@@ -64,6 +64,13 @@ pub enum Msg {
         generation: u64,
         result: Result<AppStatus, String>,
     },
+    /// The same load's status after the dry-runs its first answer left
+    /// unsure (the first screen does not wait for them).
+    StatusRefined {
+        app: AppId,
+        generation: u64,
+        status: AppStatus,
+    },
     CommitsLoaded {
         app: AppId,
         result: Result<History, String>,
@@ -257,6 +264,11 @@ fn dispatch(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation,
             result,
         } => loads::status_loaded(state, &app, generation, result),
+        Msg::StatusRefined {
+            app,
+            generation,
+            status,
+        } => loads::status_refined(state, &app, generation, status),
         Msg::CommitsLoaded { app, result } => loads::commits_loaded(state, &app, result),
         Msg::PreviewLoaded {
             generation, result, ..

@@ -360,8 +360,17 @@ async fn status_rows(
     names: &[AppId],
     statuses: &mut Vec<crate::model::AppStatus>,
 ) -> Result<(), i32> {
-    for name in names {
-        match engine.status(name).await {
+    use futures::StreamExt;
+    // Every app at once within the engine's bound, answers taken in the
+    // apps' order, so the output and the first error are as one by one.
+    let mut answers = futures::stream::iter(
+        names
+            .iter()
+            .map(|name| async move { (name, engine.status(name).await) }),
+    )
+    .buffered(crate::engine::STATUS_LOADS_AT_ONCE);
+    while let Some((name, answer)) = answers.next().await {
+        match answer {
             Ok(s) => statuses.push(s),
             Err(EngineError::UnknownApp(n)) => {
                 eprintln!("error: no app named {n:?} in the config");

@@ -72,6 +72,16 @@ fn build_clients(
     mut config: kube::Config,
     retry: &Arc<RetryPolicy>,
 ) -> Result<(kube::Client, kube::Client), kube::Error> {
+    // One connection pool per context, HTTP/2 where the server speaks it,
+    // bounded (see `stack.rs`); kube's own stack only behind a proxy.
+    if let Some(clients) =
+        super::stack::build(&config, CONNECT_TIMEOUT, READ_TIMEOUT, WATCH_READ_TIMEOUT)?
+    {
+        return Ok((
+            transport::retrying(clients.requests, retry.clone()),
+            clients.watches,
+        ));
+    }
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.write_timeout = Some(READ_TIMEOUT);
     let mut watch_config = config.clone();

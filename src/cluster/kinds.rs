@@ -6,7 +6,8 @@ use super::ClusterError;
 use kube::api::{ApiResource, GroupVersionKind};
 use kube::discovery::Scope;
 use std::collections::HashMap;
-use tokio::sync::Mutex;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OnceCell};
 
 #[derive(Debug, Clone)]
 pub struct Kind {
@@ -14,9 +15,17 @@ pub struct Kind {
     pub namespaced: bool,
 }
 
+/// (cluster URL, apiVersion, kind).
+type KindKey = (String, String, String);
+
+/// One cell per kind per cluster: the first app to need a kind runs its
+/// discovery and every other app of the context waits for that answer
+/// instead of asking again (at 1,000 apps the same three kinds were
+/// discovered once per app). A failed discovery leaves the cell empty, so
+/// the next caller asks again.
 #[derive(Default)]
 pub struct KindResolver {
-    cache: Mutex<HashMap<(String, String, String), Kind>>,
+    cache: Mutex<HashMap<KindKey, Arc<OnceCell<Kind>>>>,
 }
 
 impl KindResolver {
@@ -27,50 +36,56 @@ impl KindResolver {
         api_version: &str,
         kind: &str,
     ) -> Result<Kind, ClusterError> {
-        let (group, version) = match api_version.split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), api_version.to_string()),
-        };
         let key = (context_key(url), api_version.to_string(), kind.to_string());
-        if let Some(k) = self.cache.lock().await.get(&key) {
-            return Ok(k.clone());
-        }
-        let gvk = GroupVersionKind::gvk(&group, &version, kind);
-        let found = kube::discovery::pinned_kind(client, &gvk).await;
-        let (resource, caps) = match found {
-            Ok(r) => r,
-            Err(kube::Error::Api(s)) if s.code == 404 => {
-                return Err(ClusterError::UnknownKind {
-                    api_version: api_version.into(),
-                    kind: kind.into(),
-                })
-            }
-            Err(kube::Error::Discovery(_)) => {
-                return Err(ClusterError::UnknownKind {
-                    api_version: api_version.into(),
-                    kind: kind.into(),
-                })
-            }
-            Err(e) => {
-                return Err(ClusterError::from_kube(
-                    &format!("discovery of {api_version} {kind}"),
-                    url,
-                    e,
-                ))
-            }
-        };
-        let k = Kind {
-            resource,
-            namespaced: caps.scope == Scope::Namespaced,
-        };
-        self.cache.lock().await.insert(key, k.clone());
-        Ok(k)
+        let cell = self.cache.lock().await.entry(key).or_default().clone();
+        cell.get_or_try_init(|| discover(client, url, api_version, kind))
+            .await
+            .cloned()
     }
 
     /// Forget what failed or changed (after CRDs were applied).
     pub async fn clear(&self) {
         self.cache.lock().await.clear();
     }
+}
+
+async fn discover(
+    client: &kube::Client,
+    url: &str,
+    api_version: &str,
+    kind: &str,
+) -> Result<Kind, ClusterError> {
+    let (group, version) = match api_version.split_once('/') {
+        Some((g, v)) => (g.to_string(), v.to_string()),
+        None => (String::new(), api_version.to_string()),
+    };
+    let gvk = GroupVersionKind::gvk(&group, &version, kind);
+    let (resource, caps) = match kube::discovery::pinned_kind(client, &gvk).await {
+        Ok(r) => r,
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            return Err(ClusterError::UnknownKind {
+                api_version: api_version.into(),
+                kind: kind.into(),
+            })
+        }
+        Err(kube::Error::Discovery(_)) => {
+            return Err(ClusterError::UnknownKind {
+                api_version: api_version.into(),
+                kind: kind.into(),
+            })
+        }
+        Err(e) => {
+            return Err(ClusterError::from_kube(
+                &format!("discovery of {api_version} {kind}"),
+                url,
+                e,
+            ))
+        }
+    };
+    Ok(Kind {
+        resource,
+        namespaced: caps.scope == Scope::Namespaced,
+    })
 }
 
 fn context_key(url: &str) -> String {

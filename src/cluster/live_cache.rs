@@ -22,14 +22,27 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
+
+/// How long a status waits for a kind's first list before reading the
+/// cluster itself (the list is one request per context and kind; reading
+/// around it costs three requests per app and a reload when it lands).
+pub const FIRST_LIST_WAIT: Duration = Duration::from_secs(5);
 
 /// A watch to start: the kind, the writer of its store, and the flag its
 /// stream keeps (true while the watch is delivering, false after an error).
 pub struct KindRequest {
     pub kind: Kind,
     pub writer: Writer<DynamicObject>,
-    pub healthy: Arc<AtomicBool>,
+    pub healthy: Arc<watch::Sender<bool>>,
+    /// Set when a status read the cluster itself because this watch had
+    /// not listed yet: then its first list is news (reload what it holds);
+    /// otherwise every status of the context waited for it and saw it.
+    pub read_around: Arc<AtomicBool>,
+    /// Set once the watch first delivered (its first list is whole).
+    pub listed_once: Arc<AtomicBool>,
 }
 
 #[derive(Clone)]
@@ -40,7 +53,10 @@ struct Watched {
     /// resumed watch, or `InitDone` of a new list). Apply and Delete come
     /// only after a list, so true implies the store is listed. The store is
     /// served only while this is true.
-    healthy: Arc<AtomicBool>,
+    healthy: watch::Receiver<bool>,
+    /// Whether it was ever true (a first list is waited for, a re-list not).
+    listed_once: Arc<AtomicBool>,
+    read_around: Arc<AtomicBool>,
 }
 
 /// (context, apiVersion, kind).
@@ -50,6 +66,7 @@ type WatchKey = (String, String, String);
 pub struct LiveCache {
     attached: Mutex<HashMap<String, UnboundedSender<KindRequest>>>,
     watched: Mutex<HashMap<WatchKey, Watched>>,
+    records: Mutex<HashMap<String, super::records_seen::RecordsSeen>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -63,6 +80,7 @@ impl LiveCache {
         let (tx, rx) = unbounded_channel();
         lock(&self.attached).insert(context.to_string(), tx);
         lock(&self.watched).retain(|(ctx, _, _), _| ctx != context);
+        lock(&self.records).insert(context.to_string(), Default::default());
         rx
     }
 
@@ -70,6 +88,7 @@ impl LiveCache {
     pub fn detach(&self, context: &str) {
         lock(&self.attached).remove(context);
         lock(&self.watched).retain(|(ctx, _, _), _| ctx != context);
+        lock(&self.records).remove(context);
     }
 
     /// The objects of `kind` labelled for `app`, with apiVersion and kind
@@ -77,25 +96,93 @@ impl LiveCache {
     /// and a watch of the kind is asked for if the context is attached.
     pub fn labelled(&self, context: &str, kind: &Kind, app: &str) -> Option<Vec<Value>> {
         let watched = self.watched_or_ask(context, kind)?;
-        if !watched.healthy.load(Ordering::Acquire) {
+        if !*watched.healthy.borrow() {
             return None;
         }
-        Some(
-            watched
-                .store
-                .state_filter(|o| {
-                    o.metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get(TRACKING_LABEL))
-                        .is_some_and(|v| v == app)
-                })
-                .iter()
-                .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
-                .map(|v| with_type(v, kind))
-                .collect(),
-        )
+        Some(objects_of(&watched, kind, app))
     }
+
+    /// [`LiveCache::labelled`], but a watch that has not listed yet is
+    /// waited for (up to `wait`): the first screen reads each (context,
+    /// kind) once, from its watch, instead of a LIST per app. A watch that
+    /// failed after listing is not waited for (its re-list reloads).
+    pub async fn labelled_listed(
+        &self,
+        context: &str,
+        kind: &Kind,
+        app: &str,
+        wait: Duration,
+    ) -> Option<Vec<Value>> {
+        if !lock(&self.attached).contains_key(context) {
+            return None;
+        }
+        let watched = match self.watched_or_ask(context, kind) {
+            Some(w) => w,
+            None => self.watched_or_ask(context, kind)?,
+        };
+        if *watched.healthy.borrow() {
+            return Some(objects_of(&watched, kind, app));
+        }
+        if watched.listed_once.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut healthy = watched.healthy.clone();
+        let listed = tokio::time::timeout(wait, healthy.wait_for(|h| *h)).await;
+        if matches!(listed, Ok(Ok(_))) {
+            return Some(objects_of(&watched, kind, app));
+        }
+        // Read around it; its first list must then reload what it holds.
+        // Checked again after saying so: a list that landed meanwhile is
+        // whole, and serving it is right either way.
+        watched.read_around.store(true, Ordering::Release);
+        if *watched.healthy.borrow() {
+            return Some(objects_of(&watched, kind, app));
+        }
+        None
+    }
+
+    /// A status read `app`'s record at `resource_version` (None: no
+    /// record). False when the context's record watch has listed a
+    /// different one: the status then reads it again. Always true for a
+    /// context no runtime attached (the command line).
+    pub fn saw_record(&self, context: &str, app: &str, resource_version: Option<&str>) -> bool {
+        lock(&self.records)
+            .get_mut(context)
+            .is_none_or(|r| r.saw(app, resource_version))
+    }
+
+    /// The record watch's first list of `context` landed, holding these
+    /// (app, resourceVersion): the apps whose status already read another
+    /// version, which must load again.
+    pub fn records_listed(&self, context: &str, listed: HashMap<String, String>) -> Vec<String> {
+        lock(&self.records)
+            .get_mut(context)
+            .map(|r| r.listed(listed))
+            .unwrap_or_default()
+    }
+
+    /// The record watch saw `app`'s record change (None: deleted).
+    pub fn record_changed(&self, context: &str, app: &str, resource_version: Option<&str>) {
+        if let Some(r) = lock(&self.records).get_mut(context) {
+            r.changed(app, resource_version);
+        }
+    }
+}
+
+fn objects_of(watched: &Watched, kind: &Kind, app: &str) -> Vec<Value> {
+    watched
+        .store
+        .state_filter(|o| {
+            o.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(TRACKING_LABEL))
+                .is_some_and(|v| v == app)
+        })
+        .iter()
+        .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
+        .map(|v| with_type(v, kind))
+        .collect()
 }
 
 impl LiveCache {
@@ -112,14 +199,19 @@ impl LiveCache {
         }
         let tx = lock(&self.attached).get(context)?.clone();
         let writer = Writer::new(kind.resource.clone());
+        let (healthy, receiver) = watch::channel(false);
         let watched = Watched {
             store: writer.as_reader(),
-            healthy: Arc::new(AtomicBool::new(false)),
+            healthy: receiver,
+            listed_once: Arc::new(AtomicBool::new(false)),
+            read_around: Arc::new(AtomicBool::new(false)),
         };
         let request = KindRequest {
             kind: kind.clone(),
             writer,
-            healthy: watched.healthy.clone(),
+            healthy: Arc::new(healthy),
+            read_around: watched.read_around.clone(),
+            listed_once: watched.listed_once.clone(),
         };
         if tx.send(request).is_ok() {
             all.insert(key, watched);
@@ -141,6 +233,8 @@ pub fn watch_kind(
         kind,
         writer,
         healthy,
+        listed_once,
+        ..
     } = request;
     let api: Api<DynamicObject> = Api::all_with(client, &kind.resource);
     watcher::watcher(api, watcher::Config::default().labels(TRACKING_LABEL))
@@ -150,9 +244,10 @@ pub fn watch_kind(
         .inspect(move |e| {
             let listing = matches!(e, Ok(Event::Init | Event::InitApply(_)));
             if e.is_err() {
-                healthy.store(false, Ordering::Release);
+                healthy.send_replace(false);
             } else if !listing {
-                healthy.store(true, Ordering::Release);
+                listed_once.store(true, Ordering::Release);
+                healthy.send_replace(true);
             }
         })
         .boxed()
@@ -236,14 +331,14 @@ mod tests {
             cache.labelled("ctx", &kind(), "web").is_none(),
             "not healthy yet"
         );
-        request.healthy.store(true, Ordering::Release);
+        request.healthy.send_replace(true);
         let objects = cache.labelled("ctx", &kind(), "web").expect("served");
         assert_eq!(objects.len(), 1);
         assert_eq!(objects[0]["metadata"]["name"], "a");
         assert_eq!(objects[0]["kind"], "ConfigMap");
         assert_eq!(objects[0]["apiVersion"], "v1");
 
-        request.healthy.store(false, Ordering::Release);
+        request.healthy.send_replace(false);
         assert!(cache.labelled("ctx", &kind(), "web").is_none());
 
         cache.detach("ctx");

@@ -56,7 +56,9 @@ impl Engine {
         let desired = self
             .prepare_desired(&app, &cluster, head.clone(), head, &loaded)
             .await?;
-        let (resources, warnings) = self.compare(&app, &cluster, &desired, &record).await?;
+        let (resources, warnings, _) = self
+            .compare(&app, &cluster, &desired, &record, super::status::Pass::Whole)
+            .await?;
         let mut status = summarize(&app, &record, &desired, resources);
         status.source = format!("{shown} (work tree)");
         status

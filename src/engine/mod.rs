@@ -5,6 +5,7 @@
 mod agent;
 mod desired_state;
 mod events;
+mod first_status;
 mod interrupted;
 pub mod leader;
 mod lease;
@@ -23,10 +24,11 @@ mod sync;
 mod wait;
 
 pub use agent::{AgentAction, Backoff, Observation};
+pub use first_status::Refinement;
 pub use interrupted::NOT_APPLIED;
 pub use lease::this_host;
 pub use lifecycle::RollbackTarget;
-pub use status::unknown_status;
+pub use status::{unknown_status, STATUS_LOADS_AT_ONCE};
 pub use sync::{ResourceResult, SyncOptions, SyncReport};
 pub use wait::{Unhealthy, WaitOutcome};
 
@@ -72,6 +74,9 @@ pub struct Engine {
     connector: ClusterConnector,
     kinds: KindResolver,
     comparisons: status::ComparisonCache,
+    /// The global bound on statuses computed at once (see
+    /// [`status::STATUS_LOADS_AT_ONCE`]).
+    status_slots: tokio::sync::Semaphore,
     /// Live objects from the TUI's watches; empty (and unused) until a
     /// runtime attaches a context.
     live: Arc<LiveCache>,
@@ -114,6 +119,7 @@ impl Engine {
             config,
             kinds: KindResolver::default(),
             comparisons: status::ComparisonCache::default(),
+            status_slots: tokio::sync::Semaphore::new(status::STATUS_LOADS_AT_ONCE),
             live: Arc::default(),
             readonly,
             notices,

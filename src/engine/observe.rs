@@ -9,11 +9,13 @@
 //! same way.
 //!
 //! A status in the TUI takes the lists from the watches' cache when they
-//! hold the kind (`cluster::live_cache`); a sync always reads the cluster,
+//! hold the kind (`cluster::live_cache`), waiting for a kind's first list
+//! rather than sending a LIST per app beside it; a sync always reads the cluster,
 //! since what it decides to write must not rest on a watch that lags.
 
 use super::desired_state::DesiredState;
 use super::{Engine, EngineError};
+use crate::cluster::live_cache::FIRST_LIST_WAIT;
 use crate::cluster::{self, Cluster, ClusterError, Kind, TRACKING_LABEL};
 use crate::config::AppConfig;
 use crate::model::ResourceKey;
@@ -123,24 +125,34 @@ impl Engine {
         read: Read,
     ) -> Result<Observed, EngineError> {
         let kinds = self.kinds_of(cluster, desired, record).await?;
-        let mut labelled = HashMap::new();
-        let mut warnings = Vec::new();
-        for kind in kinds.values() {
+        // Every kind at once (from its watch, which may still be listing,
+        // or by a LIST), not one round trip after another; the answers are
+        // handled in the kinds' order, so the warnings are too.
+        let reads = futures::future::join_all(kinds.values().map(|kind| async move {
             if read == Read::Cached {
-                if let Some(items) = self.live.labelled(&cluster.context, kind, &app.name) {
-                    labelled.extend(items.into_iter().map(|live| (ResourceKey::of(&live), live)));
-                    continue;
+                let cached = self
+                    .live
+                    .labelled_listed(&cluster.context, kind, &app.name, FIRST_LIST_WAIT)
+                    .await;
+                if let Some(items) = cached {
+                    return (kind, Ok(items));
                 }
             }
-            match cluster::list_labelled(
+            let listed = cluster::list_labelled(
                 &cluster.client,
                 &cluster.url,
                 kind,
                 TRACKING_LABEL,
                 &app.name,
             )
-            .await
-            {
+            .await;
+            (kind, listed)
+        }))
+        .await;
+        let mut labelled = HashMap::new();
+        let mut warnings = Vec::new();
+        for (kind, read) in reads {
+            match read {
                 Ok(items) => labelled.extend(items.into_iter().map(|live| (ResourceKey::of(&live), live))),
                 Err(e) if e.code() == Some(403) => warnings.push(format!(
                     "cannot list {} across namespaces ({e}): its Extras come from the last sync's inventory only",

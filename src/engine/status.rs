@@ -22,8 +22,12 @@ use crate::sync::record::AppRecord;
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-/// How many requests run at once against one cluster.
+/// How many requests one app's status or sync has in flight (the cluster
+/// layer bounds them again per context and in total, `cluster::stack`).
 pub(super) const PARALLEL_REQUESTS: usize = 16;
+
+/// How many app statuses are computed at once in the process.
+pub const STATUS_LOADS_AT_ONCE: usize = 64;
 
 pub(super) fn source_of(app: &AppConfig) -> String {
     let path = if app.repo_path().is_empty() {
@@ -54,28 +58,79 @@ impl Engine {
         id: &AppId,
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
+        let (status, _) = self.status_with(id, revision, Pass::Whole).await?;
+        Ok(status)
+    }
+
+    /// [`Engine::status_at`] in one pass (`Whole`), or the first of two
+    /// (`First`): then the objects whose local comparison is unsure are
+    /// left for [`Engine::refine`] (see `first_status.rs`).
+    pub(super) async fn status_with(
+        &self,
+        id: &AppId,
+        revision: Option<&str>,
+        pass: Pass,
+    ) -> Result<(AppStatus, Vec<Unsure>), EngineError> {
         if !id.is_native() {
             // Flux and Argo CD apps (`managed.rs`): as their controller says.
-            return self.managed_status(id).await;
+            return Ok((self.managed_status(id).await?, Vec::new()));
         }
         let app = self.app(id)?.clone();
+        // At most STATUS_LOADS_AT_ONCE statuses are computed at once in
+        // the process, whoever asks (the TUI's first screen asks for every app).
+        let _slot = self
+            .status_slots
+            .acquire()
+            .await
+            .map_err(|e| EngineError::Other(format!("status slots closed: {e}")))?;
         let cluster = self.cluster(&app).await?;
-        let record = self.records(&cluster).read(&app.name).await?;
+        // The record and Git are read at once: the target is the head
+        // unless the record says the app is paused, and then Git is read
+        // again at the pin (the head's read is wasted only then).
+        let records = self.records(&cluster);
+        let (record, at_head) = tokio::join!(records.read(&app.name), async {
+            match revision {
+                None => Some(self.desired(&app, &cluster, None).await),
+                Some(_) => None,
+            }
+        });
+        let mut record = record?;
+        // The TUI's record watch may already hold a newer one (its first
+        // list reloads only the apps that read another version).
+        let current = self.live.saw_record(
+            &cluster.context,
+            &app.name,
+            record.resource_version.as_deref(),
+        );
+        if !current {
+            record = records.read(&app.name).await?;
+            self.live.saw_record(
+                &cluster.context,
+                &app.name,
+                record.resource_version.as_deref(),
+            );
+        }
         let target = revision
             .map(str::to_string)
             .or_else(|| record.paused_revision.as_ref().map(ToString::to_string));
-        let desired = match self.desired(&app, &cluster, target.as_deref()).await {
+        let desired = match (target, at_head) {
+            (None, Some(at_head)) => at_head,
+            (target, _) => self.desired(&app, &cluster, target.as_deref()).await,
+        };
+        let desired = match desired {
             Ok(d) => d,
             // Nothing is compared with a source that cannot be used whole:
             // no object shows as Extra because its file could not be read.
             Err(EngineError::Source(e)) => {
                 let mut s = unknown_status(&app, e.reason());
                 fill_record(&mut s, &record);
-                return Ok(s);
+                return Ok((s, vec![]));
             }
             Err(e) => return Err(e),
         };
-        let (resources, warnings) = self.compare(&app, &cluster, &desired, &record).await?;
+        let (resources, warnings, unsure) = self
+            .compare(&app, &cluster, &desired, &record, pass)
+            .await?;
         let mut status = summarize(&app, &record, &desired, resources);
         status
             .warnings
@@ -86,7 +141,7 @@ impl Engine {
                 .into_iter()
                 .map(|v| v.warning()),
         );
-        Ok(status)
+        Ok((status, unsure))
     }
 
     /// Per-resource drift of `desired` against the cluster, plus Extra
@@ -97,20 +152,41 @@ impl Engine {
         cluster: &Cluster,
         desired: &DesiredState,
         record: &AppRecord,
-    ) -> Result<(Vec<ResourceState>, Vec<String>), EngineError> {
+        pass: Pass,
+    ) -> Result<(Vec<ResourceState>, Vec<String>, Vec<Unsure>), EngineError> {
         let rules = &app.ignore_differences;
-        let use_dry_run = !self.readonly;
+        let drift = match (self.readonly, pass) {
+            (true, _) => Drift::Local,
+            (false, Pass::Whole) => Drift::DryRun,
+            (false, Pass::First) => Drift::LocalFirst,
+        };
         let observed = self
             .observe(app, cluster, desired, record, Read::Cached)
             .await?;
-        let compared: Vec<Result<ResourceState, EngineError>> =
+        let compared: Vec<Result<(ResourceState, bool), EngineError>> =
             // Futures built up front: a closure inside the stream would make
             // this future not Send for every lifetime, which tokio::spawn needs.
-            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, &observed, d, rules, use_dry_run, &self.comparisons)).collect::<Vec<_>>())
+            stream::iter(desired.objects.iter().map(|d| compare_one(cluster, &observed, d, rules, drift, &self.comparisons)).collect::<Vec<_>>())
                 .buffered(PARALLEL_REQUESTS)
                 .collect()
                 .await;
-        let mut out = compared.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(compared.len());
+        let mut unsure = Vec::new();
+        for (index, (c, d)) in compared.into_iter().zip(&desired.objects).enumerate() {
+            let (state, is_unsure) = c?;
+            if is_unsure {
+                if let (Some(kind), Some(live)) = (&d.kind, &state.live) {
+                    unsure.push(Unsure {
+                        index,
+                        key: d.key.clone(),
+                        desired: d.object.clone(),
+                        kind: kind.clone(),
+                        live: live.clone(),
+                    });
+                }
+            }
+            out.push(state);
+        }
         let Observed {
             extras, warnings, ..
         } = observed;
@@ -132,8 +208,37 @@ impl Engine {
                 live: Some(live),
             });
         }
-        Ok((out, warnings))
+        Ok((out, warnings, unsure))
     }
+}
+
+/// One pass or the first of two (see [`Engine::status_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pass {
+    Whole,
+    First,
+}
+
+/// How an object's drift is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drift {
+    /// A server-side dry-run (cached per both sides' versions).
+    DryRun,
+    /// The local normaliser only (`--readonly`).
+    Local,
+    /// A cached dry-run answer, else the local normaliser, and the object
+    /// marked unsure unless the local answer can be trusted.
+    LocalFirst,
+}
+
+/// An object whose first-pass comparison awaits its dry-run: where it is
+/// in the status's resources, and both sides.
+pub struct Unsure {
+    pub(super) index: usize,
+    pub(super) key: ResourceKey,
+    pub(super) desired: Value,
+    pub(super) kind: cluster::Kind,
+    pub(super) live: Value,
 }
 
 async fn compare_one(
@@ -141,9 +246,9 @@ async fn compare_one(
     observed: &Observed,
     d: &Desired,
     rules: &[IgnoreRule],
-    use_dry_run: bool,
+    how: Drift,
     cache: &ComparisonCache,
-) -> Result<ResourceState, EngineError> {
+) -> Result<(ResourceState, bool), EngineError> {
     let missing = |reason: &str| ResourceState {
         key: d.key.clone(),
         api_version: d.api_version.clone(),
@@ -155,51 +260,77 @@ async fn compare_one(
         live: None,
     };
     let Some(kind) = &d.kind else {
-        return Ok(missing("its kind is not served yet"));
+        return Ok((missing("its kind is not served yet"), false));
     };
     let Some(live) = observed.live_of(cluster, d, kind).await? else {
-        return Ok(missing("not in the cluster"));
+        return Ok((missing("not in the cluster"), false));
     };
-    let drift = if use_dry_run {
-        let rv = live
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let cache_key = (
-            cluster.url.clone(),
-            d.key.clone(),
-            content_hash(&d.object),
-            rv,
-        );
-        match cache.get(&cache_key) {
-            Some(hit) => hit,
-            None => match cluster::apply(
-                &cluster.client,
-                &cluster.url,
-                kind,
-                &d.object,
-                ApplyMode::DryRun,
-                true,
-            )
-            .await
-            {
-                Ok(result) => {
-                    let drift = drift::compare_dry_run(&d.object, &live, &result, rules);
-                    cache.put(cache_key, drift.clone());
-                    drift
-                }
-                // Refused (RBAC, validation): fall back to the local normaliser.
-                Err(_) => drift::compare_local(&d.object, &live, FIELD_MANAGER, rules),
-            },
-        }
-    } else {
-        drift::compare_local(&d.object, &live, FIELD_MANAGER, rules)
+    let (drift, unsure) = match how {
+        Drift::DryRun => (
+            dry_run_drift(cluster, &d.key, &d.object, kind, &live, rules, cache).await,
+            false,
+        ),
+        Drift::Local => (
+            drift::compare_local(&d.object, &live, FIELD_MANAGER, rules),
+            false,
+        ),
+        Drift::LocalFirst => match cache.get(&cache_key(cluster, &d.key, &d.object, &live)) {
+            Some(hit) => (hit, false),
+            None => {
+                let local = drift::compare_local(&d.object, &live, FIELD_MANAGER, rules);
+                let sure = super::first_status::trusted(&local, &live);
+                (local, !sure)
+            }
+        },
     };
-    Ok(state_of(d, live, drift))
+    Ok((state_of(d, live, drift), unsure))
 }
 
-fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> ResourceState {
+/// The drift of `desired` against `live` by a server-side dry-run, or from
+/// the cache while neither side changed; the local normaliser when the
+/// dry-run is refused (RBAC, validation).
+pub(super) async fn dry_run_drift(
+    cluster: &Cluster,
+    key: &ResourceKey,
+    desired: &Value,
+    kind: &cluster::Kind,
+    live: &Value,
+    rules: &[IgnoreRule],
+    cache: &ComparisonCache,
+) -> ResourceDrift {
+    let key = cache_key(cluster, key, desired, live);
+    if let Some(hit) = cache.get(&key) {
+        return hit;
+    }
+    match cluster::apply(
+        &cluster.client,
+        &cluster.url,
+        kind,
+        desired,
+        ApplyMode::DryRun,
+        true,
+    )
+    .await
+    {
+        Ok(result) => {
+            let drift = drift::compare_dry_run(desired, live, &result, rules);
+            cache.put(key, drift.clone());
+            drift
+        }
+        Err(_) => drift::compare_local(desired, live, FIELD_MANAGER, rules),
+    }
+}
+
+fn cache_key(cluster: &Cluster, key: &ResourceKey, desired: &Value, live: &Value) -> ComparisonKey {
+    let rv = live
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    (cluster.url.clone(), key.clone(), content_hash(desired), rv)
+}
+
+pub(super) fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> ResourceState {
     let (h, reason) = health::health(&live);
     ResourceState {
         key: d.key.clone(),
@@ -242,8 +373,45 @@ pub(super) fn summarize(
     desired: &DesiredState,
     resources: Vec<ResourceState>,
 ) -> AppStatus {
+    let Tally {
+        counts,
+        sync,
+        health,
+        message,
+    } = tally(&resources);
+    let mut s = AppStatus {
+        name: app.id(),
+        source: source_of(app),
+        sync,
+        health,
+        suspended: false,
+        suspension: None,
+        paused_revision: None,
+        deployed_revision: None,
+        head_revision: Some(desired.head.clone()),
+        last_sync: None,
+        target_revision: Some(desired.revision.clone()),
+        counts,
+        message,
+        warnings: desired.warnings.clone(),
+        lease: None,
+        resources,
+    };
+    fill_record(&mut s, record);
+    s
+}
+
+/// What an app's resources add up to.
+pub(super) struct Tally {
+    pub counts: Counts,
+    pub sync: SyncStatus,
+    pub health: Health,
+    pub message: String,
+}
+
+pub(super) fn tally(resources: &[ResourceState]) -> Tally {
     let mut counts = Counts::default();
-    for r in &resources {
+    for r in resources {
         match r.status {
             ResourceStatus::Synced => counts.synced += 1,
             ResourceStatus::OutOfSync => counts.out_of_sync += 1,
@@ -270,30 +438,16 @@ pub(super) fn summarize(
             counts.out_of_sync, counts.missing, counts.extra
         )
     };
-    let mut s = AppStatus {
-        name: app.id(),
-        source: source_of(app),
+    Tally {
+        counts,
         sync: if in_sync {
             SyncStatus::Synced
         } else {
             SyncStatus::OutOfSync
         },
         health,
-        suspended: false,
-        suspension: None,
-        paused_revision: None,
-        deployed_revision: None,
-        head_revision: Some(desired.head.clone()),
-        last_sync: None,
-        target_revision: Some(desired.revision.clone()),
-        counts,
         message,
-        warnings: desired.warnings.clone(),
-        lease: None,
-        resources,
-    };
-    fill_record(&mut s, record);
-    s
+    }
 }
 
 /// Dry-run comparisons per (cluster, object, desired content, live

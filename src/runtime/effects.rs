@@ -127,13 +127,38 @@ impl Executor {
     pub fn run(&mut self, effect: Effect) {
         let engine = self.engine.clone();
         match effect {
+            // Two answers: the first without waiting on dry-runs, then the
+            // same status refined by those its first left unsure.
             Effect::LoadStatus { app, generation } => {
+                let tx = self.tx.clone();
                 self.load(SlotKey::Status(app.clone()), async move {
-                    let result = engine.status(&app).await.map_err(|e| e.to_string());
-                    Msg::StatusLoaded {
+                    let (status, refinement) = match engine.status_first(&app).await {
+                        Ok(first) => first,
+                        Err(e) => {
+                            return Msg::StatusLoaded {
+                                app,
+                                generation,
+                                result: Err(e.to_string()),
+                            }
+                        }
+                    };
+                    let Some(refinement) = refinement else {
+                        return Msg::StatusLoaded {
+                            app,
+                            generation,
+                            result: Ok(status),
+                        };
+                    };
+                    let _ = tx.send(Msg::StatusLoaded {
+                        app: app.clone(),
+                        generation,
+                        result: Ok(status.clone()),
+                    });
+                    let status = engine.refine(status, refinement).await;
+                    Msg::StatusRefined {
                         app,
                         generation,
-                        result,
+                        status,
                     }
                 })
             }

@@ -478,3 +478,57 @@ fn every_app_is_statused_only_once_each_has_a_known_status() {
     );
     assert!(s.all_statused());
 }
+
+#[test]
+fn a_refined_status_replaces_the_first_answer_unless_a_newer_load_started() {
+    let mut s = loaded();
+    let effects = ch(&mut s, 'R');
+    let Effect::LoadStatus { generation, .. } = effects[0].clone() else {
+        panic!("{effects:?}")
+    };
+    // The first answer (no dry-runs yet) is shown at once.
+    update(
+        &mut s,
+        Msg::StatusLoaded {
+            app: id("api"),
+            generation,
+            result: Ok(status("api", SyncStatus::OutOfSync)),
+        },
+    );
+    assert_eq!(
+        s.selected_status().map(|x| x.sync),
+        Some(SyncStatus::OutOfSync)
+    );
+    s.take_dirty();
+    // Its refinement replaces it.
+    update(
+        &mut s,
+        Msg::StatusRefined {
+            app: id("api"),
+            generation,
+            status: status("api", SyncStatus::Synced),
+        },
+    );
+    assert!(s.take_dirty());
+    assert_eq!(
+        s.selected_status().map(|x| x.sync),
+        Some(SyncStatus::Synced)
+    );
+    // A change started a newer load: the older load's refinement is stale.
+    let newer = update(&mut s, Msg::AppChanged { app: id("api") });
+    assert_eq!(newer.len(), 1, "{newer:?}");
+    s.take_dirty();
+    update(
+        &mut s,
+        Msg::StatusRefined {
+            app: id("api"),
+            generation,
+            status: status("api", SyncStatus::OutOfSync),
+        },
+    );
+    assert!(!s.take_dirty());
+    assert_eq!(
+        s.selected_status().map(|x| x.sync),
+        Some(SyncStatus::Synced)
+    );
+}

@@ -57,7 +57,13 @@ impl Engine {
             .prepare_desired(&app, &cluster, head.clone(), head, &loaded)
             .await?;
         let (resources, warnings, _) = self
-            .compare(&app, &cluster, &desired, &record, super::status::Pass::Whole)
+            .compare(
+                &app,
+                &cluster,
+                &desired,
+                &record,
+                super::status::Pass::Whole,
+            )
             .await?;
         let mut status = summarize(&app, &record, &desired, resources);
         status.source = format!("{shown} (work tree)");

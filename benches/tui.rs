@@ -149,7 +149,7 @@ fn history() -> History {
         commits: (0..50)
             .map(|k| Commit {
                 sha: format!("{k:040x}").into(),
-                author: "Ada Lovelace".into(),
+                author: "Ines Larsson".into(),
                 time: Some(now() - Duration::from_secs(3600 * (k + 1))),
                 subject: format!("change number {k}"),
                 deployed: k == 0,

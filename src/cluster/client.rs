@@ -121,6 +121,12 @@ impl ClusterConnector {
         &self.retry
     }
 
+    /// Whether there is any way to a cluster: a kubeconfig that reads, or a
+    /// pod's service account (no kubeconfig at all is a first run's state).
+    pub fn configured(&self) -> bool {
+        self.kubeconfig().is_ok() || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+    }
+
     fn kubeconfig(&self) -> Result<Kubeconfig, ClusterError> {
         let kc = match &self.options.kubeconfig {
             Some(path) => read_kubeconfig(path)?,

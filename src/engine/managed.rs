@@ -56,6 +56,12 @@ impl Engine {
     /// then on [`Engine::apps`] lists them. A context that cannot be read
     /// is said in the returned lines; its apps are left out.
     pub async fn discover(&self) -> Vec<String> {
+        // With no kubeconfig at all there is nothing to look in, and nothing
+        // worth a warning: native apps' rows already say why they cannot be
+        // read, and a first run says where to start.
+        if !self.connector.configured() {
+            return Vec::new();
+        }
         let mut found = Vec::new();
         let mut problems = Vec::new();
         let contexts = match self.managed_contexts() {

@@ -272,13 +272,13 @@ pub fn statuses() -> Vec<AppStatus> {
 
 pub fn history(app: &str, deployed: &str) -> History {
     let subjects = [
-        ("Grace Hopper", "shop: scale down to 2 replicas"),
+        ("Mira Okonkwo", "shop: scale down to 2 replicas"),
         ("Alan Turing", "bump image to 1.4.1"),
-        ("Ada Lovelace", "add readiness probe"),
-        ("Grace Hopper", "payments: set progressDeadlineSeconds"),
+        ("Ines Larsson", "add readiness probe"),
+        ("Mira Okonkwo", "payments: set progressDeadlineSeconds"),
         ("Edsger Dijkstra", "tune resource requests"),
         ("Alan Turing", "add internal service"),
-        ("Ada Lovelace", "first version of the app"),
+        ("Ines Larsson", "first version of the app"),
         ("Barbara Liskov", "initial import"),
     ];
     let hours = [2, 5, 26, 50, 24 * 6, 24 * 9, 24 * 20, 24 * 45];

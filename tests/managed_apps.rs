@@ -16,14 +16,27 @@ use std::path::PathBuf;
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 const OLD: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
+/// `$GITOPS_TUI_CRDS`, else `../shared/fixtures/crds` beside the repository,
+/// else the workplace's `/work/shared/fixtures/crds` (a clone elsewhere, as
+/// CI's may be).
 fn crd_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crds");
-    assert!(
-        dir.join("flux-kustomizations.yaml").exists(),
-        "the upstream CRDs are missing: expected them in {} (see its README.md)",
-        dir.display()
-    );
-    dir
+    let candidates: Vec<PathBuf> = std::env::var_os("GITOPS_TUI_CRDS")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crds"),
+            PathBuf::from("/work/shared/fixtures/crds"),
+        ])
+        .collect();
+    match candidates
+        .iter()
+        .find(|d| d.join("flux-kustomizations.yaml").exists())
+    {
+        Some(dir) => dir.clone(),
+        None => panic!(
+            "the upstream CRDs are missing: expected them in one of {candidates:?} (see ../shared/fixtures/crds/README.md)"
+        ),
+    }
 }
 
 fn install_crds(f: &Fixture) {

@@ -8,18 +8,28 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-/// The folder with the unmodified upstream CRDs.
+/// The folder with the unmodified upstream CRDs: `$GITOPS_TUI_CRDS`, else
+/// `../shared/fixtures/crds` beside the repository, else the workplace's
+/// `/work/shared/fixtures/crds` (a clone elsewhere, as CI's may be).
 pub fn crds_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(
+    let beside = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/fixtures/crds"
     ));
-    assert!(
-        dir.join("flux-kustomizations.yaml").is_file(),
-        "the upstream Flux and Argo CD CRDs are expected in {} (../shared/fixtures/crds from the repository root); they are not there",
-        dir.display()
-    );
-    dir
+    let candidates: Vec<PathBuf> = std::env::var_os("GITOPS_TUI_CRDS")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([beside, PathBuf::from("/work/shared/fixtures/crds")])
+        .collect();
+    let found = candidates
+        .iter()
+        .find(|d| d.join("flux-kustomizations.yaml").is_file());
+    match found {
+        Some(dir) => dir.clone(),
+        None => panic!(
+            "the upstream Flux and Argo CD CRDs are expected in one of {candidates:?} (../shared/fixtures/crds beside the repository, or $GITOPS_TUI_CRDS); they are not there"
+        ),
+    }
 }
 
 /// Install the Flux and Argo CD CRDs, and the `argocd` namespace.

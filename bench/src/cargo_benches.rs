@@ -3,10 +3,9 @@
 //! `throughput` bench): run with `BENCH_JSON` set, their JSON lines are
 //! passed on.
 
-use crate::Settings;
 use std::process::Command;
 
-pub fn run(s: &Settings, args: &[&str], env: &[(&str, String)]) -> Result<Vec<String>, String> {
+pub fn run(args: &[&str], env: &[(&str, String)]) -> Result<Vec<String>, String> {
     let mut cmd = Command::new("cargo");
     cmd.args(["bench", "--quiet"])
         .args(args)
@@ -14,7 +13,6 @@ pub fn run(s: &Settings, args: &[&str], env: &[(&str, String)]) -> Result<Vec<St
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let _ = s;
     let out = cmd.output().map_err(|e| format!("cargo bench: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);

@@ -234,7 +234,7 @@ fn main() {
     if wanted("render") || wanted("event_to_frame") {
         eprintln!("== render, event_to_frame (cargo bench --bench tui)");
         let runs = ("BENCH_RUNS", settings.runs.to_string());
-        let lines = cargo_benches::run(&settings, &["-p", "gitops-tui", "--bench", "tui"], &[runs]);
+        let lines = cargo_benches::run(&["-p", "gitops-tui", "--bench", "tui"], &[runs]);
         let keep = |l: &String| {
             (wanted("render") && l.contains("\"bench\":\"render\""))
                 || (wanted("event_to_frame") && l.contains("\"bench\":\"event_to_frame"))
@@ -254,11 +254,7 @@ fn main() {
             ("KUBE_SIM_BENCH_ONLY", "watch".to_string()),
             ("KUBE_SIM_BENCH_OBJECTS", objects.to_string()),
         ];
-        match cargo_benches::run(
-            &settings,
-            &["-p", "kube-sim", "--bench", "throughput"],
-            &env,
-        ) {
+        match cargo_benches::run(&["-p", "kube-sim", "--bench", "throughput"], &env) {
             Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
             Err(e) => emit(Err(e), "kube_sim_watch"),
         }

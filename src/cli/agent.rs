@@ -7,10 +7,13 @@
 //! leases still keep it from operating on an app another agent holds).
 
 use super::args::Output;
-use super::commands::{fail, shutdown_signal, EXIT_DRIFT, EXIT_INTERRUPTED, EXIT_OK};
+use super::commands::{
+    fail, interruptible, shutdown_signal, EXIT_DRIFT, EXIT_INTERRUPTED, EXIT_OK,
+};
 use super::metrics::{self, AgentMetrics};
 use crate::engine::leader::{Elector, Role};
 use crate::engine::{AgentAction, Backoff, Engine, EngineError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -52,9 +55,7 @@ pub async fn run(engine: &Engine, output: Output, once: bool, metrics_addr: Opti
         let m = metrics.clone();
         let mut observe = move |o| m.observe(&o);
         let pass = engine.agent_pass_observed(&mut backoff, &cancel, &mut observe);
-        let Some(Ended::Done(actions) | Ended::Stopped(actions)) =
-            interruptible(&cancel, pass, None).await
-        else {
+        let Some(actions) = interruptible(&cancel, pass).await else {
             return EXIT_INTERRUPTED;
         };
         print(output, &actions);
@@ -123,72 +124,53 @@ async fn lead_and_work(
         let m = metrics.clone();
         let mut observe = move |o| m.observe(&o);
         let pass = engine.agent_pass_observed(backoff, &cancel, &mut observe);
-        match interruptible(&cancel, pass, Some((elector, engine, retry))).await {
-            None => return EXIT_INTERRUPTED,
-            Some(Ended::Stopped(actions)) => {
-                print(output, &actions);
-                return EXIT_OK;
-            }
-            Some(Ended::Done(actions)) => {
-                print(output, &actions);
-                metrics.pass_done(&actions);
-                // A pass cut short by a lost Lease is not a pass: look again now.
-                if !cancel.is_cancelled() {
-                    next_pass = Instant::now() + engine.config.agent.interval;
-                }
-            }
+        let lost = AtomicBool::new(false);
+        let work = renewing(pass, &cancel, elector, engine, retry, &lost);
+        let Some(actions) = interruptible(&cancel, work).await else {
+            return EXIT_INTERRUPTED;
+        };
+        print(output, &actions);
+        if cancel.is_cancelled() && !lost.load(Ordering::Relaxed) {
+            // A signal stopped the pass after the object in flight.
+            return EXIT_OK;
+        }
+        metrics.pass_done(&actions);
+        // A pass cut short by a lost Lease is not a pass: look again now.
+        if !cancel.is_cancelled() {
+            next_pass = Instant::now() + engine.config.agent.interval;
         }
     }
 }
 
-/// How a pass ended: on its own (or cut short by a lost Lease), or stopped
-/// by a signal after the object in flight.
-enum Ended<T> {
-    Done(T),
-    Stopped(T),
-}
-
-/// Runs an agent pass so that SIGINT/SIGTERM stops it between objects (the
-/// first signal cancels and waits for the object in flight to finish and be
-/// recorded; a second gives up at once: None) and, given an elector, so that
-/// the Lease is renewed while the pass runs and a lost Lease cancels it.
-async fn interruptible<T>(
-    cancel: &CancellationToken,
+/// `work` with the Lease renewed every `period` meanwhile; a lost Lease
+/// (or one that cannot be read) cancels `cancel`, so the pass stops after
+/// the object in flight, and is remembered in `lost`.
+async fn renewing<T>(
     work: impl std::future::Future<Output = T>,
-    mut renew: Option<(&mut Elector, &Engine, Duration)>,
-) -> Option<Ended<T>> {
+    cancel: &CancellationToken,
+    elector: &mut Elector,
+    engine: &Engine,
+    period: Duration,
+    lost: &AtomicBool,
+) -> T {
     tokio::pin!(work);
-    let period = renew.as_ref().map_or(Duration::from_secs(3600), |r| r.2);
     let mut tick = tokio::time::interval(period);
     tick.tick().await;
     loop {
         tokio::select! {
-            out = &mut work => return Some(Ended::Done(out)),
-            _ = shutdown_signal() => break,
-            _ = tick.tick(), if renew.is_some() => {
-                if let Some((elector, engine, _)) = renew.as_mut() {
-                    match elector.try_lead(engine).await {
-                        Ok(Role::Leader) => {}
-                        Ok(Role::Follower(holder)) => {
-                            eprintln!("lost the agent Lease to {holder}: stopping after the object in flight");
-                            cancel.cancel();
-                        }
-                        Err(e) => {
-                            eprintln!("error: {e}: stopping after the object in flight");
-                            cancel.cancel();
-                        }
-                    }
+            out = &mut work => return out,
+            _ = tick.tick(), if !lost.load(Ordering::Relaxed) => {
+                let why = match elector.try_lead(engine).await {
+                    Ok(Role::Leader) => None,
+                    Ok(Role::Follower(holder)) => Some(format!("lost the agent Lease to {holder}")),
+                    Err(e) => Some(format!("error: {e}")),
+                };
+                if let Some(why) = why {
+                    eprintln!("{why}: stopping after the object in flight");
+                    lost.store(true, Ordering::Relaxed);
+                    cancel.cancel();
                 }
             }
-        }
-    }
-    cancel.cancel();
-    eprintln!("interrupted: finishing the object in flight…");
-    tokio::select! {
-        out = &mut work => Some(Ended::Stopped(out)),
-        _ = shutdown_signal() => {
-            eprintln!("interrupted again: stopping now; the lease is left to expire or be taken over");
-            None
         }
     }
 }

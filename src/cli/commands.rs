@@ -206,7 +206,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
 /// first signal cancels `cancel` and waits for the engine to finish the
 /// object in flight, record the sync as interrupted and release the lease;
 /// a second gives up at once (None: exit with [`EXIT_INTERRUPTED`]).
-async fn interruptible<T>(
+pub(super) async fn interruptible<T>(
     cancel: &CancellationToken,
     work: impl std::future::Future<Output = T>,
 ) -> Option<T> {

@@ -32,12 +32,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         },
         Mode::Filter => input::filter_key(state, key),
         Mode::Command { .. } => input::command_key(state, key),
-        // The suspend dialog of a native app is a text field (its reason is
-        // kept in the app's record): every printable key is text. A Flux or
-        // Argo CD app's has no reason to keep, and is confirmed as any other.
-        Mode::Confirm(super::state::ConfirmAction::Suspend { app, .. }) if app.is_native() => {
-            input::reason_key(state, key)
-        }
+        Mode::Confirm(action) if action.is_text_field() => input::reason_key(state, key),
         Mode::Confirm(_) => match state.keymap.action(Scope::Dialog, &key) {
             Some(a) => ops::dialog_key(state, a),
             None => vec![],

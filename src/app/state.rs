@@ -77,6 +77,16 @@ pub enum ConfirmAction {
     },
 }
 
+impl ConfirmAction {
+    /// Whether the dialog is a text field (every printable key is text, with
+    /// its own keys said in its body): a native app's suspend, whose reason
+    /// is kept in the app's record. A Flux or Argo CD app has nowhere to keep
+    /// one, so its suspend is confirmed as any other dialog.
+    pub fn is_text_field(&self) -> bool {
+        matches!(self, ConfirmAction::Suspend { app, .. } if app.is_native())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Normal,

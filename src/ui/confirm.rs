@@ -42,9 +42,8 @@ pub fn render(
         theme.title,
     ));
     footer.push(Span::styled(" cancel", theme.dim));
-    // A native app's suspend dialog is a text field with fixed keys, said in
-    // its body (a Flux or Argo CD app's is confirmed as any other).
-    if !matches!(action, ConfirmAction::Suspend { app, .. } if app.is_native()) {
+    // A text field's keys are said in its body.
+    if !action.is_text_field() {
         lines.push(Line::from(footer));
     }
     let lines: Vec<Line> = lines

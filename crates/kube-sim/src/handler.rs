@@ -366,18 +366,18 @@ fn version(minor: u32) -> Value {
 /// `/openapi/v2`: protobuf for kubectl and client-go (which ask for nothing
 /// else), JSON for everyone else.
 fn openapi_v2(accept: &str, registry: &crate::registry::Registry, minor: u32) -> Response {
-    let doc = openapi::swagger(registry, minor);
-    if accept.contains("protobuf") {
-        return Response::builder()
-            .status(200)
-            .header(
-                header::CONTENT_TYPE,
-                "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
-            )
-            .body(Body::from(openapi::swagger_protobuf(&doc)))
-            .unwrap_or_default();
-    }
-    ok_json(&openapi::swagger(registry, minor))
+    let protobuf = accept.contains("protobuf");
+    let content_type = if protobuf {
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    } else {
+        "application/json"
+    };
+    let body = openapi::swagger_bytes(registry, minor, protobuf);
+    Response::builder()
+        .status(200)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body.as_ref().clone()))
+        .unwrap_or_default()
 }
 
 fn not_found_path(_path: &str) -> ApiError {

@@ -21,7 +21,9 @@ pub use v2proto::encode as swagger_protobuf;
 use crate::registry::{Registry, ResourceType};
 use serde_json::{json, Map, Value};
 use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// `api/v1` or `apis/G/V`: the key of a group-version in `/openapi/v3`.
 fn gv_key(t: &ResourceType) -> String {
@@ -218,6 +220,33 @@ pub fn swagger(registry: &Registry, minor: u32) -> Value {
         "paths": {},
         "definitions": definitions,
     })
+}
+
+/// `/openapi/v2` as sent, JSON or protobuf, built once per set of served
+/// types and version (kubectl fetches it on every run; it is over 600 KB,
+/// and building it walks every definition).
+pub fn swagger_bytes(registry: &Registry, minor: u32, protobuf: bool) -> Arc<Vec<u8>> {
+    type Cache = Mutex<HashMap<(String, u32, bool), Arc<Vec<u8>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    // CRDs come and go, in tests by the hundred: a few sets are kept.
+    const KEPT: usize = 16;
+    let key = (content_hash(registry.all()), minor, protobuf);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let doc = swagger(registry, minor);
+    let bytes = Arc::new(if protobuf {
+        swagger_protobuf(&doc)
+    } else {
+        serde_json::to_vec(&doc).unwrap_or_default()
+    });
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= KEPT {
+        cache.clear();
+    }
+    cache.insert(key, bytes.clone());
+    bytes
 }
 
 #[cfg(test)]

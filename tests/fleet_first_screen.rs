@@ -61,6 +61,16 @@ async fn the_refined_first_screen_is_todays_status_object_for_object() {
     // else, and Git moving on (a changed and a removed key, defaults spelt
     // out, a new object).
     f.kubectl_ok(&["-n", "shop", "scale", "deployment", "web", "--replicas=4"]);
+    // The passes below are taken at different moments: the rollout must be
+    // over first, or the health of `web` changes between them (it did, in CI).
+    f.kubectl_ok(&[
+        "-n",
+        "shop",
+        "rollout",
+        "status",
+        "deployment/web",
+        "--timeout=60s",
+    ]);
     f.kubectl_ok(&[
         "-n",
         "shop",

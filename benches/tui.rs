@@ -129,6 +129,7 @@ fn status(i: usize, variant: usize) -> AppStatus {
         head_revision: Some(HEAD.into()),
         last_sync: None,
         lease: None,
+        drift_unavailable: None,
         target_revision: Some(HEAD.into()),
         message: if in_sync {
             format!("{} resources in sync", counts.synced)

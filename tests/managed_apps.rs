@@ -11,51 +11,9 @@ use common::*;
 use gitops_tui::engine::SyncOptions;
 use gitops_tui::model::{AppId, AppSource, Health, Revision, SyncStatus};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 const OLD: &str = "89abcdef0123456789abcdef0123456789abcdef";
-
-/// `$GITOPS_TUI_CRDS`, else `../shared/fixtures/crds` beside the repository,
-/// else the workplace's `/work/shared/fixtures/crds` (a clone elsewhere, as
-/// CI's may be).
-fn crd_dir() -> PathBuf {
-    let candidates: Vec<PathBuf> = std::env::var_os("GITOPS_TUI_CRDS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crds"),
-            PathBuf::from("/work/shared/fixtures/crds"),
-        ])
-        .collect();
-    match candidates
-        .iter()
-        .find(|d| d.join("flux-kustomizations.yaml").exists())
-    {
-        Some(dir) => dir.clone(),
-        None => panic!(
-            "the upstream CRDs are missing: expected them in one of {candidates:?} (see ../shared/fixtures/crds/README.md)"
-        ),
-    }
-}
-
-fn install_crds(f: &Fixture) {
-    let dir = crd_dir();
-    for file in [
-        "flux-kustomizations.yaml",
-        "flux-gitrepositories.yaml",
-        "flux-helmreleases.yaml",
-        "argocd-applications.yaml",
-    ] {
-        let text = std::fs::read_to_string(dir.join(file)).expect("read crd");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let v: Value = serde::Deserialize::deserialize(doc).expect("yaml");
-            if v.is_object() {
-                f.sim.seed(v).expect("crd seeds");
-            }
-        }
-    }
-}
 
 fn ns(f: &Fixture, name: &str) {
     let _ = f
@@ -128,7 +86,7 @@ fn application(name: &str, sync: &str, health: &str, automated: Option<Value>) -
 /// A cluster with the shop app synced, the CRDs, and one app of each source.
 async fn world() -> Fixture {
     let f = synced_shop(false).await;
-    install_crds(&f);
+    crds::install(&f);
     for n in ["flux-system", "argocd", "web"] {
         ns(&f, n);
     }

@@ -127,6 +127,17 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
     }
     doc.problems(status);
     let node = state.selected_tree_row().map(|t| t.node);
+    // A Flux or Argo CD app whose manifests gitops-tui cannot read: no
+    // verdict is claimed, the reason is the pane's whole content.
+    if let (Some(why), false) = (&status.drift_unavailable, source == DiffSource::LiveYaml) {
+        doc.title = format!("Diff: {}", row.id);
+        doc.note(LineKind::Note, format!("Drift not computed: {why}."));
+        doc.note(
+            LineKind::Note,
+            "The resources pane shows the controller's own view of them (y shows a live object).",
+        );
+        return;
+    }
     match source {
         DiffSource::App | DiffSource::CommitVsLive | DiffSource::CommitVsPrevious => {
             doc.title = format!("Diff: {} (whole app, live → Git)", row.id);

@@ -55,6 +55,11 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
                     eprintln!("error: app {app}: {}", s.message);
                     EXIT_ERROR
                 }
+                Ok(s) if s.drift_unavailable.is_some() => {
+                    let why = s.drift_unavailable.as_deref().unwrap_or_default();
+                    eprintln!("error: app {app}: drift not computed: {why}");
+                    EXIT_ERROR
+                }
                 Ok(s) => {
                     let resources: Vec<_> = s
                     .resources

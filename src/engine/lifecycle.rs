@@ -3,6 +3,7 @@
 
 use super::sync::{SyncOptions, SyncReport};
 use super::{blocking, Engine, EngineError};
+use crate::config::AppConfig;
 use crate::git::{HistoryCache, HistoryEntry, HistoryOptions};
 use crate::model::{AppId, CommitInfo, HistoryReport, Revision};
 use crate::source;
@@ -168,6 +169,16 @@ impl Engine {
         revisions: Vec<Revision>,
     ) -> Result<(Vec<HistoryEntry>, Vec<Located>), EngineError> {
         let app = self.app(id)?.clone();
+        self.commits_located_in(&app, revisions).await
+    }
+
+    /// [`Engine::commits_located`] for any app's Git (a managed app's too).
+    async fn commits_located_in(
+        &self,
+        app: &AppConfig,
+        revisions: Vec<Revision>,
+    ) -> Result<(Vec<HistoryEntry>, Vec<Located>), EngineError> {
+        let app = app.clone();
         let base = self.config.base_dir.clone();
         blocking(move || {
             source::fetch(&app, &base)?;
@@ -194,6 +205,9 @@ impl Engine {
     /// cluster they are still listed, with no marks and the records said to
     /// be unavailable (and why).
     pub async fn history(&self, id: &AppId) -> Result<HistoryReport, EngineError> {
+        if !id.is_native() {
+            return self.managed_history(id).await;
+        }
         let app = self.app(id)?.clone();
         let record = match self.cluster(&app).await {
             Ok(cluster) => self
@@ -209,12 +223,31 @@ impl Engine {
         };
         let deployed = record.as_ref().and_then(|r| r.deployed_revision.clone());
         let pinned = record.as_ref().and_then(|r| r.paused_revision.clone());
-        let asked: Vec<(&str, Revision)> = [("deployed", &deployed), ("pinned", &pinned)]
+        let (commits, warnings) = self.marked_commits(&app, deployed, pinned).await?;
+        Ok(HistoryReport {
+            app: app.id(),
+            commits,
+            syncs: record.map(|r| r.history),
+            syncs_unavailable: unavailable,
+            warnings,
+        })
+    }
+
+    /// The path's commits of `app` (newest first) with the deployed and
+    /// pinned revisions marked, and a warning for each that is not in the
+    /// history of the path any more.
+    pub(super) async fn marked_commits(
+        &self,
+        app: &AppConfig,
+        deployed: Option<Revision>,
+        pinned: Option<Revision>,
+    ) -> Result<(Vec<CommitInfo>, Vec<String>), EngineError> {
+        let asked: Vec<(&str, Revision)> = [("deployed", deployed), ("pinned", pinned)]
             .into_iter()
-            .filter_map(|(what, rev)| rev.clone().map(|r| (what, r)))
+            .filter_map(|(what, rev)| rev.map(|r| (what, r)))
             .collect();
         let (commits, located) = self
-            .commits_located(id, asked.iter().map(|(_, r)| r.clone()).collect())
+            .commits_located_in(app, asked.iter().map(|(_, r)| r.clone()).collect())
             .await?;
         let mut warnings = Vec::new();
         let mut mark = |what: &str| -> Option<String> {
@@ -226,24 +259,19 @@ impl Engine {
         };
         let (deployed, pinned) = (mark("deployed"), mark("pinned"));
         let head = commits.first().map(|c| c.sha.clone());
-        Ok(HistoryReport {
-            app: app.id(),
-            commits: commits
-                .into_iter()
-                .map(|c| CommitInfo {
-                    deployed: deployed.as_deref() == Some(c.sha.as_str()),
-                    head: head.as_deref() == Some(c.sha.as_str()),
-                    pinned: pinned.as_deref() == Some(c.sha.as_str()),
-                    sha: Revision::new(c.sha),
-                    author: c.author_name,
-                    time: rfc3339(c.time),
-                    subject: c.subject,
-                })
-                .collect(),
-            syncs: record.map(|r| r.history),
-            syncs_unavailable: unavailable,
-            warnings,
-        })
+        let commits = commits
+            .into_iter()
+            .map(|c| CommitInfo {
+                deployed: deployed.as_deref() == Some(c.sha.as_str()),
+                head: head.as_deref() == Some(c.sha.as_str()),
+                pinned: pinned.as_deref() == Some(c.sha.as_str()),
+                sha: Revision::new(c.sha),
+                author: c.author_name,
+                time: rfc3339(c.time),
+                subject: c.subject,
+            })
+            .collect();
+        Ok((commits, warnings))
     }
 
     /// The commit a rollback goes to. `Previous` is the revision deployed

@@ -165,7 +165,10 @@ impl Engine {
 
     /// The Flux source of a Kustomization or HelmRelease (None: not found
     /// or not a kind gitops-tui reads).
-    async fn flux_source(&self, app: &Found) -> Result<Option<(Kind, Value)>, EngineError> {
+    pub(super) async fn flux_source(
+        &self,
+        app: &Found,
+    ) -> Result<Option<(Kind, Value)>, EngineError> {
         let Some((kind, namespace, name)) = flux::source_ref(&app.object) else {
             return Ok(None);
         };
@@ -180,12 +183,19 @@ impl Engine {
         )
     }
 
-    pub(super) async fn managed_status(&self, id: &AppId) -> Result<AppStatus, EngineError> {
+    /// The controller's status with our drift at `revision` (default: the
+    /// revision the controller compares with).
+    pub(super) async fn managed_status(
+        &self,
+        id: &AppId,
+        revision: Option<&str>,
+    ) -> Result<AppStatus, EngineError> {
         let app = self.find(id).await?;
         let source = match app.kind.source() {
             AppSource::Flux => self.flux_source(&app).await?.map(|(_, o)| o),
             _ => None,
         };
+        let origin = crate::source::origin::origin(app.kind, &app.object, source.as_ref());
         let (mut status, listed) =
             controllers::status(app.kind, id.clone(), &app.object, source.as_ref());
         let resources: Vec<Result<ResourceState, EngineError>> = stream::iter(
@@ -198,6 +208,8 @@ impl Engine {
         .collect()
         .await;
         status.resources = resources.into_iter().collect::<Result<_, _>>()?;
+        self.managed_drift(&app, origin, revision, &mut status)
+            .await?;
         status.counts = Default::default();
         for r in &status.resources {
             match r.status {

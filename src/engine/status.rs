@@ -73,7 +73,7 @@ impl Engine {
     ) -> Result<(AppStatus, Vec<Unsure>), EngineError> {
         if !id.is_native() {
             // Flux and Argo CD apps (`managed.rs`): as their controller says.
-            return Ok((self.managed_status(id).await?, Vec::new()));
+            return Ok((self.managed_status(id, revision).await?, Vec::new()));
         }
         let app = self.app(id)?.clone();
         // At most STATUS_LOADS_AT_ONCE statuses are computed at once in
@@ -331,6 +331,17 @@ fn cache_key(cluster: &Cluster, key: &ResourceKey, desired: &Value, live: &Value
 }
 
 pub(super) fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> ResourceState {
+    let takeover = takeover_of(d, &live);
+    live_state(d, live, drift, takeover)
+}
+
+/// An object found live, with its drift, health and what a sync would take over.
+pub(super) fn live_state(
+    d: &Desired,
+    live: Value,
+    drift: ResourceDrift,
+    takeover: Option<Takeover>,
+) -> ResourceState {
     let (h, reason) = health::health(&live);
     ResourceState {
         key: d.key.clone(),
@@ -339,7 +350,7 @@ pub(super) fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> Resour
         health: h,
         health_reason: reason,
         diff: drift.diff,
-        takeover: takeover_of(d, &live),
+        takeover,
         live: Some(live),
     }
 }
@@ -395,6 +406,7 @@ pub(super) fn summarize(
         message,
         warnings: desired.warnings.clone(),
         lease: None,
+        drift_unavailable: None,
         resources,
     };
     fill_record(&mut s, record);

@@ -138,6 +138,11 @@ pub struct AppStatus {
     /// Who holds the app's lease now, only while it binds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease: Option<HeldLease>,
+    /// Why no drift was computed for this app (a Flux or Argo CD app whose
+    /// manifests gitops-tui cannot read: a Helm chart, an OCI artifact);
+    /// None when its resources' diffs are ours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_unavailable: Option<String>,
     #[serde(skip)]
     pub resources: Vec<ResourceState>,
 }
@@ -167,6 +172,7 @@ impl AppStatus {
             message,
             warnings: vec![],
             lease: None,
+            drift_unavailable: None,
             resources: vec![],
         }
     }

@@ -12,7 +12,10 @@
 //! they are; `argocd app set --sync-policy none` would drop them.
 
 use super::controllers::{self, ListedResource};
-use crate::model::{AppId, AppStatus, Health, ResourceKey, ResourceStatus, Revision, SyncStatus};
+use crate::model::{
+    AppId, AppStatus, Health, ResourceKey, ResourceStatus, Revision, SyncRecord, SyncResult,
+    SyncStatus,
+};
 use serde_json::{json, Value};
 
 pub const REFRESH: &str = "argocd.argoproj.io/refresh";
@@ -272,6 +275,37 @@ pub fn status(id: AppId, app: &Value) -> (AppStatus, Vec<ListedResource>) {
     let listed = resources(app);
     s.counts = controllers::counts(&listed);
     (s, listed)
+}
+
+/// `status.history` as sync records, oldest first: each entry is a sync
+/// Argo CD completed (it records only those), by whom it was initiated.
+pub fn sync_records(app: &Value) -> Vec<SyncRecord> {
+    app.pointer("/status/history")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let text = |p: &str| e.pointer(p).and_then(Value::as_str);
+            let who = match (
+                text("/initiatedBy/username"),
+                e.pointer("/initiatedBy/automated"),
+            ) {
+                (Some(u), _) if !u.is_empty() => u.to_string(),
+                (_, Some(Value::Bool(true))) => "argocd (automated)".to_string(),
+                _ => "argocd".to_string(),
+            };
+            Some(SyncRecord {
+                revision: Revision::new(text("/revision")?),
+                time: text("/deployedAt").unwrap_or("").to_string(),
+                who,
+                result: SyncResult::Succeeded,
+                applied: 0,
+                not_applied: 0,
+                pruned: 0,
+                changed: vec![],
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -108,6 +108,16 @@ pub fn is_suspended(object: &Value) -> bool {
     object.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true)
 }
 
+/// The `spec.ref` a gitops-tui rollback pin remembered (None: not pinned
+/// by us, or the annotation is not JSON; `Null` when there was none).
+pub fn remembered_ref(source: &Value) -> Option<Value> {
+    let text = source
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(PINNED_FROM))
+        .and_then(Value::as_str)?;
+    serde_json::from_str(text).ok()
+}
+
 /// The revision a GitRepository is pinned to by a gitops-tui rollback.
 pub fn pinned(source: &Value) -> Option<Revision> {
     source

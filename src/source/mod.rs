@@ -12,6 +12,7 @@
 pub mod argocd;
 pub mod controllers;
 pub mod flux;
+pub mod origin;
 
 use crate::config::AppConfig;
 use crate::git::{self, GitError, Oid, Repository};

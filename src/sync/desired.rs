@@ -67,6 +67,13 @@ pub fn prepare(
         object["metadata"]["labels"] = json!({});
     }
     object["metadata"]["labels"][TRACKING_LABEL] = json!(app);
+    unlabelled(object, kind, Some(manifest.source.clone()))
+}
+
+/// An object as it stands (namespace filled in, labels set): ours from
+/// [`prepare`], or one another controller applies (Flux, Argo CD) with no
+/// tracking label of ours.
+pub fn unlabelled(object: Value, kind: Option<Kind>, source: Option<SourceRef>) -> Desired {
     Desired {
         key: ResourceKey::of(&object),
         api_version: object
@@ -75,7 +82,7 @@ pub fn prepare(
             .unwrap_or("")
             .to_string(),
         object,
-        source: Some(manifest.source.clone()),
+        source,
         kind,
     }
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod crds;
 pub mod records;
 pub mod tmux;
 
@@ -46,14 +47,39 @@ impl Fixture {
     /// The same, over https when `tls` (bearer tokens and the RBAC table
     /// apply; over http every request acts as the admin).
     pub async fn with_tls(config: &str, tls: bool) -> Fixture {
-        clear_proxies();
-        let sim = KubeSim::start(Options {
-            ready_after: Duration::from_millis(100),
-            tls,
-            ..Default::default()
-        })
+        Self::with_options(
+            config,
+            Options {
+                ready_after: Duration::from_millis(100),
+                tls,
+                ..Default::default()
+            },
+        )
         .await
-        .expect("kube-sim starts");
+    }
+
+    /// The same with kube-sim's simulated Flux and Argo CD controllers
+    /// running, and the upstream CRDs installed (`crds.rs`).
+    pub async fn with_controllers(config: &str) -> Fixture {
+        let f = Self::with_options(
+            config,
+            Options {
+                ready_after: Duration::from_millis(100),
+                controllers: kube_sim::GitOpsControllers {
+                    flux: true,
+                    argocd: true,
+                },
+                ..Default::default()
+            },
+        )
+        .await;
+        crds::install(&f);
+        f
+    }
+
+    pub async fn with_options(config: &str, options: Options) -> Fixture {
+        clear_proxies();
+        let sim = KubeSim::start(options).await.expect("kube-sim starts");
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = dir.path().join("repo");
         std::fs::create_dir_all(&repo).expect("repo dir");

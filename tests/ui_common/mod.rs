@@ -144,6 +144,7 @@ pub fn app_status(
         head_revision: Some(HEAD.into()),
         last_sync: None,
         lease: None,
+        drift_unavailable: None,
         target_revision: Some(HEAD.into()),
         message: if in_sync {
             format!("{} resources in sync", counts.synced)

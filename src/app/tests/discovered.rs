@@ -202,3 +202,31 @@ fn syncing_a_suspended_flux_app_resumes_it_as_its_dialog_said() {
     );
     assert_eq!(s.operations[0].kind, OpKind::Resume);
 }
+
+#[test]
+fn a_managed_app_whose_drift_is_not_computed_says_why_instead_of_no_drift() {
+    let mut s = with_managed();
+    let i = s.app_index(&flux("podinfo")).expect("row");
+    // Select the Flux row (native apps first: api, shop, web, then podinfo).
+    while s.selected_index() != Some(i) {
+        ch(&mut s, 'j');
+    }
+    let text = |s: &AppState| {
+        crate::app::diffdoc::current(s)
+            .lines
+            .iter()
+            .map(|l| l.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(text(&s).contains("No drift"), "{}", text(&s));
+    if let Some(st) = s.apps[i].status.value.as_mut() {
+        st.drift_unavailable = Some("a HelmRelease is rendered by helm-controller".into());
+    }
+    let shown = text(&s);
+    assert!(
+        shown.contains("Drift not computed: a HelmRelease is rendered by helm-controller."),
+        "{shown}"
+    );
+    assert!(!shown.contains("No drift"), "{shown}");
+}

@@ -88,6 +88,7 @@ pub(super) fn status(name: &str, sync: SyncStatus) -> AppStatus {
         head_revision: Some(HEAD.into()),
         last_sync: None,
         lease: None,
+        drift_unavailable: None,
         target_revision: Some(HEAD.into()),
         counts,
         message: String::new(),

@@ -1,0 +1,304 @@
+//! Drift and commit logs of Flux and Argo CD apps, computed by our engine
+//! from Git at the controller's revision against live, over kube-sim with
+//! its simulated controllers, the upstream CRDs and a real repository: a
+//! hand edit shows as drift at the revision the controller applied (not at
+//! Git's head), the path's commits mark that revision deployed, and where
+//! the manifests cannot be read the diff says why instead of "no drift".
+
+mod common;
+
+use common::*;
+use gitops_tui::model::{AppId, AppSource, ResourceStatus, SyncStatus};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const CM: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  color: blue\n";
+const FLAGS: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\ndata:\n  beta: \"on\"\n";
+
+fn apply(f: &Fixture, object: Value) {
+    let file = f.dir.path().join("object.json");
+    std::fs::write(&file, object.to_string()).expect("write object");
+    f.kubectl_ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+}
+
+fn get(f: &Fixture, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    serde_json::from_str(&f.kubectl_ok(&all)).expect("json")
+}
+
+/// Read with kubectl until `ok`, for at most 60 s.
+fn wait_until(f: &Fixture, what: &str, args: &[&str], ok: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let o = get(f, args);
+        if ok(&o) {
+            return o;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{what}: {o:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Someone changes web-config's color by hand.
+fn hand_edit(f: &Fixture) {
+    f.kubectl_ok(&[
+        "-n",
+        "shop",
+        "patch",
+        "configmap",
+        "web-config",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"color":"red"}}"#,
+    ]);
+}
+
+fn namespace(f: &Fixture, name: &str) {
+    apply(
+        f,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}),
+    );
+}
+
+/// A GitRepository on the fixture's repository and a Kustomization of
+/// `apps/web` into `shop`, applied by the simulated kustomize-controller.
+fn flux_app(f: &Fixture, extra_spec: Value) -> Value {
+    namespace(f, "flux-system");
+    namespace(f, "shop");
+    let url = format!("file://{}", f.repo.display());
+    apply(
+        f,
+        json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+               "metadata": {"name": "repo", "namespace": "flux-system"},
+               "spec": {"url": url, "interval": "10m", "ref": {"branch": "main"}}}),
+    );
+    let mut spec = json!({"interval": "10m", "path": "./apps/web", "prune": true,
+        "targetNamespace": "shop", "sourceRef": {"kind": "GitRepository", "name": "repo"}});
+    if let (Some(s), Some(extra)) = (spec.as_object_mut(), extra_spec.as_object()) {
+        s.extend(extra.clone());
+    }
+    apply(
+        f,
+        json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+               "metadata": {"name": "web", "namespace": "flux-system"}, "spec": spec}),
+    );
+    wait_until(
+        f,
+        "the Kustomization applies",
+        &[
+            "-n",
+            "flux-system",
+            "get",
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+            "web",
+        ],
+        |o| {
+            o.pointer("/status/lastAppliedRevision")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.contains("sha1:"))
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kustomizations_drift_is_computed_at_its_applied_revision_not_at_the_head() {
+    let f = Fixture::with_controllers("").await;
+    let applied = f.commit(
+        &[
+            ("apps/web/cm.yaml", Some(CM)),
+            ("apps/web/flags.yaml", Some(FLAGS)),
+        ],
+        "web config",
+    );
+    let ks = flux_app(&f, json!({}));
+    assert_eq!(
+        ks["status"]["lastAppliedRevision"],
+        format!("main@sha1:{applied}")
+    );
+    // A hand edit, and Git moving on without the controller (10m interval).
+    hand_edit(&f);
+    let head = f.commit(
+        &[(
+            "apps/web/later.yaml",
+            Some("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: later\ndata:\n  a: b\n"),
+        )],
+        "later, not applied yet",
+    );
+
+    let id = AppId::managed(AppSource::Flux, "", "flux-system", "web");
+    f.sim.clear_requests();
+    let s = f.engine().status(&id).await.expect("status");
+    // Nothing was written: dry-runs only (the controllers write only their
+    // objects' status meanwhile).
+    let writes: Vec<String> = f
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| {
+            ["PATCH", "PUT", "POST", "DELETE"].contains(&r.method.as_str())
+                && r.param("dryRun").is_none()
+                && !r.path.ends_with("/status")
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert_eq!(s.drift_unavailable, None, "{s:?}");
+    assert_eq!(
+        s.target_revision.as_ref().map(|r| r.as_str()),
+        Some(applied.as_str())
+    );
+    let of = |name: &str| {
+        s.resources
+            .iter()
+            .find(|r| r.key.name == name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", s.resources))
+    };
+    let cm = of("web-config");
+    assert_eq!(cm.status, ResourceStatus::OutOfSync, "{}", cm.diff);
+    assert!(
+        cm.diff.contains("-  color: red\n+  color: blue"),
+        "{}",
+        cm.diff
+    );
+    assert_eq!(
+        of("flags").status,
+        ResourceStatus::Synced,
+        "{}",
+        of("flags").diff
+    );
+    assert!(
+        s.resources.iter().all(|r| r.key.name != "later"),
+        "the head's object is not what the controller applied: {:?}",
+        s.resources
+    );
+    // Flux's own labels are not drift, ours are not added.
+    assert!(
+        !cm.diff.contains("kustomize.toolkit.fluxcd.io"),
+        "{}",
+        cm.diff
+    );
+    assert!(!cm.diff.contains("gitops-tui"), "{}", cm.diff);
+    assert_eq!(s.sync, SyncStatus::OutOfSync);
+    assert!(s.message.contains("1 object drifted"), "{}", s.message);
+    assert_eq!(s.counts.out_of_sync, 1);
+
+    // The CLI: the same diff, drift's exit code.
+    let out = f.cli(&["diff", "flux/flux-system/web"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("+  color: blue"), "{stdout}");
+
+    // The commit log: the applied revision marked deployed, the head as head.
+    let h = f.engine().history(&id).await.expect("history");
+    let marks: Vec<(String, bool, bool)> = h
+        .commits
+        .iter()
+        .map(|c| (c.sha.to_string(), c.deployed, c.head))
+        .collect();
+    assert_eq!(
+        marks,
+        vec![(head.clone(), false, true), (applied.clone(), true, false)]
+    );
+    assert!(h.syncs.is_none());
+    assert!(h
+        .syncs_unavailable
+        .as_deref()
+        .is_some_and(|w| w.contains("Flux keeps no history")));
+    let out = f.cli(&["history", "flux/flux-system/web", "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["commits"][1]["sha"], applied.as_str());
+    assert_eq!(doc["commits"][1]["deployed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_gitops_tui_cannot_render_is_said_instead_of_a_verdict() {
+    let f = Fixture::with_controllers("").await;
+    f.commit(&[("apps/web/cm.yaml", Some(CM))], "web config");
+    flux_app(&f, json!({"postBuild": {"substitute": {"color": "green"}}}));
+    let id = AppId::managed(AppSource::Flux, "", "flux-system", "web");
+    let s = f.engine().status(&id).await.expect("status");
+    let why = s.drift_unavailable.clone().expect("a reason");
+    assert!(why.contains("spec.postBuild"), "{why}");
+    assert!(
+        s.resources.iter().all(|r| r.diff.is_empty()),
+        "no diff claimed: {:?}",
+        s.resources
+    );
+    let out = f.cli(&["diff", "flux/flux-system/web"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("drift not computed: kustomize-controller applies spec.postBuild"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_applications_drift_and_history_follow_argo_cds_revisions() {
+    let f = Fixture::with_controllers("").await;
+    let first = f.commit(&[("apps/catalog/cm.yaml", Some(CM))], "catalog");
+    namespace(&f, "argocd");
+    namespace(&f, "shop");
+    let url = format!("file://{}", f.repo.display());
+    apply(
+        &f,
+        json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+               "metadata": {"name": "catalog", "namespace": "argocd"},
+               "spec": {"project": "default",
+                        "source": {"repoURL": url, "path": "apps/catalog", "targetRevision": "main"},
+                        "destination": {"server": "https://kubernetes.default.svc", "namespace": "shop"},
+                        "syncPolicy": {"automated": {"prune": true}}}}),
+    );
+    wait_until(
+        &f,
+        "Argo CD syncs the app",
+        &["-n", "argocd", "get", "applications.argoproj.io", "catalog"],
+        |o| {
+            o.pointer("/status/history/0/revision")
+                .and_then(Value::as_str)
+                == Some(first.as_str())
+                && o.pointer("/status/sync/status").and_then(Value::as_str) == Some("Synced")
+        },
+    );
+    hand_edit(&f);
+    let id = AppId::managed(AppSource::ArgoCd, "", "argocd", "catalog");
+    let s = f.engine().status(&id).await.expect("status");
+    assert_eq!(s.drift_unavailable, None);
+    let cm = s
+        .resources
+        .iter()
+        .find(|r| r.key.name == "web-config")
+        .expect("listed");
+    assert_eq!(cm.status, ResourceStatus::OutOfSync, "{}", cm.diff);
+    assert!(
+        cm.diff.contains("-  color: red\n+  color: blue"),
+        "{}",
+        cm.diff
+    );
+    assert_eq!(s.sync, SyncStatus::OutOfSync);
+
+    let h = f.engine().history(&id).await.expect("history");
+    assert_eq!(h.commits.len(), 1);
+    assert!(
+        h.commits[0].deployed && h.commits[0].head,
+        "{:?}",
+        h.commits
+    );
+    let syncs = h.syncs.expect("Argo CD's history");
+    assert_eq!(syncs.len(), 1);
+    assert_eq!(syncs[0].revision.as_str(), first);
+}

@@ -302,3 +302,51 @@ async fn an_applications_drift_and_history_follow_argo_cds_revisions() {
     assert_eq!(syncs.len(), 1);
     assert_eq!(syncs[0].revision.as_str(), first);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kustomizations_workloads_have_events_and_logs_as_a_native_apps_do() {
+    let f = Fixture::with_controllers("").await;
+    f.commit(
+        &[
+            ("apps/web/cm.yaml", Some(CM)),
+            ("apps/web/deploy.yaml", Some(DEPLOYMENT)),
+        ],
+        "web",
+    );
+    flux_app(&f, json!({}));
+    f.kubectl_ok(&[
+        "-n",
+        "shop",
+        "rollout",
+        "status",
+        "deployment/web",
+        "--timeout=60s",
+    ]);
+    let id = AppId::managed(AppSource::Flux, "", "flux-system", "web");
+    let s = f.engine().status(&id).await.expect("status");
+    let deploy = s
+        .resources
+        .iter()
+        .find(|r| r.key.kind == "Deployment")
+        .expect("the Deployment is listed");
+    let events = f
+        .engine()
+        .events(&id, &deploy.key)
+        .await
+        .expect("events of a managed app's object");
+    assert!(
+        events.iter().any(|e| e.reason == "ScalingReplicaSet"),
+        "{events:?}"
+    );
+    let out = f.cli(&["logs", "flux/flux-system/web"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pods = f.kubectl_ok(&["-n", "shop", "get", "pods", "-o", "name"]);
+    let pod = pods.lines().next().expect("a pod").trim_start_matches("pod/");
+    assert!(stdout.contains(&format!("[pod/{pod}/")), "{stdout}");
+}

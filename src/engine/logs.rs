@@ -119,7 +119,16 @@ impl Engine {
         container: Option<&str>,
     ) -> Result<LogPlan, EngineError> {
         let status = self.status(app).await?;
-        let default_ns = self.app(app)?.namespace.clone();
+        // A Flux or Argo CD app has no namespace of its own: its objects'.
+        let default_ns = if app.is_native() {
+            self.app(app)?.namespace.clone()
+        } else {
+            status
+                .resources
+                .iter()
+                .find_map(|r| r.key.namespace.clone())
+                .unwrap_or_else(|| app.namespace.clone())
+        };
         let Some(o) = object else {
             let first = status
                 .resources

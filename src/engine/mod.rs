@@ -191,6 +191,10 @@ impl Engine {
 
     /// The connected cluster of an app (shared by every app of its context).
     pub async fn cluster_of(&self, id: &AppId) -> Result<Cluster, EngineError> {
+        if !id.is_native() {
+            let context = (!id.context.is_empty()).then_some(id.context.as_str());
+            return Ok(self.connector.cluster(context).await?);
+        }
         let app = self.app(id)?.clone();
         self.cluster(&app).await
     }

@@ -423,6 +423,8 @@ async fn reconcile_waits_for_the_controller_to_handle_the_request_source_first()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flux_rollback_pins_the_gitrepository_and_resume_restores_its_ref_byte_for_byte() {
     let f = world().await;
+    let ks = fake_controller(&f, "kustomizations", "kustomize.toolkit.fluxcd.io/v1");
+    let src = fake_controller(&f, "gitrepositories", "source.toolkit.fluxcd.io/v1");
     let engine = f.engine();
     let get = || {
         f.sim
@@ -447,6 +449,18 @@ async fn flux_rollback_pins_the_gitrepository_and_resume_restores_its_ref_byte_f
         json!({"metadata": {"annotations": {"gitops-tui.dev/rollback-ref": "{\"branch\":\"main\"}"}},
                "spec": {"ref": {"commit": OLD}}})
     );
+    // The source reconciled, then the Kustomization, which is then suspended.
+    let at = &w[1].2["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"];
+    assert!(at.is_string(), "{w:?}");
+    assert_eq!(w.len(), 2, "{w:?}");
+    let k = writes(&f, "/kustomizations/web");
+    assert_eq!(
+        k.iter().map(|w| w.2.clone()).collect::<Vec<_>>(),
+        vec![
+            json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": at}}}),
+            json!({"spec": {"suspend": true}}),
+        ]
+    );
     assert_eq!(
         get()["spec"]["ref"],
         json!({"branch": "main", "commit": OLD})
@@ -463,6 +477,8 @@ async fn flux_rollback_pins_the_gitrepository_and_resume_restores_its_ref_byte_f
         .await
         .expect("again");
     engine.resume(&flux("web")).await.expect("resume");
+    ks.abort();
+    src.abort();
     let after = get();
     assert_eq!(after["spec"]["ref"].to_string(), before);
     assert_eq!(

@@ -63,6 +63,26 @@ fn namespace(f: &Fixture, name: &str) {
     );
 }
 
+/// The Kustomization once its lastAppliedRevision contains `revision`.
+fn applied(f: &Fixture, what: &str, revision: &str) -> Value {
+    wait_until(
+        f,
+        what,
+        &[
+            "-n",
+            "flux-system",
+            "get",
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+            "web",
+        ],
+        |o| {
+            o.pointer("/status/lastAppliedRevision")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.contains(revision))
+        },
+    )
+}
+
 /// A GitRepository on the fixture's repository and a Kustomization of
 /// `apps/web` into `shop`, applied by the simulated kustomize-controller.
 fn flux_app(f: &Fixture, extra_spec: Value) -> Value {
@@ -85,22 +105,7 @@ fn flux_app(f: &Fixture, extra_spec: Value) -> Value {
         json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
                "metadata": {"name": "web", "namespace": "flux-system"}, "spec": spec}),
     );
-    wait_until(
-        f,
-        "the Kustomization applies",
-        &[
-            "-n",
-            "flux-system",
-            "get",
-            "kustomizations.kustomize.toolkit.fluxcd.io",
-            "web",
-        ],
-        |o| {
-            o.pointer("/status/lastAppliedRevision")
-                .and_then(Value::as_str)
-                .is_some_and(|r| r.contains("sha1:"))
-        },
-    )
+    applied(f, "the Kustomization applies", "sha1:")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -347,6 +352,82 @@ async fn a_kustomizations_workloads_have_events_and_logs_as_a_native_apps_do() {
         String::from_utf8_lossy(&out.stderr)
     );
     let pods = f.kubectl_ok(&["-n", "shop", "get", "pods", "-o", "name"]);
-    let pod = pods.lines().next().expect("a pod").trim_start_matches("pod/");
+    let pod = pods
+        .lines()
+        .next()
+        .expect("a pod")
+        .trim_start_matches("pod/");
     assert!(stdout.contains(&format!("[pod/{pod}/")), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flux_rollback_applies_the_commit_suspends_and_resume_returns_to_the_branch() {
+    let f = Fixture::with_controllers("").await;
+    let first = f.commit(&[("apps/web/cm.yaml", Some(CM))], "blue");
+    let second = f.commit(
+        &[("apps/web/cm.yaml", Some(&CM.replace("blue", "green")))],
+        "green",
+    );
+    flux_app(&f, json!({}));
+    assert_eq!(f.cm_data("shop", "web-config", "color"), "green");
+    let id = AppId::managed(AppSource::Flux, "", "flux-system", "web");
+    let engine = f.engine();
+    let report = engine
+        .rollback_with(
+            &id,
+            &gitops_tui::model::Revision::new(&first),
+            Default::default(),
+        )
+        .await
+        .expect("rollback");
+    assert!(report.succeeded, "{report:?}");
+    assert_eq!(f.cm_data("shop", "web-config", "color"), "blue");
+    let s = engine.status(&id).await.expect("status");
+    assert!(s.suspended, "suspended by the rollback");
+    assert_eq!(
+        s.paused_revision.as_ref().map(|r| r.as_str()),
+        Some(first.as_str())
+    );
+    assert_eq!(
+        s.deployed_revision.as_ref().map(|r| r.as_str()),
+        Some(first.as_str())
+    );
+    assert_eq!(s.drift_unavailable, None);
+    assert_eq!(
+        s.counts.out_of_sync + s.counts.missing,
+        0,
+        "{:?}",
+        s.resources
+    );
+    // The commit log is still the branch's, the pin marked deployed and pinned.
+    let h = engine.history(&id).await.expect("history");
+    let marks: Vec<(String, bool, bool, bool)> = h
+        .commits
+        .iter()
+        .map(|c| (c.sha.to_string(), c.head, c.deployed, c.pinned))
+        .collect();
+    assert_eq!(
+        marks,
+        vec![
+            (second.clone(), true, false, false),
+            (first.clone(), false, true, true)
+        ]
+    );
+
+    engine.resume(&id).await.expect("resume");
+    applied(&f, "the branch is applied again", &second);
+    assert_eq!(f.cm_data("shop", "web-config", "color"), "green");
+    let repo = get(
+        &f,
+        &[
+            "-n",
+            "flux-system",
+            "get",
+            "gitrepositories.source.toolkit.fluxcd.io",
+            "repo",
+        ],
+    );
+    assert_eq!(repo["spec"]["ref"], json!({"branch": "main"}));
+    let s = engine.status(&id).await.expect("status");
+    assert!(!s.suspended && s.paused_revision.is_none(), "{s:?}");
 }

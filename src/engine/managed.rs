@@ -34,7 +34,7 @@ pub(super) struct Found {
 const POLL: Duration = Duration::from_millis(250);
 
 /// RFC 3339 with nanoseconds, as `flux reconcile` stamps its request.
-fn now_nanos() -> String {
+pub(super) fn now_nanos() -> String {
     humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string()
 }
 
@@ -359,7 +359,7 @@ impl Engine {
 
     /// Read `obj` until its `lastHandledReconcileAt` is `at` (the
     /// controller took the request), within the cluster deadline.
-    async fn wait_handled(
+    pub(super) async fn wait_handled(
         &self,
         app: &Found,
         api: &Kind,
@@ -435,6 +435,15 @@ impl Engine {
                 let current = source.pointer("/spec/ref").cloned().unwrap_or(Value::Null);
                 let restore = FluxPatch::Restore { current, previous };
                 self.patch(&app, &api, &source, &restore.body()).await?;
+                // The source moves back to its ref now, not at its interval.
+                let at = now_nanos();
+                self.patch(
+                    &app,
+                    &api,
+                    &source,
+                    &FluxPatch::RequestReconcile { at }.body(),
+                )
+                .await?;
             }
         }
         if flux::is_suspended(&app.object) {
@@ -516,65 +525,11 @@ impl Engine {
             let app = self.find(id).await?;
             return self.argo_operation(id, app, Some(entry), opts).await;
         }
-        let Some((api, source)) = self.flux_source(&app).await? else {
-            return Err(EngineError::Other(format!(
-                "app {id}: its source cannot be read, nothing was pinned"
-            )));
-        };
-        if source.get("kind").and_then(Value::as_str) != Some("GitRepository") {
-            return Err(EngineError::Other(format!(
-                "app {id}: its source is {}: only a GitRepository can be pinned to a commit",
-                source_name(&source)
-            )));
-        }
-        // A second rollback keeps the ref the first one remembered.
-        let remember = flux::pinned(&source)
-            .is_none()
-            .then(|| source.pointer("/spec/ref").cloned().unwrap_or(Value::Null));
-        let pin = FluxPatch::Pin {
-            commit: revision.clone(),
-            remember,
-        };
-        if opts.dry_run {
-            return Ok(report(
-                id,
-                Some(revision.clone()),
-                true,
-                true,
-                format!("would {} of {}", pin.describe(), source_name(&source)),
-            ));
-        }
-        self.patch(&app, &api, &source, &pin.body()).await?;
-        let at = now_nanos();
-        self.patch(
-            &app,
-            &api,
-            &source,
-            &FluxPatch::RequestReconcile { at: at.clone() }.body(),
-        )
-        .await?;
-        self.patch(
-            &app,
-            &app.api,
-            &app.object,
-            &FluxPatch::RequestReconcile { at }.body(),
-        )
-        .await?;
-        Ok(report(
-            id,
-            Some(revision.clone()),
-            true,
-            false,
-            format!(
-                "{} pinned to {}: the app stays there until resume restores its ref",
-                source_name(&source),
-                revision.short()
-            ),
-        ))
+        self.flux_rollback(id, &app, revision, opts).await
     }
 }
 
-fn source_name(o: &Value) -> String {
+pub(super) fn source_name(o: &Value) -> String {
     let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("");
     format!(
         "{} {}/{}",

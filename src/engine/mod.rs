@@ -14,6 +14,7 @@ mod local;
 pub mod logs;
 mod managed;
 mod managed_argo;
+mod managed_flux;
 mod managed_git;
 pub mod managed_watch;
 mod observe;

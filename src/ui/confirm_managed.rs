@@ -226,7 +226,7 @@ fn rollback_writes(app: &AppId, sha: &Revision) -> Vec<Write> {
                 ),
             },
             Write::Say(
-                "then reconciles it and the app; resume (p) restores the ref exactly.".into(),
+                "then reconciles it and the Kustomization, waits for the pin to be applied and suspends the Kustomization (spec.suspend: true); resume (p) restores the ref exactly.".into(),
             ),
         ],
     }

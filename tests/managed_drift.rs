@@ -83,6 +83,37 @@ fn applied(f: &Fixture, what: &str, revision: &str) -> Value {
     )
 }
 
+/// web-config blue, then green, applied by Flux: (fixture, blue, green).
+async fn blue_then_green() -> (Fixture, String, String) {
+    let f = Fixture::with_controllers("").await;
+    let first = f.commit(&[("apps/web/cm.yaml", Some(CM))], "blue");
+    let second = f.commit(
+        &[("apps/web/cm.yaml", Some(&CM.replace("blue", "green")))],
+        "green",
+    );
+    flux_app(&f, json!({}));
+    (f, first, second)
+}
+
+/// Neither pinned nor suspended: the source follows main, the
+/// Kustomization runs.
+async fn follows_main_again(f: &Fixture) {
+    let repo = get(
+        f,
+        &[
+            "-n",
+            "flux-system",
+            "get",
+            "gitrepositories.source.toolkit.fluxcd.io",
+            "repo",
+        ],
+    );
+    assert_eq!(repo["spec"]["ref"], json!({"branch": "main"}));
+    let id = AppId::managed(AppSource::Flux, "", "flux-system", "web");
+    let s = f.engine().status(&id).await.expect("status");
+    assert!(!s.suspended && s.paused_revision.is_none(), "{s:?}");
+}
+
 /// A GitRepository on the fixture's repository and a Kustomization of
 /// `apps/web` into `shop`, applied by the simulated kustomize-controller.
 fn flux_app(f: &Fixture, extra_spec: Value) -> Value {
@@ -362,13 +393,7 @@ async fn a_kustomizations_workloads_have_events_and_logs_as_a_native_apps_do() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flux_rollback_applies_the_commit_suspends_and_resume_returns_to_the_branch() {
-    let f = Fixture::with_controllers("").await;
-    let first = f.commit(&[("apps/web/cm.yaml", Some(CM))], "blue");
-    let second = f.commit(
-        &[("apps/web/cm.yaml", Some(&CM.replace("blue", "green")))],
-        "green",
-    );
-    flux_app(&f, json!({}));
+    let (f, first, second) = blue_then_green().await;
     assert_eq!(f.cm_data("shop", "web-config", "color"), "green");
     let id = AppId::managed(AppSource::Flux, "", "flux-system", "web");
     let engine = f.engine();
@@ -417,17 +442,41 @@ async fn a_flux_rollback_applies_the_commit_suspends_and_resume_returns_to_the_b
     engine.resume(&id).await.expect("resume");
     applied(&f, "the branch is applied again", &second);
     assert_eq!(f.cm_data("shop", "web-config", "color"), "green");
-    let repo = get(
-        &f,
-        &[
-            "-n",
-            "flux-system",
-            "get",
-            "gitrepositories.source.toolkit.fluxcd.io",
-            "repo",
-        ],
+    follows_main_again(&f).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flux_revert_commits_the_old_path_on_its_branch_and_reconciles_it() {
+    let (f, first, second) = blue_then_green().await;
+    let out = f.cli(&[
+        "rollback",
+        "flux/flux-system/web",
+        "--to",
+        &first,
+        "--revert",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(repo["spec"]["ref"], json!({"branch": "main"}));
-    let s = engine.status(&id).await.expect("status");
-    assert!(!s.suspended && s.paused_revision.is_none(), "{s:?}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let revert = doc["revert_commit"]
+        .as_str()
+        .expect("a revert commit")
+        .to_string();
+    // On the branch Flux follows, after the head, with the old content.
+    assert_eq!(git(&f.repo, &["rev-parse", "main"]).trim(), revert);
+    assert_eq!(git(&f.repo, &["rev-parse", "main~1"]).trim(), second);
+    let file = git(&f.repo, &["show", "main:apps/web/cm.yaml"]);
+    assert!(file.contains("color: blue"), "{file}");
+    applied(&f, "the revert is applied", &revert);
+    assert_eq!(f.cm_data("shop", "web-config", "color"), "blue");
+    // Not a pin: the source still follows main, the Kustomization runs.
+    follows_main_again(&f).await;
 }

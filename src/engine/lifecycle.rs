@@ -473,11 +473,34 @@ impl Engine {
         cancel: CancellationToken,
     ) -> Result<(Revision, SyncReport), EngineError> {
         self.refuse_if_readonly("rollback --revert")?;
+        if !id.is_native() {
+            return self.managed_revert(id, revision, cancel).await;
+        }
         let app = self.app(id)?.clone();
+        let new_commit = self.revert_commit(&app, revision).await?;
+        let cluster = self.cluster(&app).await?;
+        self.records(&cluster)
+            .update(&app.name, |r| r.paused_revision = None)
+            .await?;
+        let opts = SyncOptions {
+            cancel,
+            ..Default::default()
+        };
+        let report = self.sync(id, &opts).await?;
+        Ok((new_commit, report))
+    }
+
+    /// Commit on `app`'s branch its path as it was at `revision` (pushed
+    /// when the repository is remote): the new commit.
+    pub(super) async fn revert_commit(
+        &self,
+        app: &AppConfig,
+        revision: &Revision,
+    ) -> Result<Revision, EngineError> {
+        let app = app.clone();
         let base = self.config.base_dir.clone();
         let revision = revision.clone();
-        let new_commit = {
-            let app = app.clone();
+        {
             blocking(move || {
                 let repo = source::open(&app, &base)?;
                 let target = source::resolve(&app, &repo, revision.as_str())?;
@@ -497,17 +520,7 @@ impl Engine {
                 }
                 Ok::<_, EngineError>(Revision::new(done.commit.to_string()))
             })
-            .await??
-        };
-        let cluster = self.cluster(&app).await?;
-        self.records(&cluster)
-            .update(&app.name, |r| r.paused_revision = None)
-            .await?;
-        let opts = SyncOptions {
-            cancel,
-            ..Default::default()
-        };
-        let report = self.sync(id, &opts).await?;
-        Ok((new_commit, report))
+            .await?
+        }
     }
 }

@@ -31,7 +31,12 @@ use serde_json::{json, Value};
 fn config_of(id: &AppId, o: &GitOrigin) -> AppConfig {
     AppConfig {
         name: id.to_string(),
-        repo: o.url.clone(),
+        // A `file://` repository is read (and a revert written) in place,
+        // as a native app's local repository is: no mirror of it.
+        repo: match o.url.strip_prefix("file://") {
+            Some(path) if path.starts_with('/') => path.to_string(),
+            _ => o.url.clone(),
+        },
         git_ref: o.git_ref.clone(),
         path: o.path.clone(),
         namespace: match &o.namespacing {
@@ -124,6 +129,69 @@ impl Engine {
             syncs_unavailable,
             warnings,
         })
+    }
+
+    /// `rollback --revert` of a Flux or Argo CD app: the revert commit on
+    /// the branch the controller follows (pushed when remote), then the
+    /// controller syncs it: Flux resumes from a gitops-tui pin (its ref
+    /// restored) or reconciles with its source; Argo CD syncs the new commit.
+    pub(super) async fn managed_revert(
+        &self,
+        id: &AppId,
+        revision: &Revision,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Result<(Revision, super::sync::SyncReport), EngineError> {
+        let (found, origin) = self.managed_origin(id).await?;
+        let git = match origin {
+            Origin::Git(g) => g,
+            Origin::Unreadable(why) => {
+                return Err(EngineError::Other(format!(
+                    "app {id}: no revert can be written: {why}"
+                )))
+            }
+        };
+        let mut app = config_of(id, &git);
+        app.git_ref = git.listing_ref.clone();
+        let commit = self.revert_commit(&app, revision).await?;
+        let opts = super::sync::SyncOptions {
+            cancel,
+            ..Default::default()
+        };
+        let report = match found.kind.source() {
+            crate::model::AppSource::Flux => {
+                let pinned = self
+                    .flux_source(&found)
+                    .await?
+                    .is_some_and(|(_, o)| crate::source::flux::pinned(&o).is_some());
+                if pinned {
+                    self.managed_resume(id).await?;
+                    super::managed::report(
+                        id,
+                        Some(commit.clone()),
+                        true,
+                        false,
+                        format!(
+                            "the rollback pin is lifted: the source follows {} again and a reconcile was requested",
+                            git.listing_ref.as_deref().unwrap_or("its default branch")
+                        ),
+                    )
+                } else {
+                    let opts = super::sync::SyncOptions {
+                        with_source: true,
+                        ..opts
+                    };
+                    self.managed_sync(id, &opts).await?
+                }
+            }
+            _ => {
+                let opts = super::sync::SyncOptions {
+                    revision: Some(commit.to_string()),
+                    ..opts
+                };
+                self.managed_sync(id, &opts).await?
+            }
+        };
+        Ok((commit, report))
     }
 
     /// Our drift of the app at the controller's applied revision, folded

@@ -104,20 +104,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
     if let Some(by) = by {
         names.insert(2, by.header());
     }
-    let header = Row::new(names).style(theme.header);
-    // Build only the rows that fit (1,000 apps must still draw in a few
-    // milliseconds); the window ends at the selection as ratatui's would.
-    let fits = usize::from(area.height.saturating_sub(3)).max(1);
-    let first = state.selected_app.saturating_sub(fits - 1);
-    let rows: Vec<Row> = state
-        .visible
-        .iter()
-        .skip(first)
-        .take(fits)
-        .filter_map(|i| state.apps.get(*i))
-        .map(|a| row(a, state, theme, by))
-        .collect();
-    let count = rows.len();
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Min(8),
@@ -136,6 +122,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
             widths[6] = Constraint::Length(8);
         }
     }
+    // What NAME has left: the pane less its borders, the highlight symbol,
+    // the other columns and the spaces between them.
+    let fixed: u16 = widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    let gaps = u16::try_from(widths.len().saturating_sub(1)).unwrap_or(0);
+    let name_room = usize::from(area.width.saturating_sub(2 + 1 + fixed + gaps)).max(8);
+    let header = Row::new(names).style(theme.header);
+    // Build only the rows that fit (1,000 apps must still draw in a few
+    // milliseconds); the window ends at the selection as ratatui's would.
+    let fits = usize::from(area.height.saturating_sub(3)).max(1);
+    let first = state.selected_app.saturating_sub(fits - 1);
+    let rows: Vec<Row> = state
+        .visible
+        .iter()
+        .skip(first)
+        .take(fits)
+        .filter_map(|i| state.apps.get(*i))
+        .map(|a| row(a, state, theme, by, name_room))
+        .collect();
+    let count = rows.len();
     let empty = state.visible.is_empty();
     let table = Table::new(rows, widths)
         .header(header)
@@ -180,7 +191,13 @@ fn first_run_lines<'a>(first: &crate::app::FirstRun, theme: &Theme) -> Vec<Line<
     ]
 }
 
-fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme, by: Option<ByColumn>) -> Row<'a> {
+fn row<'a>(
+    a: &'a AppRow,
+    state: &AppState,
+    theme: &Theme,
+    by: Option<ByColumn>,
+    name_room: usize,
+) -> Row<'a> {
     let mark = if state.marks.contains(&a.id) {
         Span::styled("*", theme.mark)
     } else {
@@ -250,7 +267,7 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme, by: Option<ByColumn>)
         .unwrap_or_default();
     let mut cells = vec![
         Cell::from(mark),
-        Cell::from(name(a, theme)),
+        Cell::from(name(a, theme, name_room)),
         Cell::from(sync),
         Cell::from(health),
         Cell::from(marker(a, state, theme)),
@@ -264,12 +281,41 @@ fn row<'a>(a: &'a AppRow, state: &AppState, theme: &Theme, by: Option<ByColumn>)
     Row::new(cells)
 }
 
-/// The app's name, and `⚠N` when N things of it were not loaded.
-fn name<'a>(a: &'a AppRow, theme: &Theme) -> Line<'a> {
+/// The app's name, and `⚠N` when N things of it were not loaded. A Flux or
+/// Argo CD address that does not fit in `room` drops what the MANAGED-BY
+/// column already says, then its namespace (`NS/NAME`, then `NAME`), so the
+/// part that tells rows apart stays; a name still too long ends in `…`.
+fn name<'a>(a: &'a AppRow, theme: &Theme, room: usize) -> Line<'a> {
     let warnings = a.status.value.as_ref().map_or(0, |s| s.warnings.len());
-    let mut spans = vec![Span::raw(a.id.to_string())];
+    let badge = if warnings > 0 {
+        format!(" ⚠{warnings}")
+    } else {
+        String::new()
+    };
+    let room = room.saturating_sub(badge.chars().count()).max(4);
+    let id = &a.id;
+    let full = id.to_string();
+    let candidates = if id.is_native() {
+        vec![full]
+    } else {
+        vec![
+            full,
+            format!("{}/{}", id.namespace, id.name),
+            id.name.clone(),
+        ]
+    };
+    let shown = match candidates.iter().find(|n| n.chars().count() <= room) {
+        Some(n) => n.clone(),
+        None => {
+            let last = candidates.last().map(String::as_str).unwrap_or_default();
+            let mut cut: String = last.chars().take(room - 1).collect();
+            cut.push('…');
+            cut
+        }
+    };
+    let mut spans = vec![Span::raw(shown)];
     if warnings > 0 {
-        spans.push(Span::styled(format!(" ⚠{warnings}"), theme.warn));
+        spans.push(Span::styled(badge, theme.warn));
     }
     Line::from(spans)
 }

@@ -396,6 +396,7 @@ pub(super) fn summarize(
         warnings: desired.warnings.clone(),
         lease: None,
         resources,
+        controller: None,
     };
     fill_record(&mut s, record);
     s

@@ -140,6 +140,10 @@ pub struct AppStatus {
     pub lease: Option<HeldLease>,
     #[serde(skip)]
     pub resources: Vec<ResourceState>,
+    /// A Flux or Argo CD app: what its writes are built from, so a preview
+    /// shows exactly what the engine sends.
+    #[serde(skip)]
+    pub controller: Option<super::controller_patch::ControllerObjects>,
 }
 
 impl AppStatus {
@@ -168,6 +172,7 @@ impl AppStatus {
             warnings: vec![],
             lease: None,
             resources: vec![],
+            controller: None,
         }
     }
 }

@@ -153,6 +153,7 @@ pub fn app_status(
         counts,
         warnings: vec![],
         resources,
+        controller: None,
     }
 }
 

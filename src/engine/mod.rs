@@ -14,6 +14,7 @@ mod local;
 pub mod logs;
 mod managed;
 mod managed_argo;
+pub mod managed_refresh;
 pub mod managed_watch;
 mod observe;
 mod ownership;

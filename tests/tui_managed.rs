@@ -74,8 +74,8 @@ fn the_demo_lists_flux_and_argo_apps_filters_them_and_follows_the_controllers() 
     let screen = t.wait_for("the Argo CD sync preview", |s| {
         s.contains("Sync argocd/argocd/catalog-preview")
     });
-    assert!(screen.contains("set operation.sync"), "{screen}");
-    assert!(screen.contains(r#"{"revision":""#), "{screen}");
+    assert!(screen.contains("set operation:"), "{screen}");
+    assert!(screen.contains(r#"{"sync":{"revision":""#), "{screen}");
     t.send(&["y"]);
     t.wait_for("the Application synced by the simulated controller", |s| {
         row(s, "argocd/").is_some_and(|r| r.contains("Synced") && !r.contains("OutOfSync"))

@@ -301,9 +301,9 @@ pub fn refresh_writes(app: &AppId, hard: bool) -> Vec<Write> {
         body: ArgoPatch::Refresh { hard }.body_text(),
     }];
     writes.push(Write::Say(if hard {
-        "hard: Argo CD regenerates the manifests, its cache bypassed; then waits until the controller removes the annotation.".into()
+        "hard: manifests generated anew; then waits for the controller.".into()
     } else {
-        "then waits until the controller has compared it with Git again and removed the annotation.".into()
+        "then waits until the controller has compared it with Git again.".into()
     }));
     writes
 }

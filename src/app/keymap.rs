@@ -172,7 +172,7 @@ impl Action {
             Action::LogSearch => "search (n/N next/previous)",
             Action::IgnoreField => "ignore this drifted field (config rule)",
             Action::LocalDiff => "diff: revision/local work tree",
-            Action::ArgoRefresh => "Argo CD refresh (compare with Git again)",
+            Action::ArgoRefresh => "Argo CD refresh",
             Action::ToggleHard => "hard refresh on/off",
         }
     }

@@ -142,6 +142,7 @@ fn status(i: usize, variant: usize) -> AppStatus {
         counts,
         warnings: vec![],
         resources,
+        controller: None,
     }
 }
 

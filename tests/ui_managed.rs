@@ -1,12 +1,12 @@
 //! The TUI with all three sources: native apps, a Flux Kustomization and an
 //! Argo CD Application in one apps pane with its MANAGED-BY column, the `/`
 //! filter by source, and the confirm dialogs of Flux and Argo CD apps
-//! showing exactly the bodies `source::flux` and `source::argocd` build.
+//! showing exactly the bodies `model::controller_patch` builds.
 
 mod ui_common;
 
 use gitops_tui::app::{update, AppEntry, AppState, Effect, Msg};
-use gitops_tui::model::{AppId, AppSource, Health, ResourceStatus, Revision};
+use gitops_tui::model::{AppId, AppSource, ControllerObjects, Health, ResourceStatus, Revision};
 use gitops_tui::source::argocd::{ArgoOperation, ArgoPatch};
 use gitops_tui::source::flux::FluxPatch;
 use serde_json::json;
@@ -74,6 +74,7 @@ fn three_sources() -> AppState {
                 )],
             );
             st.message = "OutOfSync".into();
+            st.controller = Some(ControllerObjects::new(&argo_object(), None));
             st
         };
         let mut st = st;
@@ -88,6 +89,13 @@ fn three_sources() -> AppState {
         );
     }
     s
+}
+
+/// The Application the Argo CD row was read from.
+fn argo_object() -> serde_json::Value {
+    json!({"spec": {"source": {"repoURL": "https://example.com/repo.git", "path": "guestbook"},
+                    "syncPolicy": {"syncOptions": ["CreateNamespace=true"]}},
+           "status": {"sync": {"revision": HEAD}}})
 }
 
 fn select_id(s: &mut AppState, id: &AppId) {
@@ -185,27 +193,25 @@ fn argo_dialogs_show_the_patch_and_operation_argocd_would_write() {
     keys(&mut s, "s");
     insta::assert_snapshot!("argo_sync_dialog_80x24", render(&s, 80, 24));
     let text = dialog_text(&s);
-    // The operation the engine writes, with the app's own source put where
-    // the dialog names it.
-    let source = json!({"repoURL": "https://example.com/repo.git", "path": "guestbook"});
-    let app = json!({"spec": {"source": source}});
+    // The operation the engine writes, built from the object the row was
+    // read from.
+    let app = argo_object();
     let op = ArgoOperation::Sync {
         revision: Revision::new(HEAD),
         prune: false,
         dry_run: false,
     };
-    let want = op.field(&app)["sync"].to_string();
-    let shown = text.replace("<spec.source>", &source.to_string());
-    assert!(shown.contains(&want), "{want}\nnot in\n{text}");
+    let want = op.field(&app).to_string();
+    assert!(text.contains(&want), "{want}\nnot in\n{text}");
     // Prune toggled: the operation says so.
     keys(&mut s, "p");
-    let text = dialog_text(&s).replace("<spec.source>", &source.to_string());
+    let text = dialog_text(&s);
     let op = ArgoOperation::Sync {
         revision: Revision::new(HEAD),
         prune: true,
         dry_run: false,
     };
-    assert!(text.contains(&op.field(&app)["sync"].to_string()), "{text}");
+    assert!(text.contains(&op.field(&app).to_string()), "{text}");
     keys(&mut s, "\u{1b}p");
     let text = dialog_text(&s);
     let off = ArgoPatch::AutoSync { enabled: false }.body().to_string();

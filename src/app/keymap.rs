@@ -53,6 +53,8 @@ pub enum Action {
     LogSearch,
     IgnoreField,
     LocalDiff,
+    ArgoRefresh,
+    ToggleHard,
 }
 
 /// Where an action's keys are live: the panes, a confirm dialog, or both;
@@ -88,7 +90,7 @@ impl Section {
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 39] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -119,9 +121,11 @@ impl Action {
         Action::Rollback,
         Action::Cancel,
         Action::IgnoreField,
+        Action::ArgoRefresh,
         Action::Quit,
         Action::Confirm,
         Action::TogglePrune,
+        Action::ToggleHard,
         Action::LogPrevious,
         Action::LogWrap,
         Action::LogTimestamps,
@@ -168,12 +172,14 @@ impl Action {
             Action::LogSearch => "search (n/N next/previous)",
             Action::IgnoreField => "ignore this drifted field (config rule)",
             Action::LocalDiff => "diff: revision/local work tree",
+            Action::ArgoRefresh => "Argo CD refresh",
+            Action::ToggleHard => "hard refresh on/off",
         }
     }
 
     pub fn scope(self) -> Scope {
         match self {
-            Action::Confirm | Action::TogglePrune => Scope::Dialog,
+            Action::Confirm | Action::TogglePrune | Action::ToggleHard => Scope::Dialog,
             Action::LogPrevious | Action::LogWrap | Action::LogTimestamps | Action::LogSearch => {
                 Scope::Logs
             }
@@ -214,8 +220,9 @@ impl Action {
             | Action::SuspendResume
             | Action::Rollback
             | Action::Cancel
-            | Action::IgnoreField => Section::Operations,
-            Action::Confirm | Action::TogglePrune => Section::Dialog,
+            | Action::IgnoreField
+            | Action::ArgoRefresh => Section::Operations,
+            Action::Confirm | Action::TogglePrune | Action::ToggleHard => Section::Dialog,
             Action::LogPrevious | Action::LogWrap | Action::LogTimestamps | Action::LogSearch => {
                 Section::Logs
             }
@@ -226,7 +233,11 @@ impl Action {
     pub fn mutating(self) -> bool {
         matches!(
             self,
-            Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel
+            Action::Sync
+                | Action::SuspendResume
+                | Action::Rollback
+                | Action::Cancel
+                | Action::ArgoRefresh
         )
     }
 
@@ -269,6 +280,8 @@ impl Action {
             Action::LogSearch => &["/"],
             Action::IgnoreField => &["i"],
             Action::LocalDiff => &["L"],
+            Action::ArgoRefresh => &["ctrl-r"],
+            Action::ToggleHard => &["h"],
         }
     }
 }

@@ -122,9 +122,11 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::Refresh => refresh(state),
         Action::Quit => quit(state),
-        Action::Sync | Action::SuspendResume | Action::Rollback | Action::Cancel => {
-            ops::request(state, action)
-        }
+        Action::Sync
+        | Action::SuspendResume
+        | Action::Rollback
+        | Action::Cancel
+        | Action::ArgoRefresh => ops::request(state, action),
         Action::Logs => super::logs::request(state),
         Action::ScrollLeft | Action::ScrollRight => {
             hscroll(state, action == Action::ScrollRight);
@@ -134,6 +136,7 @@ fn normal(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::LocalDiff => super::local::toggle(state),
         Action::Confirm
         | Action::TogglePrune
+        | Action::ToggleHard
         | Action::LogPrevious
         | Action::LogWrap
         | Action::LogTimestamps

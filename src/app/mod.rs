@@ -206,6 +206,12 @@ pub enum Effect {
     Cancel {
         id: OpId,
     },
+    /// Argo CD refresh of `app`, waited for until the controller handled it.
+    Refresh {
+        id: OpId,
+        app: AppId,
+        hard: bool,
+    },
     /// The app's status from its local work tree (`L`); a newer generation supersedes.
     LoadLocal {
         app: AppId,

@@ -10,7 +10,7 @@ use super::state::{
     AppState, ConfirmAction, DiffSource, Focus, Mode, OpKind, Operation, ToastLevel,
 };
 use super::{Effect, OpId};
-use crate::model::AppId;
+use crate::model::{AppId, AppSource};
 
 /// Sync / SuspendResume / Rollback / Cancel from the panes.
 pub(super) fn request(state: &mut AppState, action: Action) -> Vec<Effect> {
@@ -25,6 +25,7 @@ pub(super) fn request(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Sync => ask_sync(state),
         Action::SuspendResume => ask_suspend_resume(state),
         Action::Rollback => return ask_rollback(state),
+        Action::ArgoRefresh => ask_refresh(state),
         Action::Cancel => return cancel(state),
         _ => {}
     }
@@ -80,6 +81,39 @@ fn ask_suspend_resume(state: &mut AppState) {
             reason: String::new(),
         }
     });
+    state.touch();
+}
+
+/// Argo CD's refresh; a Flux or native app has none, and is told what it has.
+fn ask_refresh(state: &mut AppState) {
+    let Some(app) = state.selected_row().map(|r| r.id.clone()) else {
+        state.toast(ToastLevel::Info, "no app selected");
+        return;
+    };
+    let keys = |a: Action| state.keymap.keys_text(a);
+    let why = match app.source {
+        AppSource::ArgoCd => None,
+        AppSource::Flux => Some(format!(
+            "{app}: Flux has no refresh; {} (sync) requests a reconcile",
+            keys(Action::Sync)
+        )),
+        AppSource::Native => Some(format!(
+            "{app}: compared with Git on every load; {} reloads it",
+            keys(Action::Refresh)
+        )),
+    };
+    if let Some(why) = why {
+        state.toast(ToastLevel::Info, why);
+        return;
+    }
+    if busy(state, std::slice::from_ref(&app)).is_some() {
+        state.toast(
+            ToastLevel::Error,
+            format!("{app}: an operation is already running"),
+        );
+        return;
+    }
+    state.mode = Mode::Confirm(ConfirmAction::Refresh { app, hard: false });
     state.touch();
 }
 
@@ -193,6 +227,13 @@ pub(super) fn dialog_key(state: &mut AppState, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::ToggleHard => {
+            if let ConfirmAction::Refresh { hard, .. } = pending {
+                *hard = !*hard;
+                state.touch();
+            }
+            vec![]
+        }
         Action::Back | Action::Quit => {
             state.mode = Mode::Normal;
             state.touch();
@@ -299,6 +340,10 @@ fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Effect> {
             Effect::Resume { id, app }
         }
         ConfirmAction::IgnoreRule { app, proposal } => Effect::AppendIgnoreRule { app, proposal },
+        ConfirmAction::Refresh { app, hard } => {
+            let id = start(state, vec![app.clone()], OpKind::Refresh { hard });
+            Effect::Refresh { id, app, hard }
+        }
         ConfirmAction::Rollback { app, sha } => {
             let adopt = state
                 .preview

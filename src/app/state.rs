@@ -70,6 +70,11 @@ pub enum ConfirmAction {
         app: AppId,
         sha: Revision,
     },
+    /// Argo CD refresh (`hard`: its manifest cache bypassed), toggled with `h`.
+    Refresh {
+        app: AppId,
+        hard: bool,
+    },
     /// Append this rule under the app's table in the config file.
     IgnoreRule {
         app: AppId,
@@ -129,6 +134,7 @@ pub enum OpKind {
     Suspend,
     Resume,
     Rollback { sha: Revision },
+    Refresh { hard: bool },
 }
 
 impl OpKind {
@@ -138,6 +144,8 @@ impl OpKind {
             OpKind::Suspend => "suspend",
             OpKind::Resume => "resume",
             OpKind::Rollback { .. } => "rollback",
+            OpKind::Refresh { hard: false } => "refresh",
+            OpKind::Refresh { hard: true } => "hard refresh",
         }
     }
 }

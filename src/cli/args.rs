@@ -111,6 +111,15 @@ pub enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// An Argo CD app: compare it with Git again (`argocd app get
+    /// --refresh`), waiting until its controller has; exit 0 done, 1 it
+    /// could not compare, 2 error.
+    Refresh {
+        app: AppId,
+        /// Bypass Argo CD's manifest cache (`--hard-refresh`).
+        #[arg(long)]
+        hard: bool,
+    },
     /// Restart auto-sync and self-heal (clears a rollback pin and syncs the head).
     Resume { app: AppId },
     /// Commits touching the app's path, the deployed one marked, and sync

@@ -113,6 +113,7 @@ pub async fn run(engine: &Engine, global: &GlobalArgs, command: Command) -> i32 
         Command::Suspend { app, reason } => {
             super::suspend::run(engine, output, &app, reason.as_deref()).await
         }
+        Command::Refresh { app, hard } => super::refresh::run(engine, output, &app, hard).await,
         Command::Resume { app } => {
             let cancel = CancellationToken::new();
             match interruptible(&cancel, engine.resume_cancellable(&app, cancel.clone())).await {

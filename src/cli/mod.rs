@@ -6,6 +6,7 @@ pub mod commands;
 pub mod init;
 pub mod logs;
 mod metrics;
+mod refresh;
 mod render;
 mod suspend;
 pub mod text;

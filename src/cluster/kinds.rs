@@ -47,6 +47,13 @@ impl KindResolver {
     pub async fn clear(&self) {
         self.cache.lock().await.clear();
     }
+
+    /// Forget one kind of one cluster (its CRD came or went), so the next
+    /// resolve asks discovery again.
+    pub async fn forget(&self, url: &str, api_version: &str, kind: &str) {
+        let key = (context_key(url), api_version.to_string(), kind.to_string());
+        self.cache.lock().await.remove(&key);
+    }
 }
 
 async fn discover(

@@ -16,6 +16,7 @@ mod managed;
 mod managed_argo;
 mod managed_flux;
 mod managed_git;
+pub mod managed_refresh;
 pub mod managed_watch;
 mod observe;
 mod ownership;

@@ -408,6 +408,7 @@ pub(super) fn summarize(
         lease: None,
         drift_unavailable: None,
         resources,
+        controller: None,
     };
     fill_record(&mut s, record);
     s

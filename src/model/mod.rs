@@ -21,6 +21,7 @@ macro_rules! display_as_debug {
 }
 
 mod app_id;
+pub mod controller_patch;
 mod events;
 mod history;
 mod ignore;
@@ -30,6 +31,7 @@ mod revision;
 mod status;
 
 pub use app_id::{AppId, AppIdError, AppSource};
+pub use controller_patch::ControllerObjects;
 pub use events::{EventRow, MAX_EVENTS};
 pub use history::{CommitInfo, HistoryReport, SyncRecord, SyncResult};
 pub use ignore::IgnoreProposal;

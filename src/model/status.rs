@@ -145,6 +145,10 @@ pub struct AppStatus {
     pub drift_unavailable: Option<String>,
     #[serde(skip)]
     pub resources: Vec<ResourceState>,
+    /// A Flux or Argo CD app: what its writes are built from, so a preview
+    /// shows exactly what the engine sends.
+    #[serde(skip)]
+    pub controller: Option<super::controller_patch::ControllerObjects>,
 }
 
 impl AppStatus {
@@ -174,6 +178,7 @@ impl AppStatus {
             lease: None,
             drift_unavailable: None,
             resources: vec![],
+            controller: None,
         }
     }
 }

@@ -262,6 +262,13 @@ impl Executor {
                     .map(|_| format!("{app} suspended"))
                     .map_err(|e| e.to_string())
             }),
+            Effect::Refresh { id, app, hard } => self.operation(id, |_| async move {
+                engine
+                    .refresh(&app, hard)
+                    .await
+                    .map(|r| r.summary())
+                    .map_err(|e| e.to_string())
+            }),
             Effect::Resume { id, app } => self.operation(id, |cancel| async move {
                 match engine.resume_cancellable(&app, cancel).await {
                     Ok(Some(r)) if !r.succeeded => Err(format!(

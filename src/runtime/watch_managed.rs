@@ -4,16 +4,22 @@
 //! an app's object reloads that app, a change to a Flux source reloads the
 //! apps that read from it, and an app object that comes or goes (or a
 //! re-list that disagrees with the list shown) asks for a new discovery.
-//! Kept apart from `watch.rs`, whose watches are scoped by native apps.
+//! The controllers' CRDs are watched too (metadata only, every context of
+//! the run, served kinds or not), so a `flux install` or an Argo CD removed
+//! while the TUI runs makes their kinds' watches start or stop and the apps
+//! appear or leave, without a restart. Kept apart from `watch.rs`, whose
+//! watches are scoped by native apps.
 
 use crate::app::{AppEntry, Msg};
-use crate::engine::managed_watch::WatchTarget;
+use crate::engine::managed_watch::{crd_name, WatchTarget, WATCHED};
 use crate::engine::Engine;
 use crate::model::AppId;
 use crate::source::controllers::{self, ControllerKind};
 use crate::source::flux;
 use futures::{stream, StreamExt};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject};
+use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use serde_json::Value;
@@ -24,6 +30,11 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// How long changes are gathered before the apps they touch reload.
 const COALESCE: Duration = Duration::from_millis(300);
+/// How long CRD changes are gathered before the served kinds are asked.
+const CRD_SETTLE: Duration = Duration::from_millis(500);
+/// How often the served kinds are asked again while they disagree with the
+/// CRDs seen (a new CRD is served once Established), each wait doubled.
+const CRD_RECHECKS: u32 = 5;
 
 /// The managed apps the engine lists now, as rows for the reducer.
 pub fn entries(engine: &Engine) -> Vec<AppEntry> {
@@ -199,37 +210,170 @@ fn is_app(kind: ControllerKind) -> bool {
     ControllerKind::APPS.contains(&kind)
 }
 
+/// What a CRD watch says about the controllers' CRDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CrdSeen {
+    Present(String),
+    Gone(String),
+    ListStart,
+    ListDone,
+    Error,
+}
+
+fn crd_stream(client: kube::Client) -> stream::BoxStream<'static, CrdSeen> {
+    // Metadata only: a CRD's schema can be hundreds of kilobytes.
+    let crds: Api<PartialObjectMeta<CustomResourceDefinition>> = Api::all(client);
+    let name = |m: &PartialObjectMeta<CustomResourceDefinition>| {
+        m.metadata.name.clone().unwrap_or_default()
+    };
+    watcher::watcher(crds, watcher::Config::default())
+        .default_backoff()
+        .map(move |e| match e {
+            Ok(Event::Apply(m)) | Ok(Event::InitApply(m)) => CrdSeen::Present(name(&m)),
+            Ok(Event::Delete(m)) => CrdSeen::Gone(name(&m)),
+            Ok(Event::Init) => CrdSeen::ListStart,
+            Ok(Event::InitDone) => CrdSeen::ListDone,
+            Err(_) => CrdSeen::Error,
+        })
+        .boxed()
+}
+
+/// Which of the controllers' CRDs one context has, as its CRD watch sees
+/// them; says when that changed (the served kinds are then asked again).
+#[derive(Debug)]
+pub(crate) struct CrdTracker {
+    known: BTreeSet<String>,
+    listing: Option<BTreeSet<String>>,
+}
+
+impl CrdTracker {
+    /// Starting from the CRDs of the kinds served now.
+    pub(crate) fn new(served: impl IntoIterator<Item = ControllerKind>) -> Self {
+        CrdTracker {
+            known: served.into_iter().map(crd_name).collect(),
+            listing: None,
+        }
+    }
+
+    fn relevant(name: &str) -> bool {
+        WATCHED.into_iter().any(|k| crd_name(k) == name)
+    }
+
+    /// The CRD names of the kinds watched that the cluster has now.
+    pub(crate) fn known(&self) -> &BTreeSet<String> {
+        &self.known
+    }
+
+    /// True when the controllers' CRDs changed.
+    pub(crate) fn seen(&mut self, seen: CrdSeen) -> bool {
+        match seen {
+            CrdSeen::ListStart => {
+                self.listing = Some(BTreeSet::new());
+                false
+            }
+            CrdSeen::Present(name) if Self::relevant(&name) => match &mut self.listing {
+                Some(listing) => {
+                    listing.insert(name);
+                    false
+                }
+                // A new CRD, or one changed (Established, a new version).
+                None => {
+                    self.known.insert(name);
+                    true
+                }
+            },
+            CrdSeen::Gone(name) if Self::relevant(&name) => {
+                if let Some(listing) = &mut self.listing {
+                    listing.remove(&name);
+                }
+                self.known.remove(&name);
+                true
+            }
+            CrdSeen::ListDone => match self.listing.take() {
+                Some(now) if now != self.known => {
+                    self.known = now;
+                    true
+                }
+                _ => false,
+            },
+            CrdSeen::Present(_) | CrdSeen::Gone(_) | CrdSeen::Error => false,
+        }
+    }
+}
+
+fn names(kinds: &[(ControllerKind, crate::cluster::Kind)]) -> BTreeSet<String> {
+    kinds.iter().map(|(k, _)| crd_name(*k)).collect()
+}
+
+/// One context: the watches of the kinds it serves, restarted whenever the
+/// CRD watch shows the served kinds changed.
 async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSender<Msg>) {
     let client = target.cluster.watch_client.clone();
-    let streams: Vec<_> = target
-        .kinds
-        .iter()
-        .map(|(kind, api)| kind_stream(client.clone(), *kind, api))
-        .collect();
-    let mut merged = stream::select_all(streams);
-    let mut tracker = Tracker::default();
-    let mut pending: BTreeSet<AppId> = BTreeSet::new();
-    let mut flush = tokio::time::interval(COALESCE);
+    let mut kinds = target.kinds;
+    let mut crds = crd_stream(client.clone());
+    let mut crd_tracker = CrdTracker::new(kinds.iter().map(|(k, _)| *k));
     loop {
-        tokio::select! {
-            seen = merged.next() => {
-                let Some(seen) = seen else { return };
-                match tracker.seen(&target.label, seen, &engine.apps()) {
-                    Effectful::Reload(apps) => pending.extend(apps),
-                    Effectful::Rediscover => {
+        let streams: Vec<_> = kinds
+            .iter()
+            .map(|(kind, api)| kind_stream(client.clone(), *kind, api))
+            .collect();
+        let watching = !streams.is_empty();
+        let mut merged = stream::select_all(streams);
+        let mut tracker = Tracker::default();
+        let mut pending: BTreeSet<AppId> = BTreeSet::new();
+        let mut flush = tokio::time::interval(COALESCE);
+        // When to ask for the served kinds again, and how many times so far.
+        let mut recheck: Option<tokio::time::Instant> = None;
+        let mut rechecks = 0;
+        loop {
+            let at = recheck.unwrap_or_else(tokio::time::Instant::now);
+            tokio::select! {
+                seen = merged.next(), if watching => {
+                    let Some(seen) = seen else { return };
+                    match tracker.seen(&target.label, seen, &engine.apps()) {
+                        Effectful::Reload(apps) => pending.extend(apps),
+                        Effectful::Rediscover => {
+                            if tx.send(Msg::ManagedSetChanged).is_err() {
+                                return;
+                            }
+                        }
+                        Effectful::Nothing => {}
+                    }
+                }
+                crd = crds.next() => {
+                    let Some(crd) = crd else { return };
+                    if crd_tracker.seen(crd) {
+                        recheck = Some(tokio::time::Instant::now() + CRD_SETTLE);
+                        rechecks = 0;
+                    }
+                }
+                _ = tokio::time::sleep_until(at), if recheck.is_some() => {
+                    let now = engine.served_controller_kinds(&target.cluster, true).await;
+                    if names(&now) != names(&kinds) {
+                        kinds = now;
                         if tx.send(Msg::ManagedSetChanged).is_err() {
                             return;
                         }
+                        break;
                     }
-                    Effectful::Nothing => {}
+                    // Served kinds and CRDs disagree (a CRD not Established
+                    // yet, or one deleted still served): ask a few times more.
+                    rechecks += 1;
+                    recheck = (names(&now) != *crd_tracker.known() && rechecks < CRD_RECHECKS)
+                        .then(|| tokio::time::Instant::now() + CRD_SETTLE * 2u32.pow(rechecks));
+                }
+                _ = flush.tick() => {
+                    for app in std::mem::take(&mut pending) {
+                        if tx.send(Msg::AppChanged { app }).is_err() {
+                            return;
+                        }
+                    }
                 }
             }
-            _ = flush.tick() => {
-                for app in std::mem::take(&mut pending) {
-                    if tx.send(Msg::AppChanged { app }).is_err() {
-                        return;
-                    }
-                }
+        }
+        for app in pending {
+            if tx.send(Msg::AppChanged { app }).is_err() {
+                return;
             }
         }
     }
@@ -337,5 +481,39 @@ mod tests {
             t.seen("", Seen::ListDone(k), &elsewhere),
             Effectful::Nothing
         );
+    }
+
+    #[test]
+    fn the_crd_tracker_says_when_the_controllers_crds_come_or_go() {
+        let ks = "kustomizations.kustomize.toolkit.fluxcd.io".to_string();
+        let app = "applications.argoproj.io".to_string();
+        let mut t = CrdTracker::new([ControllerKind::ArgoApplication]);
+        // The first list agrees with what is served: nothing to do.
+        assert!(!t.seen(CrdSeen::ListStart));
+        assert!(!t.seen(CrdSeen::Present(app.clone())));
+        assert!(!t.seen(CrdSeen::Present("certificates.cert-manager.io".into())));
+        assert!(!t.seen(CrdSeen::ListDone));
+        // flux install: the Kustomization CRD appears.
+        assert!(t.seen(CrdSeen::Present(ks.clone())));
+        // Others' CRDs are not ours to follow.
+        assert!(!t.seen(CrdSeen::Present("widgets.example.com".into())));
+        assert!(!t.seen(CrdSeen::Gone("widgets.example.com".into())));
+        // Argo CD removed.
+        assert!(t.seen(CrdSeen::Gone(app.clone())));
+        assert_eq!(
+            t.known().iter().cloned().collect::<Vec<_>>(),
+            vec![ks.clone()]
+        );
+        // A re-list after an outage that finds Argo CD back.
+        t.seen(CrdSeen::ListStart);
+        t.seen(CrdSeen::Present(ks.clone()));
+        t.seen(CrdSeen::Present(app.clone()));
+        assert!(t.seen(CrdSeen::ListDone));
+        // And one that finds the same.
+        t.seen(CrdSeen::ListStart);
+        t.seen(CrdSeen::Present(ks));
+        t.seen(CrdSeen::Present(app));
+        assert!(!t.seen(CrdSeen::ListDone));
+        assert!(!t.seen(CrdSeen::Error));
     }
 }

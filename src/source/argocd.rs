@@ -5,7 +5,7 @@
 //! mode: a sync or rollback is the `operation` field set on the whole object
 //! (`SetAppOperation`: an update with the resourceVersion read, refused when
 //! an operation is already there); refresh is the annotation merge patch of
-//! `RefreshApp`.
+//! `RefreshApp`, done once the controller has removed it again.
 //!
 //! Suspend and resume of auto-sync use `spec.syncPolicy.automated.enabled`
 //! (Argo CD's own switch), so `prune`, `selfHeal` and `allowEmpty` stay as
@@ -16,136 +16,23 @@ use crate::model::{
     AppId, AppStatus, Health, ResourceKey, ResourceStatus, Revision, SyncRecord, SyncResult,
     SyncStatus,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
-pub const REFRESH: &str = "argocd.argoproj.io/refresh";
-pub const REFRESH_TIMESTAMP: &str = "argocd.argoproj.io/refresh-timestamp";
+// Defined in `model` so the confirm dialogs build the same bodies.
+pub use crate::model::controller_patch::{
+    auto_sync_enabled, history_entry, ArgoOperation, ArgoPatch, HYDRATE, REFRESH,
+};
 
-/// A change to an Application.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ArgoPatch {
-    /// `argocd app get --refresh` / `--hard-refresh`.
-    Refresh { hard: bool, at: String },
-    /// Auto-sync off or on, the rest of the policy untouched.
-    AutoSync { enabled: bool },
-}
-
-impl ArgoPatch {
-    /// The body, sent as `application/merge-patch+json`.
-    pub fn body(&self) -> Value {
-        match self {
-            ArgoPatch::Refresh { hard, at } => json!({"metadata": {"annotations": {
-                REFRESH: if *hard { "hard" } else { "normal" },
-                REFRESH_TIMESTAMP: at,
-            }}}),
-            ArgoPatch::AutoSync { enabled } => {
-                json!({"spec": {"syncPolicy": {"automated": {"enabled": enabled}}}})
-            }
-        }
-    }
-}
-
-/// What an operation does: a sync of the app's source at a revision, or a
-/// rollback to a history entry.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ArgoOperation {
-    /// `argocd app sync` (hook strategy, the CLI's default).
-    Sync {
-        revision: Revision,
-        prune: bool,
-        dry_run: bool,
-    },
-    /// `argocd app rollback ID` (apply strategy, the entry's source).
-    Rollback { entry: Value, prune: bool },
-}
-
-impl ArgoOperation {
-    /// The `operation` field as the API server builds it for `app`.
-    pub fn field(&self, app: &Value) -> Value {
-        let policy = app.pointer("/spec/syncPolicy");
-        let mut sync = serde_json::Map::new();
-        match self {
-            ArgoOperation::Sync {
-                revision,
-                prune,
-                dry_run,
-            } => {
-                sync.insert("revision".into(), json!(revision.as_str()));
-                if *prune {
-                    sync.insert("prune".into(), json!(true));
-                }
-                if *dry_run {
-                    sync.insert("dryRun".into(), json!(true));
-                }
-                sync.insert("syncStrategy".into(), json!({"hook": {}}));
-                if let Some(source) = app.pointer("/spec/source") {
-                    sync.insert("source".into(), source.clone());
-                }
-            }
-            ArgoOperation::Rollback { entry, prune } => {
-                if let Some(r) = entry.get("revision") {
-                    sync.insert("revision".into(), r.clone());
-                }
-                if *prune {
-                    sync.insert("prune".into(), json!(true));
-                }
-                sync.insert("syncStrategy".into(), json!({"apply": {}}));
-                sync.insert(
-                    "source".into(),
-                    entry.get("source").cloned().unwrap_or(json!({})),
-                );
-            }
-        }
-        if let Some(options) = policy
-            .and_then(|p| p.get("syncOptions"))
-            .filter(|o| o.as_array().is_some_and(|a| !a.is_empty()))
-        {
-            sync.insert("syncOptions".into(), options.clone());
-        }
-        // A rollback takes no retry from the policy; a sync does.
-        let retry = match self {
-            ArgoOperation::Sync { .. } => policy
-                .and_then(|p| p.get("retry"))
-                .cloned()
-                .unwrap_or(json!({})),
-            ArgoOperation::Rollback { .. } => json!({}),
-        };
-        json!({"sync": Value::Object(sync), "initiatedBy": {}, "retry": retry})
-    }
-
-    /// The whole Application to write back: `operation` set,
-    /// `status.operationState` cleared, as `SetAppOperation` does.
-    pub fn apply_to(&self, app: &Value) -> Value {
-        let mut out = app.clone();
-        out["operation"] = self.field(app);
-        if let Some(status) = out.get_mut("status").and_then(Value::as_object_mut) {
-            status.remove("operationState");
-        }
-        out
-    }
+/// A refresh asked for and not yet handled by the application controller.
+pub fn refresh_pending(app: &Value) -> bool {
+    app.pointer("/metadata/annotations")
+        .and_then(|a| a.get(REFRESH))
+        .is_some_and(|v| !v.is_null())
 }
 
 pub fn automated(app: &Value) -> Option<&Value> {
     app.pointer("/spec/syncPolicy/automated")
         .filter(|a| a.is_object())
-}
-
-/// Auto-sync on: `automated` present and not `enabled: false`
-/// (Argo CD's `IsAutomatedSyncEnabled`).
-pub fn auto_sync_enabled(app: &Value) -> bool {
-    automated(app).is_some_and(|a| a.get("enabled").and_then(Value::as_bool) != Some(false))
-}
-
-/// The history entry of `id`, or whose revision starts with `revision`.
-pub fn history_entry<'a>(app: &'a Value, wanted: &str) -> Option<&'a Value> {
-    let entries = app.pointer("/status/history").and_then(Value::as_array)?;
-    entries.iter().rev().find(|e| {
-        e.get("id").and_then(Value::as_i64).map(|i| i.to_string()) == Some(wanted.to_string())
-            || (wanted.len() >= 7
-                && e.get("revision")
-                    .and_then(Value::as_str)
-                    .is_some_and(|r| r.starts_with(wanted)))
-    })
 }
 
 fn health_of(text: &str) -> Health {
@@ -272,6 +159,7 @@ pub fn status(id: AppId, app: &Value) -> (AppStatus, Vec<ListedResource>) {
         message.push(format!("{} and {}", s.sync, s.health));
     }
     s.message = message.join("; ");
+    s.controller = Some(crate::model::ControllerObjects::new(app, None));
     let listed = resources(app);
     s.counts = controllers::counts(&listed);
     (s, listed)

@@ -175,18 +175,22 @@ fn rollback_takes_the_history_entrys_source_with_the_apply_strategy() {
 
 #[test]
 fn refresh_and_auto_sync_patches() {
-    let at = "2024-05-01T10:00:00.1Z".to_string();
+    // Argo CD 3.5's RefreshApp: refresh and hydrate of one type, no
+    // timestamp (the next release adds refresh-timestamp; a 3.5
+    // controller would leave it behind).
     assert_eq!(
-        ArgoPatch::Refresh {
-            hard: true,
-            at: at.clone()
-        }
-        .body(),
+        ArgoPatch::Refresh { hard: true }.body(),
         json!({"metadata": {"annotations": {
-            "argocd.argoproj.io/refresh": "hard",
-            "argocd.argoproj.io/refresh-timestamp": at
+            "argocd.argoproj.io/hydrate": "hard",
+            "argocd.argoproj.io/refresh": "hard"
         }}})
     );
+    assert!(refresh_pending(
+        &json!({"metadata": {"annotations": {REFRESH: "normal"}}})
+    ));
+    assert!(!refresh_pending(
+        &json!({"metadata": {"annotations": {HYDRATE: "normal"}}})
+    ));
     assert_eq!(
         ArgoPatch::AutoSync { enabled: false }.body(),
         json!({"spec": {"syncPolicy": {"automated": {"enabled": false}}}})

@@ -134,34 +134,7 @@ pub(super) fn blank(id: AppId, source: String) -> AppStatus {
     s
 }
 
-/// The merge patch that turns the JSON object `from` into `to`, key by key
-/// (RFC 7386): keys of `from` that `to` lacks are set to null. Used to put a
-/// Flux source's `spec.ref` back exactly as it was.
-pub fn merge_patch_between(from: &Value, to: &Value) -> Value {
-    match (from, to) {
-        (Value::Object(a), Value::Object(b)) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in b {
-                match a.get(k) {
-                    Some(old) if old == v => {}
-                    Some(old) if old.is_object() && v.is_object() => {
-                        out.insert(k.clone(), merge_patch_between(old, v));
-                    }
-                    _ => {
-                        out.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            for k in a.keys() {
-                if !b.contains_key(k) {
-                    out.insert(k.clone(), Value::Null);
-                }
-            }
-            Value::Object(out)
-        }
-        (_, to) => to.clone(),
-    }
-}
+pub use crate::model::controller_patch::merge_patch_between;
 
 /// The condition of `type_` in `status.conditions`.
 pub fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {

@@ -12,72 +12,10 @@
 
 use super::controllers::{self, condition, ControllerKind, ListedResource};
 use crate::model::{AppId, AppStatus, Health, ResourceKey, ResourceStatus, Revision, SyncStatus};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-/// `flux reconcile` sets it to the time of the request (RFC 3339, nanoseconds).
-pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
-/// On a GitRepository gitops-tui pinned: its `spec.ref` before the pin, as
-/// JSON (`null` when it had none).
-pub const PINNED_FROM: &str = "gitops-tui.dev/rollback-ref";
-
-/// A change to a Flux object, as the merge patch the `flux` CLI would send.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FluxPatch {
-    /// `flux reconcile`: the requestedAt annotation, at `at`.
-    RequestReconcile { at: String },
-    /// `flux suspend`: `spec.suspend: true`.
-    Suspend,
-    /// `flux resume`: `suspend` is `omitempty`, so MergeFrom removes it.
-    Resume,
-    /// Rollback: the GitRepository checks out `commit`; `remember` is the
-    /// ref to restore later (None when an earlier pin already remembered it).
-    Pin {
-        commit: Revision,
-        remember: Option<Value>,
-    },
-    /// Resume after a rollback: `spec.ref` from `current` back to `previous`
-    /// (Null: there was none), and the annotation gone.
-    Restore { current: Value, previous: Value },
-}
-
-impl FluxPatch {
-    /// The body, sent as `application/merge-patch+json`.
-    pub fn body(&self) -> Value {
-        match self {
-            FluxPatch::RequestReconcile { at } => {
-                json!({"metadata": {"annotations": {REQUESTED_AT: at}}})
-            }
-            FluxPatch::Suspend => json!({"spec": {"suspend": true}}),
-            FluxPatch::Resume => json!({"spec": {"suspend": null}}),
-            FluxPatch::Pin { commit, remember } => {
-                let mut body = json!({"spec": {"ref": {"commit": commit.as_str()}}});
-                if let Some(previous) = remember {
-                    body["metadata"] = json!({"annotations": {PINNED_FROM: previous.to_string()}});
-                }
-                body
-            }
-            FluxPatch::Restore { current, previous } => {
-                let r = if previous.is_null() {
-                    Value::Null
-                } else {
-                    controllers::merge_patch_between(current, previous)
-                };
-                json!({"metadata": {"annotations": {PINNED_FROM: null}}, "spec": {"ref": r}})
-            }
-        }
-    }
-
-    /// What it does, for previews and reports.
-    pub fn describe(&self) -> String {
-        match self {
-            FluxPatch::RequestReconcile { .. } => "request a reconcile".into(),
-            FluxPatch::Suspend => "suspend (spec.suspend: true)".into(),
-            FluxPatch::Resume => "resume (spec.suspend removed)".into(),
-            FluxPatch::Pin { commit, .. } => format!("pin spec.ref.commit to {}", commit.short()),
-            FluxPatch::Restore { previous, .. } => format!("restore spec.ref to {previous}"),
-        }
-    }
-}
+// Defined in `model` so the confirm dialogs build the same bodies.
+pub use crate::model::controller_patch::{FluxPatch, PINNED_FROM, REQUESTED_AT};
 
 /// The commit of a Flux revision: `main@sha1:<sha>` (v1), `main/<sha>`
 /// (older sources); None for OCI digests and chart versions.
@@ -245,6 +183,7 @@ pub fn status(
         .and_then(Value::as_str)
         .and_then(commit_of);
     s.paused_revision = source.and_then(pinned);
+    s.controller = Some(crate::model::ControllerObjects::new(object, source));
     let resources = if kind == ControllerKind::FluxHelmRelease {
         // The chart version stands where a commit would.
         if let Some(h) = object

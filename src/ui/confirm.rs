@@ -37,6 +37,10 @@ pub fn render(
         footer.push(Span::styled(keys(Action::TogglePrune), theme.title));
         footer.push(Span::styled(" toggle prune  ", theme.dim));
     }
+    if matches!(action, ConfirmAction::Refresh { .. }) {
+        footer.push(Span::styled(keys(Action::ToggleHard), theme.title));
+        footer.push(Span::styled(" hard refresh on/off  ", theme.dim));
+    }
     footer.push(Span::styled(
         format!("{}/{}", keys(Action::Back), keys(Action::Quit)),
         theme.title,
@@ -243,6 +247,15 @@ fn body<'a>(
             }
             (format!("Resume {app}"), lines, true)
         }
+        // Only an Argo CD app's is opened (`confirm_managed` shows it).
+        ConfirmAction::Refresh { app, .. } => (
+            format!("Refresh {app}"),
+            vec![Line::styled(
+                "Only an Argo CD app has a refresh.",
+                theme.text,
+            )],
+            false,
+        ),
         ConfirmAction::Rollback { app, sha } => {
             let short = sha.short();
             let subject = state

@@ -154,6 +154,7 @@ pub fn app_status(
         counts,
         warnings: vec![],
         resources,
+        controller: None,
     }
 }
 

@@ -94,6 +94,7 @@ pub(super) fn status(name: &str, sync: SyncStatus) -> AppStatus {
         message: String::new(),
         warnings: vec![],
         resources,
+        controller: None,
     }
 }
 

@@ -9,7 +9,11 @@
 //! selfHeal) as upstream decides them. Resources are tracked with the
 //! `argocd.argoproj.io/tracking-id` annotation (Argo CD 3's default), and the
 //! `argocd.argoproj.io/refresh` annotation (normal or hard: there is no
-//! manifest cache, so both re-read Git) is removed once handled. Applies are
+//! manifest cache, so both resolve `targetRevision` and read Git again) is
+//! removed in the same patch as the status it led to, as Argo CD 3.5's
+//! `persistReconciliationStatus` does; `argocd.argoproj.io/hydrate`, which
+//! the API server sets beside it, is left, as upstream leaves it on apps
+//! without a source hydrator. Applies are
 //! server-side (field manager `argocd-controller`, as Argo CD does with the
 //! `ServerSideApply=true` sync option) and in-sync is decided by a server-side
 //! dry-run, as with `ServerSideDiff=true`.
@@ -361,7 +365,8 @@ pub(crate) fn app_api(ctl: &Ctl, ns: &str) -> Option<Api<DynamicObject>> {
 }
 
 /// Patch the application with the difference between `old` and `new`
-/// (status and `operation` only: the rest belongs to its users).
+/// (status, `operation`, and the refresh annotation once handled: the rest
+/// belongs to its users).
 pub(crate) async fn patch_app(ctl: &Ctl, old: &Value, new: &Value) {
     let (ns, name) = crate::store::ns_name(old);
     let Some(apps) = app_api(ctl, &ns) else {
@@ -376,6 +381,14 @@ pub(crate) async fn patch_app(ctl: &Ctl, old: &Value, new: &Value) {
     }
     if old.get("operation").is_some() && new.get("operation").is_none() {
         patch["operation"] = Value::Null;
+    }
+    let refresh = |o: &Value| {
+        o.pointer("/metadata/annotations")
+            .and_then(|a| a.get(ARGO_REFRESH))
+            .is_some_and(|v| !v.is_null())
+    };
+    if refresh(old) && !refresh(new) {
+        patch["metadata"] = json!({"annotations": {ARGO_REFRESH: null}});
     }
     if patch.as_object().is_some_and(|m| m.is_empty()) {
         return;
@@ -451,16 +464,14 @@ pub(crate) async fn reconcile(ctl: &mut Ctl, ns: &str, name: &str) -> Option<Dur
     let compared = compare(ctl, &app, &target).await;
     let mut new = app.clone();
     record(&mut new, &compared);
-    patch_app(ctl, &app, &new).await;
-    if let Some(a) = app
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(ARGO_REFRESH))
+    // A refresh asked for is handled by this comparison.
+    if let Some(a) = new
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
     {
-        if !a.is_null() {
-            let patch = json!({"metadata": {"annotations": {ARGO_REFRESH: null}}});
-            let _ = api::merge_patch(&apps, name, &patch, MANAGER).await;
-        }
+        a.remove(ARGO_REFRESH);
     }
+    patch_app(ctl, &app, &new).await;
     if let Ok(c) = &compared {
         argocd_sync::maybe_auto_sync(ctl, &new, c).await;
     }

@@ -1,8 +1,9 @@
-//! The TUI's first screen in two passes (`Engine::status_first`, then
-//! `Engine::refine`): the first sends no dry-run, the second only for the
-//! objects the first could not trust, and the refined status is today's
-//! single-pass status (`Engine::status`), object for object: status, diff,
-//! health and takeover, and the app's counts, sync, health and message.
+//! Status in two passes (`Engine::status_first`, then `Engine::refine`, as
+//! the TUI's first screen shows them; `Engine::status` does both): the first
+//! sends no dry-run, the second only for the objects the first could not
+//! trust, and the refined status is the single-pass status with a dry-run
+//! per object (`Engine::status_single_pass`), object for object: status,
+//! diff, health and takeover, and the app's counts, sync, health and message.
 
 mod common;
 
@@ -118,9 +119,9 @@ async fn the_refined_first_screen_is_todays_status_object_for_object() {
         "one dry-run per unsure object, no more"
     );
 
-    // Today's single pass on another fresh engine.
+    // A single pass, every object through a dry-run, on another fresh engine.
     f.sim.clear_requests();
-    let today = f.engine().status(&shop).await.expect("status");
+    let today = f.engine().status_single_pass(&shop).await.expect("status");
     let dry_runs_today = dry_runs(&f);
     assert!(
         unsure < dry_runs_today,
@@ -156,4 +157,14 @@ async fn the_refined_first_screen_is_todays_status_object_for_object() {
         .filter(|(before, after)| *before != after)
         .count();
     assert!(changed <= unsure, "{changed} changed, {unsure} unsure");
+
+    // `status` (the CLI's, the agent's) is the two passes in one call: the
+    // same answer with only the unsure objects' dry-runs.
+    f.sim.clear_requests();
+    let status = f.engine().status(&shop).await.expect("status");
+    assert_eq!(dry_runs(&f), unsure, "only the unsure objects' dry-runs");
+    assert_eq!(rows(&status), rows(&today));
+    assert_eq!(status.counts, today.counts);
+    assert_eq!(status.sync, today.sync);
+    assert_eq!(status.message, today.message);
 }

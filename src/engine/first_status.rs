@@ -48,19 +48,25 @@ impl Engine {
         id: &AppId,
     ) -> Result<(AppStatus, Option<Refinement>), EngineError> {
         let (status, unsure) = self.status_with(id, None, Pass::First).await?;
+        Ok((status, self.refinement(id, unsure).await?))
+    }
+
+    /// What the second pass does for `unsure` (None: nothing).
+    pub(super) async fn refinement(
+        &self,
+        id: &AppId,
+        unsure: Vec<Unsure>,
+    ) -> Result<Option<Refinement>, EngineError> {
         if unsure.is_empty() {
-            return Ok((status, None));
+            return Ok(None);
         }
         let app = self.app(id)?.clone();
         let cluster = self.cluster(&app).await?;
-        Ok((
-            status,
-            Some(Refinement {
-                cluster,
-                rules: app.ignore_differences.clone(),
-                unsure,
-            }),
-        ))
+        Ok(Some(Refinement {
+            cluster,
+            rules: app.ignore_differences.clone(),
+            unsure,
+        }))
     }
 
     /// The second pass: the unsure objects' dry-runs, and the app's counts,

@@ -52,13 +52,28 @@ impl Engine {
         self.status_at(id, None).await
     }
 
-    /// Status compared with `revision` (default: the pin when paused, else the head).
+    /// Status compared with `revision` (default: the pin when paused, else
+    /// the head), in two passes: every object compared locally, then a
+    /// server-side dry-run only for those whose local answer cannot be
+    /// trusted (`first_status.rs`). At 1,000 synced apps that is no dry-run
+    /// where one per object was sent; the answer is the same, object for
+    /// object, as [`Engine::status_single_pass`] (tests/fleet_first_screen.rs).
     pub async fn status_at(
         &self,
         id: &AppId,
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
-        let (status, _) = self.status_with(id, revision, Pass::Whole).await?;
+        let (status, unsure) = self.status_with(id, revision, Pass::First).await?;
+        match self.refinement(id, unsure).await? {
+            Some(r) => Ok(self.refine(status, r).await),
+            None => Ok(status),
+        }
+    }
+
+    /// The status with every object through a dry-run: the reference the
+    /// two-pass [`Engine::status`] is held equal to.
+    pub async fn status_single_pass(&self, id: &AppId) -> Result<AppStatus, EngineError> {
+        let (status, _) = self.status_with(id, None, Pass::Whole).await?;
         Ok(status)
     }
 

@@ -85,7 +85,7 @@ async fn flux_and_argo_addresses_no_cluster_object_has_are_an_error_naming_the_a
         (
             "history",
             "argocd/argocd/guestbook",
-            "this is not available for argocd apps yet, only for the apps of the config",
+            "no such Application in the current context",
         ),
     ] {
         let out = run(&f, &[verb, address], 2);

@@ -59,6 +59,40 @@ pub struct ClusterConnector {
     options: KubeOptions,
     retry: Arc<RetryPolicy>,
     clients: Mutex<HashMap<String, Cluster>>,
+    /// The kubeconfig as last parsed, with the files' stamp it was read at:
+    /// parsed again only when a file changed (a fleet's kubeconfig of 100
+    /// contexts was parsed once per context connected, 5% of `status`).
+    parsed: std::sync::Mutex<Option<(Vec<FileStamp>, Kubeconfig)>>,
+}
+
+/// A kubeconfig file's path, modification time and length (None: absent).
+type FileStamp = (std::path::PathBuf, Option<(std::time::SystemTime, u64)>);
+
+/// The files a kubeconfig is read from: the one given, else `KUBECONFIG`'s
+/// list, else `~/.kube/config`, as kube-rs reads them.
+fn kubeconfig_files(given: Option<&std::path::Path>) -> Vec<std::path::PathBuf> {
+    if let Some(p) = given {
+        return vec![p.to_path_buf()];
+    }
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => std::env::var_os("HOME")
+            .map(|h| std::path::PathBuf::from(h).join(".kube").join("config"))
+            .into_iter()
+            .collect(),
+    }
+}
+
+fn stamp(files: Vec<std::path::PathBuf>) -> Vec<FileStamp> {
+    files
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p)
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())));
+            (p, meta)
+        })
+        .collect()
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -102,6 +136,7 @@ impl ClusterConnector {
             options,
             retry: Arc::new(RetryPolicy::default()),
             clients: Mutex::new(HashMap::new()),
+            parsed: std::sync::Mutex::new(None),
         }
     }
 
@@ -128,10 +163,18 @@ impl ClusterConnector {
     }
 
     fn kubeconfig(&self) -> Result<Kubeconfig, ClusterError> {
+        let now = stamp(kubeconfig_files(self.options.kubeconfig.as_deref()));
+        let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, kc)) = parsed.as_ref() {
+            if *at == now && now.iter().all(|(_, m)| m.is_some()) {
+                return Ok(kc.clone());
+            }
+        }
         let kc = match &self.options.kubeconfig {
             Some(path) => read_kubeconfig(path)?,
             None => Kubeconfig::read().map_err(|e| ClusterError::Kubeconfig(e.to_string()))?,
         };
+        *parsed = Some((now, kc.clone()));
         Ok(kc)
     }
 
@@ -214,5 +257,36 @@ impl ClusterConnector {
         };
         clients.insert(CONTEXT.into(), cluster.clone());
         Ok(cluster)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kubeconfig(current: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: {current}\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:1'}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: one\n  context: {{cluster: c, user: u}}\n- name: second\n  context: {{cluster: c, user: u}}\n"
+        )
+    }
+
+    #[test]
+    fn the_kubeconfig_is_parsed_again_only_when_its_file_changed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, kubeconfig("one")).expect("write");
+        let c = ClusterConnector::new(KubeOptions {
+            kubeconfig: Some(path.clone()),
+            context: None,
+        });
+        assert_eq!(c.effective_context(None).expect("context"), "one");
+        assert!(c.parsed.lock().expect("lock").is_some(), "kept");
+        // `kubectl config use-context second`: seen at once.
+        std::fs::write(&path, kubeconfig("second")).expect("write");
+        assert_eq!(c.effective_context(None).expect("context"), "second");
+        assert_eq!(c.contexts().expect("contexts"), ["one", "second"]);
+        // Gone: an error, not the kept copy.
+        std::fs::remove_file(&path).expect("remove");
+        assert!(c.effective_context(None).is_err());
     }
 }

@@ -12,6 +12,7 @@
 pub mod argocd;
 pub mod controllers;
 pub mod flux;
+pub mod loaded_cache;
 pub mod origin;
 
 use crate::config::AppConfig;
@@ -172,11 +173,19 @@ pub fn manifests(
     let limits = git::ReadLimits {
         max_file_bytes: app.max_manifest_size.0,
     };
-    manifest::load_at_commit_with(repo, commit, app.repo_path(), limits, &app.render_options())
-        .map_err(|errors| SourceError::Invalid {
-            app: app.name.clone(),
-            errors,
-        })
+    let key = loaded_cache::Key {
+        repo: repo.path().to_path_buf(),
+        commit,
+        path: app.repo_path().to_string(),
+        max_file_bytes: limits.max_file_bytes,
+    };
+    loaded_cache::get_or_load(key, || {
+        manifest::load_at_commit_with(repo, commit, app.repo_path(), limits, &app.render_options())
+    })
+    .map_err(|errors| SourceError::Invalid {
+        app: app.name.clone(),
+        errors,
+    })
 }
 
 /// The app's objects as the work tree at `dir` holds them now (uncommitted

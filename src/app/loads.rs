@@ -242,7 +242,11 @@ pub(super) fn commit_diff_loaded(
     .collect()
 }
 
-pub(super) fn owned_objects(state: &mut AppState, app: &AppId, objects: Vec<serde_json::Value>) {
+pub(super) fn owned_objects(
+    state: &mut AppState,
+    app: &AppId,
+    objects: Vec<super::state::OwnedObject>,
+) {
     let Some(i) = state.app_index(app) else {
         return;
     };

@@ -115,14 +115,14 @@ pub fn fleet_status(s: &Settings, fleet: &Fleet, name: &str) -> Result<Vec<Figur
 /// One TUI run in a 160x48 tmux pane: when every app had a status (the
 /// TUI writes the moment to `GITOPS_TUI_READY_FILE`), the peak RSS and
 /// descriptors until then, and the CPU it uses idle afterwards.
-struct TuiRun {
-    ready: Duration,
-    rss_mb: f64,
-    fds: usize,
-    idle_cpu_pct: f64,
+pub(crate) struct TuiRun {
+    pub ready: Duration,
+    pub rss_mb: f64,
+    pub fds: usize,
+    pub idle_cpu_pct: f64,
 }
 
-fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, String> {
+pub(crate) fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, String> {
     let session = format!("bench-{}", std::process::id());
     let ready_file = fleet.dir.path().join("ready");
     let _ = std::fs::remove_file(&ready_file);
@@ -165,7 +165,10 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
     };
     let fds = FdSampler::start(pid);
     let mut rss: f64 = 0.0;
-    let deadline = Duration::from_secs(if s.quick { 30 } else { 120 });
+    // A minute per 500 apps beyond the first thousand (the growth sweep's
+    // 5,000 apps), never under the fleet benchmarks' own deadline.
+    let base = if s.quick { 30 } else { 120 };
+    let deadline = Duration::from_secs(base.max(fleet.apps as u64 / 500 * 60));
     let ready = loop {
         if ready_file.exists() {
             break Some(start.elapsed());

@@ -38,6 +38,9 @@ struct Point {
     ready_s: f64,
     rss_mb: f64,
     fds: f64,
+    /// CPU seconds until ready: the TUI's, and the kube-sims' (the runner's).
+    cpu_s: f64,
+    sims_cpu_s: f64,
 }
 
 fn measure_at(
@@ -67,6 +70,18 @@ fn measure_at(
         ready_s: median(measured.iter().map(|r| r.ready.as_secs_f64()).collect()),
         rss_mb: median(measured.iter().map(|r| r.rss_mb).collect()),
         fds: median(measured.iter().map(|r| r.fds as f64).collect()),
+        cpu_s: median(
+            measured
+                .iter()
+                .map(|r| r.cpu_to_ready.as_secs_f64())
+                .collect(),
+        ),
+        sims_cpu_s: median(
+            measured
+                .iter()
+                .map(|r| r.sims_cpu_to_ready.as_secs_f64())
+                .collect(),
+        ),
     })
 }
 
@@ -92,7 +107,12 @@ fn figures(points: &[Point]) -> Vec<Figure> {
         }
         out.push(time);
         out.push(rss);
-        out.push(Figure::ours(&format!("{name}_fds"), "fds", p.fds).note(note));
+        out.push(Figure::ours(&format!("{name}_fds"), "fds", p.fds).note(note.clone()));
+        out.push(
+            Figure::ours(&format!("{name}_cpu"), "s", p.cpu_s)
+                .against("the kube-sims' CPU meanwhile (same 2 cores)", p.sims_cpu_s)
+                .note(format!("{note}; the TUI's user + system CPU until ready")),
+        );
     }
     out
 }
@@ -117,6 +137,8 @@ mod tests {
             ready_s,
             rss_mb,
             fds: 20.0,
+            cpu_s: 1.0,
+            sims_cpu_s: 2.0,
         }
     }
 
@@ -130,16 +152,19 @@ mod tests {
                 "fleet_tui_growth_10",
                 "fleet_tui_growth_10_rss",
                 "fleet_tui_growth_10_fds",
+                "fleet_tui_growth_10_cpu",
                 "fleet_tui_growth_100",
                 "fleet_tui_growth_100_rss",
-                "fleet_tui_growth_100_fds"
+                "fleet_tui_growth_100_fds",
+                "fleet_tui_growth_100_cpu"
             ]
         );
         assert_eq!(f[0].peer_value, None);
         // 2.0 s against 0.5 s x 10: a fifth of linear.
-        assert_eq!(f[3].peer_value, Some(5.0));
-        assert_eq!(f[4].peer_value, Some(400.0));
-        assert!(f[3].json()["ratio"] == 0.4);
+        assert_eq!(f[4].peer_value, Some(5.0));
+        assert_eq!(f[5].peer_value, Some(400.0));
+        assert!(f[4].json()["ratio"] == 0.4);
+        assert_eq!(f[7].json()["ratio"], 0.5);
     }
 
     #[test]

@@ -308,7 +308,7 @@ mod tests {
         let cache = LiveCache::default();
         let mut requests = cache.attach("ctx");
         assert!(cache.labelled("ctx", &kind(), "web").is_none());
-        let mut request = requests.try_recv().expect("a watch is asked for");
+        let request = requests.try_recv().expect("a watch is asked for");
         assert!(
             requests.try_recv().is_err(),
             "one request per kind, not per call"

@@ -206,8 +206,10 @@ pub(crate) fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<Tu
     let sims_cpu_to_ready = measure::cpu_time(std::process::id())
         .unwrap_or_default()
         .saturating_sub(sims_before);
-    // Settle, then measure idle CPU over the window.
-    std::thread::sleep(Duration::from_secs(2));
+    // Settle, then measure idle CPU over the window (no window: neither).
+    if !idle.is_zero() {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     rss = rss.max(measure::rss_mb(pid).unwrap_or(0.0));
     let before = measure::cpu_time(pid).unwrap_or_default();
     std::thread::sleep(idle);
@@ -223,7 +225,8 @@ pub(crate) fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<Tu
         ready,
         rss_mb: rss,
         fds: peak_fds,
-        idle_cpu_pct: (after.saturating_sub(before)).as_secs_f64() / idle.as_secs_f64() * 100.0,
+        idle_cpu_pct: (after.saturating_sub(before)).as_secs_f64() / idle.as_secs_f64().max(1e-9)
+            * 100.0,
         cpu_to_ready,
         sims_cpu_to_ready,
     })

@@ -78,6 +78,7 @@ fn resource(app: usize, j: usize, variant: usize) -> ResourceState {
         live: (status != ResourceStatus::Missing).then(|| {
             json!({"apiVersion": api_version, "kind": kind,
                 "metadata": {"name": name, "namespace": ns, "uid": format!("{ns}-{kind}-{name}")}})
+            .into()
         }),
         key: ResourceKey {
             group: group.into(),

@@ -227,3 +227,91 @@ async fn rights_in_the_app_namespace_only_still_give_a_status_with_a_warning() {
         status.warnings
     );
 }
+
+/// With watches attached, statuses hold the watch store's own copy of each
+/// live object (one copy in the process, however many statuses show it),
+/// and that copy is the object the cluster holds, as the YAML view shows it.
+#[tokio::test(flavor = "multi_thread")]
+async fn statuses_share_the_watches_copy_of_each_live_object() {
+    let f = synced_shop(false).await;
+    let engine: Engine = f.engine();
+    let app = AppId::native("shop");
+    let context = engine.context_of(&app).expect("context");
+    let cluster = engine.cluster_of(&app).await.expect("cluster");
+    let mut wanted = engine.live_cache().attach(&context);
+    let runner = {
+        let client = cluster.watch_client.clone();
+        tokio::spawn(async move {
+            while let Some(request) = wanted.recv().await {
+                let stream = live_cache::watch_kind(client.clone(), request);
+                tokio::spawn(stream.for_each(|_| async {}));
+            }
+        })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        f.sim.clear_requests();
+        engine.status(&app).await.expect("status");
+        if reads(&f) == (0, 0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never served from the watches"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let one = engine.status(&app).await.expect("status");
+    let two = engine.status(&app).await.expect("status");
+    assert_eq!(one.resources.len(), 3);
+    for (a, b) in one.resources.iter().zip(&two.resources) {
+        let (a_live, b_live) = (
+            a.live.as_ref().expect("live"),
+            b.live.as_ref().expect("live"),
+        );
+        assert!(a_live.same(b_live), "{} is copied per status", a.key);
+    }
+
+    // The shared copy is the cluster's object, apiVersion and kind filled in.
+    let web = one
+        .resources
+        .iter()
+        .find(|r| r.key.kind == "Deployment")
+        .and_then(|r| r.live.as_ref())
+        .expect("web")
+        .value();
+    let uid = f.kubectl_ok(&[
+        "-n",
+        "shop",
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "jsonpath={.metadata.uid}",
+    ]);
+    assert_eq!(web["metadata"]["uid"], uid.trim());
+    assert_eq!(
+        (web["apiVersion"].as_str(), web["kind"].as_str()),
+        (Some("apps/v1"), Some("Deployment"))
+    );
+    assert_eq!(web["spec"]["replicas"], 2);
+
+    // A change replaces the copy: the next status shows the new object.
+    f.kubectl_ok(&["-n", "shop", "scale", "deployment", "web", "--replicas=5"]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let scaled = loop {
+        let status = engine.status(&app).await.expect("status");
+        let live = status
+            .resources
+            .iter()
+            .find(|r| r.key.kind == "Deployment")
+            .and_then(|r| r.live.clone())
+            .expect("web");
+        if live.value()["spec"]["replicas"] == 5 || tokio::time::Instant::now() > deadline {
+            break live;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(scaled.value()["spec"]["replicas"], 5);
+    runner.abort();
+}

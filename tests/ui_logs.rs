@@ -28,9 +28,10 @@ fn with_pods() -> AppState {
             app: AppId::native("shop"),
             objects: vec![
                 json!({"kind": "ReplicaSet", "metadata": {"name": "shop-7d9f8c6b5", "namespace": "shop",
-                    "uid": "shop-rs", "ownerReferences": [{"uid": "shop-Deployment-shop"}]}}),
-                pod("shop-7d9f8c6b5-x2k4q", &["shop"]),
-                pod("shop-7d9f8c6b5-9bz7m", &["shop", "envoy"]),
+                    "uid": "shop-rs", "ownerReferences": [{"uid": "shop-Deployment-shop"}]}})
+                .into(),
+                pod("shop-7d9f8c6b5-x2k4q", &["shop"]).into(),
+                pod("shop-7d9f8c6b5-9bz7m", &["shop", "envoy"]).into(),
             ],
         },
     );

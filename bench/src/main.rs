@@ -9,13 +9,18 @@
 
 mod cargo_benches;
 mod fleet;
+mod growth;
 mod history;
 mod measure;
+mod objects;
 mod single;
 mod tree;
 mod tui;
 
 use serde_json::json;
+
+#[global_allocator]
+static ALLOCATOR: objects::Counting = objects::Counting;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -90,6 +95,8 @@ const BENCHES: &[&str] = &[
     "fleet_status",
     "fleet_tui",
     "fleet_remote",
+    "fleet_objects",
+    "fleet_tui_growth",
     "render",
     "event_to_frame",
     "kube_sim_watch",
@@ -187,7 +194,7 @@ fn main() {
             Err(e) => emit(Err(e), "drift"),
         }
     }
-    if ["fleet_status", "fleet_tui", "fleet_remote"]
+    if ["fleet_status", "fleet_tui", "fleet_remote", "fleet_objects"]
         .iter()
         .any(|b| wanted(b))
     {
@@ -206,6 +213,9 @@ fn main() {
                 eprintln!("   ready in {:.1} s", t.elapsed().as_secs_f64());
                 // Let the simulated controllers settle (pods ready).
                 std::thread::sleep(Duration::from_secs(2));
+                if wanted("fleet_objects") {
+                    emit(objects::fleet_objects(&settings, &fleet), "fleet_objects");
+                }
                 if wanted("fleet_status") {
                     emit(
                         tui::fleet_status(&settings, &fleet, "fleet_status"),
@@ -230,6 +240,9 @@ fn main() {
             }
             Err(e) => emit(Err(e), "fleet"),
         }
+    }
+    if wanted("fleet_tui_growth") {
+        emit(growth::fleet_tui_growth(&rt, &settings), "fleet_tui_growth");
     }
     if wanted("render") || wanted("event_to_frame") {
         eprintln!("== render, event_to_frame (cargo bench --bench tui)");

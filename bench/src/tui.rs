@@ -115,14 +115,17 @@ pub fn fleet_status(s: &Settings, fleet: &Fleet, name: &str) -> Result<Vec<Figur
 /// One TUI run in a 160x48 tmux pane: when every app had a status (the
 /// TUI writes the moment to `GITOPS_TUI_READY_FILE`), the peak RSS and
 /// descriptors until then, and the CPU it uses idle afterwards.
-struct TuiRun {
-    ready: Duration,
-    rss_mb: f64,
-    fds: usize,
-    idle_cpu_pct: f64,
+pub(crate) struct TuiRun {
+    pub ready: Duration,
+    pub rss_mb: f64,
+    pub fds: usize,
+    pub idle_cpu_pct: f64,
+    /// CPU the TUI used until ready, and the runner (its kube-sims) meanwhile.
+    pub cpu_to_ready: Duration,
+    pub sims_cpu_to_ready: Duration,
 }
 
-fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, String> {
+pub(crate) fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, String> {
     let session = format!("bench-{}", std::process::id());
     let ready_file = fleet.dir.path().join("ready");
     let _ = std::fs::remove_file(&ready_file);
@@ -130,6 +133,7 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
     cmd.env("GITOPS_TUI_READY_FILE", &ready_file);
     let full = format!("sh -c {}", shell_quote(&limited_line(&cmd)));
     let start = Instant::now();
+    let sims_before = measure::cpu_time(std::process::id()).unwrap_or_default();
     let ok = Command::new("tmux")
         .args([
             "new-session",
@@ -165,9 +169,14 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
     };
     let fds = FdSampler::start(pid);
     let mut rss: f64 = 0.0;
-    let deadline = Duration::from_secs(if s.quick { 30 } else { 120 });
+    // A minute per 500 apps beyond the first thousand (the growth sweep's
+    // 5,000 apps), never under the fleet benchmarks' own deadline.
+    let base = if s.quick { 30 } else { 120 };
+    let deadline = Duration::from_secs(base.max(fleet.apps as u64 / 500 * 60));
+    let mut cpu_to_ready = Duration::ZERO;
     let ready = loop {
         if ready_file.exists() {
+            cpu_to_ready = measure::cpu_time(pid).unwrap_or_default();
             break Some(start.elapsed());
         }
         if start.elapsed() > deadline || measure::cpu_time(pid).is_none() {
@@ -194,8 +203,13 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
             last.join(" / ")
         ));
     };
-    // Settle, then measure idle CPU over the window.
-    std::thread::sleep(Duration::from_secs(2));
+    let sims_cpu_to_ready = measure::cpu_time(std::process::id())
+        .unwrap_or_default()
+        .saturating_sub(sims_before);
+    // Settle, then measure idle CPU over the window (no window: neither).
+    if !idle.is_zero() {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     rss = rss.max(measure::rss_mb(pid).unwrap_or(0.0));
     let before = measure::cpu_time(pid).unwrap_or_default();
     std::thread::sleep(idle);
@@ -211,7 +225,10 @@ fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<TuiRun, Strin
         ready,
         rss_mb: rss,
         fds: peak_fds,
-        idle_cpu_pct: (after.saturating_sub(before)).as_secs_f64() / idle.as_secs_f64() * 100.0,
+        idle_cpu_pct: (after.saturating_sub(before)).as_secs_f64() / idle.as_secs_f64().max(1e-9)
+            * 100.0,
+        cpu_to_ready,
+        sims_cpu_to_ready,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use super::state::{AppRow, AppState, DiffSource};
 use super::tree::NodeRef;
+use crate::model::LiveObject;
 use crate::model::SyncStatus;
 use crate::model::{AppStatus, ResourceState};
 use serde_json::Value;
@@ -161,7 +162,7 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
                 }
             }
             Some(NodeRef::Owned(i)) => {
-                let name = row.owned.get(i).map(object_name).unwrap_or_default();
+                let name = row.owned.get(i).map(|o| o.live.name()).unwrap_or_default();
                 doc.title = format!("Diff: {name}");
                 doc.note(
                     LineKind::Note,
@@ -171,15 +172,17 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
             None => doc.note(LineKind::Note, "No resource selected."),
         },
         DiffSource::LiveYaml => {
+            // The one object shown is parsed from the shared copy.
             let live = match node {
                 Some(NodeRef::Resource(i)) => status.resources.get(i).and_then(|r| r.live.as_ref()),
-                Some(NodeRef::Owned(i)) => row.owned.get(i),
+                Some(NodeRef::Owned(i)) => row.owned.get(i).map(|o| &o.live),
                 None => None,
-            };
+            }
+            .map(LiveObject::value);
             match live {
                 Some(obj) => {
-                    doc.title = format!("YAML: {} (live)", object_name(obj));
-                    for l in live_yaml(obj).lines() {
+                    doc.title = format!("YAML: {} (live)", object_name(&obj));
+                    for l in live_yaml(&obj).lines() {
                         doc.note(LineKind::Context, l);
                     }
                 }

@@ -53,7 +53,9 @@ impl AppState {
         let tree_row = row.tree.get(self.selected_resource)?;
         let key = match tree_row.node {
             NodeRef::Resource(i) => row.status.value.as_ref()?.resources.get(i)?.key.clone(),
-            NodeRef::Owned(i) => ResourceKey::of_named(row.owned.get(i)?)?,
+            NodeRef::Owned(i) => Some(row.owned.get(i)?.live.key())
+                .filter(|k| !k.kind.is_empty() && !k.name.is_empty())?
+                .clone(),
         };
         Some((row.id.clone(), key))
     }

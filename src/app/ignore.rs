@@ -8,6 +8,7 @@
 use super::diffdoc::{self, LineKind};
 use super::state::{AppState, DiffSource};
 use super::tree::NodeRef;
+use crate::model::LiveObject;
 use crate::model::{IgnoreProposal, ResourceState};
 use serde_json::Value;
 
@@ -199,7 +200,7 @@ fn pointer(segs: &[Seg], live: Option<&Value>) -> Result<String, String> {
 pub fn field_pointer(r: &ResourceState, index: usize) -> Result<String, String> {
     let lines: Vec<&str> = r.diff.lines().collect();
     let segs = path_of(&lines, index)?;
-    pointer(&segs, r.live.as_ref())
+    pointer(&segs, r.live.as_ref().map(LiveObject::value).as_ref())
 }
 
 /// The rule for the field at the top of the diff view, with the app.

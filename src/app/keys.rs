@@ -431,7 +431,7 @@ fn row_matches(state: &AppState, i: usize) -> bool {
                         && row
                             .owned
                             .get(o)
-                            .is_some_and(|v| filter::matches(q, &diffdoc::object_name(v)))
+                            .is_some_and(|v| filter::matches(q, &v.live.name()))
                 }
             }
         }

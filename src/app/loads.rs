@@ -137,7 +137,12 @@ pub(super) fn status_loaded(
     if state.selected_index() == Some(i) {
         state.selected_resource = state.selected_resource.min(tree_len.saturating_sub(1));
     }
-    state.refresh_view();
+    // Sorted by name, a status moves no row (the filters read names and
+    // contexts only): re-sorting every app on every answer made a first
+    // screen of 5,000 apps quadratic.
+    if state.sort != super::state::SortKey::Name {
+        state.refresh_view();
+    }
     state.touch();
     let mut effects = vec![];
     if pending {
@@ -242,7 +247,11 @@ pub(super) fn commit_diff_loaded(
     .collect()
 }
 
-pub(super) fn owned_objects(state: &mut AppState, app: &AppId, objects: Vec<serde_json::Value>) {
+pub(super) fn owned_objects(
+    state: &mut AppState,
+    app: &AppId,
+    objects: Vec<super::state::OwnedObject>,
+) {
     let Some(i) = state.app_index(app) else {
         return;
     };

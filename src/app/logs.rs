@@ -13,6 +13,7 @@ use super::state::{AppState, ToastLevel};
 use super::tree::NodeRef;
 use super::Effect;
 use crate::model::AppId;
+use crate::model::LiveObject;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::time::SystemTime;
@@ -153,16 +154,16 @@ fn choices_of(pod: &Value) -> Vec<Choice> {
 
 impl AppState {
     /// The live object of tree row `i` of the selected app.
-    fn tree_object(&self, i: usize) -> Option<&Value> {
+    fn tree_object(&self, i: usize) -> Option<&LiveObject> {
         let row = self.selected_row()?;
         match row.tree.get(i)?.node {
             NodeRef::Resource(r) => row.status.value.as_ref()?.resources.get(r)?.live.as_ref(),
-            NodeRef::Owned(o) => row.owned.get(o),
+            NodeRef::Owned(o) => row.owned.get(o).map(|o| &o.live),
         }
     }
 
     /// The Pods under tree row `i` (itself when it is one), in tree order.
-    fn pods_under(&self, i: usize) -> Vec<&Value> {
+    fn pods_under(&self, i: usize) -> Vec<Value> {
         let Some(row) = self.selected_row() else {
             return vec![];
         };
@@ -177,7 +178,8 @@ impl AppState {
         std::iter::once(i)
             .chain(below)
             .filter_map(|k| self.tree_object(k))
-            .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Pod"))
+            .filter(|o| o.key().kind == "Pod")
+            .map(LiveObject::value)
             .collect()
     }
 }
@@ -193,7 +195,7 @@ pub(super) fn request(state: &mut AppState) -> Vec<Effect> {
     let row_index = if state.focus == super::state::Focus::Apps {
         let first = (0..state.selected_row().map_or(0, |r| r.tree.len())).find(|i| {
             state.tree_object(*i).is_some_and(|o| {
-                let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
+                let kind = o.key().kind.as_str();
                 WORKLOADS.contains(&kind) || kind == "Pod"
             })
         });
@@ -214,8 +216,9 @@ pub(super) fn request(state: &mut AppState) -> Vec<Effect> {
         );
         return vec![];
     };
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let object = super::diffdoc::object_name(obj);
+    let kind = obj.key().kind.clone();
+    let kind = kind.as_str();
+    let object = obj.name();
     if kind != "Pod" && !WORKLOADS.contains(&kind) {
         state.toast(
             ToastLevel::Info,
@@ -225,7 +228,7 @@ pub(super) fn request(state: &mut AppState) -> Vec<Effect> {
     }
     let choices: Vec<Choice> = state
         .pods_under(row_index)
-        .into_iter()
+        .iter()
         .flat_map(choices_of)
         .collect();
     match choices.len() {

@@ -35,7 +35,7 @@ pub use history::{Commit, History};
 pub use keymap::{Action, KeyChord, Keymap, KeymapError, Scope, Section};
 pub use state::{
     AppEntry, AppRow, AppState, ConfirmAction, ConnectionState, DiffSource, DiffView, FirstRun,
-    Focus, Mode, OpKind, Operation, SortKey, ThemeKind, Toast, ToastLevel,
+    Focus, Mode, OpKind, Operation, OwnedObject, SortKey, ThemeKind, Toast, ToastLevel,
 };
 
 use crate::model::{AppId, ResourceKey, Revision};
@@ -92,7 +92,7 @@ pub enum Msg {
     /// Live objects owned by the app's resources (ReplicaSets, Pods), from a watch.
     OwnedObjects {
         app: AppId,
-        objects: Vec<serde_json::Value>,
+        objects: Vec<OwnedObject>,
     },
     OperationProgress {
         id: OpId,

@@ -25,10 +25,39 @@ pub struct AppRow {
     pub context: String,
     pub status: Slot<AppStatus>,
     pub history: Slot<History>,
-    /// Live objects owned by the app's resources (ReplicaSets, Pods), for the tree.
-    pub owned: Vec<serde_json::Value>,
+    /// Live objects owned by the app's resources (ReplicaSets, Pods), for
+    /// the tree: the watch's own copies, shared.
+    pub owned: Vec<OwnedObject>,
     /// The resources pane's rows, rebuilt when status or owned objects change.
     pub tree: Vec<TreeRow>,
+}
+
+/// An object owned by one of an app's resources, with its health worked
+/// out once by the watch (the pane shows it on every frame; the object is
+/// kept as compact JSON and parsed only to be shown whole).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedObject {
+    pub live: crate::model::LiveObject,
+    pub health: crate::model::Health,
+    pub health_reason: String,
+}
+
+impl OwnedObject {
+    /// `live` with its health (parses it once).
+    pub fn new(live: crate::model::LiveObject) -> OwnedObject {
+        let (health, health_reason) = crate::health::health(&live.value());
+        OwnedObject {
+            live,
+            health,
+            health_reason,
+        }
+    }
+}
+
+impl From<serde_json::Value> for OwnedObject {
+    fn from(v: serde_json::Value) -> OwnedObject {
+        OwnedObject::new(v.into())
+    }
 }
 
 impl AppRow {

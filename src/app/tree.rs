@@ -6,8 +6,8 @@
 //! their owner by uid. Owned objects whose owner is not shown are left out:
 //! they belong to something else.
 
-use crate::model::ResourceState;
-use serde_json::Value;
+use super::state::OwnedObject;
+use crate::model::{LiveObject, ResourceState};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,53 +26,35 @@ pub struct TreeRow {
     pub prefix: String,
 }
 
-fn uid(obj: &Value) -> Option<&str> {
-    obj.pointer("/metadata/uid").and_then(Value::as_str)
-}
-
-fn owners(obj: &Value) -> Vec<&str> {
-    obj.pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .map(|refs| {
-            refs.iter()
-                .filter_map(|r| r.get("uid").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn sort_key(obj: &Value) -> (u8, String) {
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    let rank = match kind {
+fn sort_key(obj: &LiveObject) -> (u8, String) {
+    let key = obj.key();
+    let rank = match key.kind.as_str() {
         "ReplicaSet" | "ControllerRevision" => 0,
         "Job" => 1,
         "Pod" => 2,
         _ => 3,
     };
-    let name = obj
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    (rank, name)
+    (rank, key.name.clone())
 }
 
-pub fn build(resources: &[ResourceState], owned: &[Value]) -> Vec<TreeRow> {
+/// Reads only what [`LiveObject`] keeps beside its text (uid, owners, key):
+/// no object is parsed.
+pub fn build(resources: &[ResourceState], owned: &[OwnedObject]) -> Vec<TreeRow> {
     let mut by_uid: BTreeMap<&str, NodeRef> = BTreeMap::new();
     for (i, r) in resources.iter().enumerate() {
-        if let Some(u) = r.live.as_ref().and_then(uid) {
+        if let Some(u) = r.live.as_ref().and_then(LiveObject::uid) {
             by_uid.insert(u, NodeRef::Resource(i));
         }
     }
     for (i, o) in owned.iter().enumerate() {
-        if let Some(u) = uid(o) {
+        if let Some(u) = o.live.uid() {
             by_uid.entry(u).or_insert(NodeRef::Owned(i));
         }
     }
-    let object = |n: NodeRef| -> Option<&Value> {
+    let object = |n: NodeRef| -> Option<&LiveObject> {
         match n {
             NodeRef::Resource(i) => resources.get(i).and_then(|r| r.live.as_ref()),
-            NodeRef::Owned(i) => owned.get(i),
+            NodeRef::Owned(i) => owned.get(i).map(|o| &o.live),
         }
     };
     let mut children: BTreeMap<NodeRefKey, Vec<NodeRef>> = BTreeMap::new();
@@ -82,8 +64,8 @@ pub fn build(resources: &[ResourceState], owned: &[Value]) -> Vec<TreeRow> {
         .chain((0..owned.len()).map(NodeRef::Owned));
     for n in all {
         let Some(obj) = object(n) else { continue };
-        let parent = owners(obj)
-            .into_iter()
+        let parent = obj
+            .owner_uids()
             .filter_map(|u| by_uid.get(u).copied())
             .find(|p| *p != n);
         if let Some(p) = parent {
@@ -174,13 +156,22 @@ mod tests {
             health_reason: String::new(),
             diff: String::new(),
             takeover: None,
-            live: Some(json!({"kind": kind, "metadata": {"name": name, "uid": uid}})),
+            live: Some(json!({"kind": kind, "metadata": {"name": name, "uid": uid}}).into()),
         }
     }
 
-    fn owned(kind: &str, name: &str, uid: &str, owner: &str) -> Value {
+    fn live(kind: &str, name: &str, uid: &str, owner: &str) -> LiveObject {
         json!({"kind": kind, "metadata": {"name": name, "uid": uid,
             "ownerReferences": [{"uid": owner}]}})
+        .into()
+    }
+
+    fn owned(kind: &str, name: &str, uid: &str, owner: &str) -> OwnedObject {
+        OwnedObject {
+            live: live(kind, name, uid, owner),
+            health: Health::Healthy,
+            health_reason: String::new(),
+        }
     }
 
     #[test]
@@ -211,8 +202,8 @@ mod tests {
     fn cycles_do_not_loop() {
         let mut a = res("ConfigMap", "a", "u1");
         let mut b = res("ConfigMap", "b", "u2");
-        a.live = Some(owned("ConfigMap", "a", "u1", "u2"));
-        b.live = Some(owned("ConfigMap", "b", "u2", "u1"));
+        a.live = Some(live("ConfigMap", "a", "u1", "u2"));
+        b.live = Some(live("ConfigMap", "b", "u2", "u1"));
         assert_eq!(build(&[a, b], &[]).len(), 2);
     }
 }

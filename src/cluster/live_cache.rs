@@ -10,12 +10,12 @@
 //! answers nothing and the engine reads the cluster directly, so the
 //! command line (which attaches nothing) always computes from fresh reads.
 
+use super::live_store::{live_event, LiveStore};
 use super::{Kind, FIELD_MANAGER, TRACKING_LABEL};
+use crate::model::LiveObject;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::reflector::store::Writer;
-use kube::runtime::reflector::Store;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use serde_json::Value;
@@ -31,11 +31,11 @@ use tokio::sync::watch;
 /// around it costs three requests per app and a reload when it lands).
 pub const FIRST_LIST_WAIT: Duration = Duration::from_secs(5);
 
-/// A watch to start: the kind, the writer of its store, and the flag its
-/// stream keeps (true while the watch is delivering, false after an error).
+/// A watch to start: the kind, its store, and the flag its stream keeps
+/// (true while the watch is delivering, false after an error).
 pub struct KindRequest {
     pub kind: Kind,
-    pub writer: Writer<DynamicObject>,
+    pub writer: LiveStore,
     pub healthy: Arc<watch::Sender<bool>>,
     /// Set when a status read the cluster itself because this watch had
     /// not listed yet: then its first list is news (reload what it holds);
@@ -47,7 +47,7 @@ pub struct KindRequest {
 
 #[derive(Clone)]
 struct Watched {
-    store: Store<DynamicObject>,
+    store: LiveStore,
     /// Set by the watch: true from its first `InitDone` while it delivers,
     /// false after an error until it delivers again (an event after a
     /// resumed watch, or `InitDone` of a new list). Apply and Delete come
@@ -92,14 +92,15 @@ impl LiveCache {
     }
 
     /// The objects of `kind` labelled for `app`, with apiVersion and kind
-    /// filled in, when a healthy, listed watch holds them. Otherwise None,
-    /// and a watch of the kind is asked for if the context is attached.
-    pub fn labelled(&self, context: &str, kind: &Kind, app: &str) -> Option<Vec<Value>> {
+    /// filled in, when a healthy, listed watch holds them (the store's own
+    /// copies, shared). Otherwise None, and a watch of the kind is asked for
+    /// if the context is attached.
+    pub fn labelled(&self, context: &str, kind: &Kind, app: &str) -> Option<Vec<LiveObject>> {
         let watched = self.watched_or_ask(context, kind)?;
         if !*watched.healthy.borrow() {
             return None;
         }
-        Some(objects_of(&watched, kind, app))
+        Some(watched.store.labelled(app))
     }
 
     /// [`LiveCache::labelled`], but a watch that has not listed yet is
@@ -112,7 +113,7 @@ impl LiveCache {
         kind: &Kind,
         app: &str,
         wait: Duration,
-    ) -> Option<Vec<Value>> {
+    ) -> Option<Vec<LiveObject>> {
         if !lock(&self.attached).contains_key(context) {
             return None;
         }
@@ -121,7 +122,7 @@ impl LiveCache {
             None => self.watched_or_ask(context, kind)?,
         };
         if *watched.healthy.borrow() {
-            return Some(objects_of(&watched, kind, app));
+            return Some(watched.store.labelled(app));
         }
         if watched.listed_once.load(Ordering::Acquire) {
             return None;
@@ -129,14 +130,14 @@ impl LiveCache {
         let mut healthy = watched.healthy.clone();
         let listed = tokio::time::timeout(wait, healthy.wait_for(|h| *h)).await;
         if matches!(listed, Ok(Ok(_))) {
-            return Some(objects_of(&watched, kind, app));
+            return Some(watched.store.labelled(app));
         }
         // Read around it; its first list must then reload what it holds.
         // Checked again after saying so: a list that landed meanwhile is
         // whole, and serving it is right either way.
         watched.read_around.store(true, Ordering::Release);
         if *watched.healthy.borrow() {
-            return Some(objects_of(&watched, kind, app));
+            return Some(watched.store.labelled(app));
         }
         None
     }
@@ -169,22 +170,6 @@ impl LiveCache {
     }
 }
 
-fn objects_of(watched: &Watched, kind: &Kind, app: &str) -> Vec<Value> {
-    watched
-        .store
-        .state_filter(|o| {
-            o.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(TRACKING_LABEL))
-                .is_some_and(|v| v == app)
-        })
-        .iter()
-        .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
-        .map(|v| with_type(v, kind))
-        .collect()
-}
-
 impl LiveCache {
     /// The kind's watch, or None after asking the attached context for one.
     fn watched_or_ask(&self, context: &str, kind: &Kind) -> Option<Watched> {
@@ -198,10 +183,10 @@ impl LiveCache {
             return Some(w.clone());
         }
         let tx = lock(&self.attached).get(context)?.clone();
-        let writer = Writer::new(kind.resource.clone());
+        let writer = LiveStore::default();
         let (healthy, receiver) = watch::channel(false);
         let watched = Watched {
-            store: writer.as_reader(),
+            store: writer.clone(),
             healthy: receiver,
             listed_once: Arc::new(AtomicBool::new(false)),
             read_around: Arc::new(AtomicBool::new(false)),
@@ -221,10 +206,12 @@ impl LiveCache {
 }
 
 /// Run the watch `request` asks for: the kind's objects carrying the
-/// tracking label, in all namespaces, into the request's store. The
-/// reflector swaps its store only on `InitDone`, so objects deleted while
-/// the watch was down leave the cache when it lists again; until then (and
-/// after any error) the store is marked unhealthy and not served.
+/// tracking label, in all namespaces, into the request's store (each as
+/// the JSON a status reads: apiVersion and kind filled in, managedFields
+/// trimmed). The store swaps in a list only on `InitDone`, so objects
+/// deleted while the watch was down leave the cache when it lists again;
+/// until then (and after any error) the store is marked unhealthy and not
+/// served.
 pub fn watch_kind(
     client: kube::Client,
     request: KindRequest,
@@ -240,7 +227,11 @@ pub fn watch_kind(
     watcher::watcher(api, watcher::Config::default().labels(TRACKING_LABEL))
         .default_backoff()
         .modify(trim_managed_fields)
-        .reflect(writer)
+        .inspect(move |e| {
+            if let Ok(e) = e {
+                writer.apply(live_event(e, |o| live_object(o, &kind)));
+            }
+        })
         .inspect(move |e| {
             let listing = matches!(e, Ok(Event::Init | Event::InitApply(_)));
             if e.is_err() {
@@ -251,6 +242,12 @@ pub fn watch_kind(
             }
         })
         .boxed()
+}
+
+/// A watched object as the cache keeps it.
+fn live_object(o: &DynamicObject, kind: &Kind) -> LiveObject {
+    let v = serde_json::to_value(o).unwrap_or(Value::Null);
+    LiveObject::new(&with_type(v, kind))
 }
 
 /// List items and some watch events of built-in kinds come without
@@ -311,7 +308,7 @@ mod tests {
         let cache = LiveCache::default();
         let mut requests = cache.attach("ctx");
         assert!(cache.labelled("ctx", &kind(), "web").is_none());
-        let mut request = requests.try_recv().expect("a watch is asked for");
+        let request = requests.try_recv().expect("a watch is asked for");
         assert!(
             requests.try_recv().is_err(),
             "one request per kind, not per call"
@@ -325,7 +322,9 @@ mod tests {
             Event::InitApply(cm("b", "other")),
             Event::InitDone,
         ] {
-            request.writer.apply_watcher_event(&e);
+            request
+                .writer
+                .apply(live_event(&e, |o| live_object(o, &kind())));
         }
         assert!(
             cache.labelled("ctx", &kind(), "web").is_none(),
@@ -334,9 +333,12 @@ mod tests {
         request.healthy.send_replace(true);
         let objects = cache.labelled("ctx", &kind(), "web").expect("served");
         assert_eq!(objects.len(), 1);
-        assert_eq!(objects[0]["metadata"]["name"], "a");
-        assert_eq!(objects[0]["kind"], "ConfigMap");
-        assert_eq!(objects[0]["apiVersion"], "v1");
+        let v = objects[0].value();
+        assert_eq!(v["metadata"]["name"], "a");
+        assert_eq!(v["kind"], "ConfigMap");
+        assert_eq!(v["apiVersion"], "v1");
+        let again = cache.labelled("ctx", &kind(), "web").expect("served");
+        assert!(again[0].same(&objects[0]), "one copy, shared");
 
         request.healthy.send_replace(false);
         assert!(cache.labelled("ctx", &kind(), "web").is_none());

@@ -8,6 +8,7 @@ mod contents;
 mod in_cluster;
 mod kinds;
 pub mod live_cache;
+pub mod live_store;
 pub mod logs;
 mod ops;
 mod records_seen;

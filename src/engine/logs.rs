@@ -7,7 +7,7 @@
 use super::{Engine, EngineError};
 use crate::cluster::logs::{self, LogLines, LogRequest};
 use crate::cluster::ClusterError;
-use crate::model::AppId;
+use crate::model::{AppId, LiveObject};
 use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
@@ -147,7 +147,7 @@ impl Engine {
                 kind: LogKind::of_kind(&first.key.kind).unwrap_or(LogKind::Deployment),
                 name: first.key.name.clone(),
             };
-            let live = first.live.clone().ok_or_else(|| {
+            let live = first.live.as_ref().map(LiveObject::value).ok_or_else(|| {
                 EngineError::Other(format!("{o} of app {app} is not in the cluster"))
             })?;
             let pods = self.selected_pods(app, &ns, &live, &o).await?;
@@ -166,7 +166,7 @@ impl Engine {
             })?;
             return plan_for(ns, &[pod], false, vec![], container);
         }
-        let live = match known.and_then(|r| r.live.clone()) {
+        let live = match known.and_then(|r| r.live.as_ref()).map(LiveObject::value) {
             Some(l) => l,
             None => self.workload(app, &ns, o).await?,
         };

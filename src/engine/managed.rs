@@ -264,7 +264,7 @@ impl Engine {
             state.status = r.status;
             state.health = h;
             state.health_reason = reason;
-            state.live = Some(live);
+            state.live = Some(live.into());
         }
         Ok(state)
     }

@@ -410,7 +410,8 @@ impl Engine {
             )
             .await
         };
-        Ok(super::status::live_state(d, live, drift, None))
+        let shared = crate::model::LiveObject::new(&live);
+        Ok(super::status::live_state(d, shared, &live, drift, None))
     }
 }
 

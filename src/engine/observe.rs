@@ -18,7 +18,7 @@ use super::{Engine, EngineError};
 use crate::cluster::live_cache::FIRST_LIST_WAIT;
 use crate::cluster::{self, Cluster, ClusterError, Kind, TRACKING_LABEL};
 use crate::config::AppConfig;
-use crate::model::ResourceKey;
+use crate::model::{LiveObject, ResourceKey};
 use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
 use serde_json::Value;
@@ -36,6 +36,9 @@ pub(super) enum Read {
 /// The app's labelled objects by key, and what Git no longer has.
 pub(super) struct Observed {
     labelled: HashMap<ResourceKey, Value>,
+    /// The watches' own copies of the objects read from them, which a
+    /// status then holds instead of a copy of its own.
+    shared: HashMap<ResourceKey, LiveObject>,
     /// Desired objects the lists did not hold, read by GET (None: absent).
     fetched: HashMap<ResourceKey, Option<Value>>,
     pub extras: BTreeMap<ResourceKey, Value>,
@@ -68,6 +71,15 @@ impl Observed {
 }
 
 impl Observed {
+    /// The object `live` of `key` as a status holds it: the watch's copy
+    /// when it came from one, else a copy of its own.
+    pub fn shared(&self, key: &ResourceKey, live: &Value) -> LiveObject {
+        self.shared
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| LiveObject::new(live))
+    }
+
     /// What is known of `key` without a request: Some(None) when a GET found
     /// nothing.
     pub fn known(&self, key: &ResourceKey) -> Option<Option<&Value>> {
@@ -135,6 +147,7 @@ impl Engine {
                     .labelled_listed(&cluster.context, kind, &app.name, FIRST_LIST_WAIT)
                     .await;
                 if let Some(items) = cached {
+                    let items = items.into_iter().map(|o| (o.value(), Some(o))).collect();
                     return (kind, Ok(items));
                 }
             }
@@ -145,15 +158,25 @@ impl Engine {
                 TRACKING_LABEL,
                 &app.name,
             )
-            .await;
+            .await
+            .map(|items| items.into_iter().map(|v| (v, None)).collect::<Vec<_>>());
             (kind, listed)
         }))
         .await;
         let mut labelled = HashMap::new();
+        let mut shared = HashMap::new();
         let mut warnings = Vec::new();
         for (kind, read) in reads {
             match read {
-                Ok(items) => labelled.extend(items.into_iter().map(|live| (ResourceKey::of(&live), live))),
+                Ok(items) => {
+                    for (live, source) in items {
+                        let key = ResourceKey::of(&live);
+                        if let Some(source) = source {
+                            shared.insert(key.clone(), source);
+                        }
+                        labelled.insert(key, live);
+                    }
+                }
                 Err(e) if e.code() == Some(403) => warnings.push(format!(
                     "cannot list {} across namespaces ({e}): its Extras come from the last sync's inventory only",
                     kind.resource.plural
@@ -191,6 +214,7 @@ impl Engine {
         }
         Ok(Observed {
             labelled,
+            shared,
             fetched: HashMap::new(),
             extras,
             warnings,

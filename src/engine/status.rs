@@ -14,8 +14,8 @@ use crate::drift::{self, IgnoreRule, ResourceDrift};
 use crate::health;
 use crate::model::Warning;
 use crate::model::{
-    AppId, AppStatus, Counts, Health, ResourceKey, ResourceState, ResourceStatus, SyncStatus,
-    Takeover,
+    AppId, AppStatus, Counts, Health, LiveObject, ResourceKey, ResourceState, ResourceStatus,
+    SyncStatus, Takeover,
 };
 use crate::sync::desired::Desired;
 use crate::sync::record::AppRecord;
@@ -178,7 +178,7 @@ impl Engine {
         let observed = self
             .observe(app, cluster, desired, record, Read::Cached)
             .await?;
-        let compared: Vec<Result<(ResourceState, bool), EngineError>> =
+        let compared: Vec<Result<(ResourceState, Option<Value>), EngineError>> =
             // Futures built up front: a closure inside the stream would make
             // this future not Send for every lifetime, which tokio::spawn needs.
             stream::iter(desired.objects.iter().map(|d| compare_one(cluster, &observed, d, rules, drift, &self.comparisons)).collect::<Vec<_>>())
@@ -188,24 +188,27 @@ impl Engine {
         let mut out = Vec::with_capacity(compared.len());
         let mut unsure = Vec::new();
         for (index, (c, d)) in compared.into_iter().zip(&desired.objects).enumerate() {
-            let (state, is_unsure) = c?;
-            if is_unsure {
-                if let (Some(kind), Some(live)) = (&d.kind, &state.live) {
-                    unsure.push(Unsure {
-                        index,
-                        key: d.key.clone(),
-                        desired: d.object.clone(),
-                        kind: kind.clone(),
-                        live: live.clone(),
-                    });
-                }
+            let (state, unsure_live) = c?;
+            if let (Some(kind), Some(live)) = (&d.kind, unsure_live) {
+                unsure.push(Unsure {
+                    index,
+                    key: d.key.clone(),
+                    desired: d.object.clone(),
+                    kind: kind.clone(),
+                    live,
+                });
             }
             out.push(state);
         }
+        let shared: Vec<LiveObject> = observed
+            .extras
+            .iter()
+            .map(|(key, live)| observed.shared(key, live))
+            .collect();
         let Observed {
             extras, warnings, ..
         } = observed;
-        for (key, live) in extras {
+        for ((key, live), shared) in extras.into_iter().zip(shared) {
             let (h, reason) = health::health(&live);
             let api_version = live
                 .get("apiVersion")
@@ -220,7 +223,7 @@ impl Engine {
                 health_reason: reason,
                 diff: drift::extra(&live).diff,
                 takeover: None,
-                live: Some(live),
+                live: Some(shared),
             });
         }
         Ok((out, warnings, unsure))
@@ -263,7 +266,7 @@ async fn compare_one(
     rules: &[IgnoreRule],
     how: Drift,
     cache: &ComparisonCache,
-) -> Result<(ResourceState, bool), EngineError> {
+) -> Result<(ResourceState, Option<Value>), EngineError> {
     let missing = |reason: &str| ResourceState {
         key: d.key.clone(),
         api_version: d.api_version.clone(),
@@ -275,10 +278,10 @@ async fn compare_one(
         live: None,
     };
     let Some(kind) = &d.kind else {
-        return Ok((missing("its kind is not served yet"), false));
+        return Ok((missing("its kind is not served yet"), None));
     };
     let Some(live) = observed.live_of(cluster, d, kind).await? else {
-        return Ok((missing("not in the cluster"), false));
+        return Ok((missing("not in the cluster"), None));
     };
     let (drift, unsure) = match how {
         Drift::DryRun => (
@@ -298,7 +301,9 @@ async fn compare_one(
             }
         },
     };
-    Ok((state_of(d, live, drift), unsure))
+    let state = state_of(d, observed.shared(&d.key, &live), &live, drift);
+    // The second pass dry-runs it against this very object.
+    Ok((state, unsure.then_some(live)))
 }
 
 /// The drift of `desired` against `live` by a server-side dry-run, or from
@@ -345,19 +350,27 @@ fn cache_key(cluster: &Cluster, key: &ResourceKey, desired: &Value, live: &Value
     (cluster.url.clone(), key.clone(), content_hash(desired), rv)
 }
 
-pub(super) fn state_of(d: &Desired, live: Value, drift: ResourceDrift) -> ResourceState {
-    let takeover = takeover_of(d, &live);
-    live_state(d, live, drift, takeover)
+/// `shared` is `live` as the status keeps it (see `Observed::shared`).
+pub(super) fn state_of(
+    d: &Desired,
+    shared: LiveObject,
+    live: &Value,
+    drift: ResourceDrift,
+) -> ResourceState {
+    let takeover = takeover_of(d, live);
+    live_state(d, shared, live, drift, takeover)
 }
 
-/// An object found live, with its drift, health and what a sync would take over.
+/// An object found live, with its drift, health and what a sync would take
+/// over (`shared` is `live` as the status keeps it).
 pub(super) fn live_state(
     d: &Desired,
-    live: Value,
+    shared: LiveObject,
+    live: &Value,
     drift: ResourceDrift,
     takeover: Option<Takeover>,
 ) -> ResourceState {
-    let (h, reason) = health::health(&live);
+    let (h, reason) = health::health(live);
     ResourceState {
         key: d.key.clone(),
         api_version: d.api_version.clone(),
@@ -366,7 +379,7 @@ pub(super) fn live_state(
         health_reason: reason,
         diff: drift.diff,
         takeover,
-        live: Some(live),
+        live: Some(shared),
     }
 }
 

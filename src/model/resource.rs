@@ -3,6 +3,7 @@
 //! it is not the app's yet, and the state the resources pane shows.
 
 use super::app_id::AppId;
+use super::live::LiveObject;
 use super::status::Health;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -156,8 +157,10 @@ pub struct ResourceState {
     /// Set when the object exists but is not this app's yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub takeover: Option<Takeover>,
+    /// The live object, shared with the watches' cache (None: not in the
+    /// cluster).
     #[serde(skip)]
-    pub live: Option<Value>,
+    pub live: Option<LiveObject>,
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@
 //! watcher with its default backoff; its errors drive the connection state
 //! in the status bar.
 
-use crate::app::{ConnectionState, Msg};
+use crate::app::{ConnectionState, Msg, OwnedObject};
 use crate::cluster::live_cache::{self, KindRequest, LiveCache};
+use crate::cluster::live_store::{live_event, LiveStore};
 use crate::engine::Engine;
-use crate::model::{AppId, RECORD_LABEL, RECORD_OF_LABEL, TRACKING_LABEL};
+use crate::model::{AppId, LiveObject, RECORD_LABEL, RECORD_OF_LABEL, TRACKING_LABEL};
 use futures::{stream, StreamExt};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
@@ -211,13 +212,13 @@ async fn watch_context(
     );
     let mut streams = vec![records];
     // ReplicaSets and Pods of the apps' namespaces only (not every
-    // namespace of the cluster), one watch each, kept in reflector stores
-    // without managedFields (the tree never reads them). Over HTTP/2 the
-    // watches of a context share its one connection.
+    // namespace of the cluster), one watch each, kept as compact shared
+    // objects without managedFields (the tree never reads them). Over
+    // HTTP/2 the watches of a context share its one connection.
     let mut owned_stores: HashMap<String, OwnedStores> = HashMap::new();
     for ns in namespaces.keys() {
-        let (rs, rs_writer) = kube::runtime::reflector::store::<ReplicaSet>();
-        let (pods, pod_writer) = kube::runtime::reflector::store::<Pod>();
+        let (rs, pods) = (LiveStore::default(), LiveStore::default());
+        let (rs_writer, pod_writer) = (rs.clone(), pods.clone());
         let seen = |ns: String| {
             move |e: Result<(), watcher::Error>| match e {
                 Ok(()) => Seen::Owned {
@@ -234,8 +235,12 @@ async fn watch_context(
             )
             .default_backoff()
             .modify(|o| o.metadata.managed_fields = None)
-            .reflect(rs_writer)
-            .map(move |e| rs_seen(e.map(|_| ())))
+            .map(move |e| {
+                let e = e.map(|e| {
+                    rs_writer.apply(live_event(&e, |o| typed(o, "apps/v1", "ReplicaSet")))
+                });
+                rs_seen(e)
+            })
             .boxed(),
         );
         let pod_seen = seen(ns.clone());
@@ -243,8 +248,10 @@ async fn watch_context(
             watcher::watcher(Api::<Pod>::namespaced(client.clone(), ns), watch_config())
                 .default_backoff()
                 .modify(|o| o.metadata.managed_fields = None)
-                .reflect(pod_writer)
-                .map(move |e| pod_seen(e.map(|_| ())))
+                .map(move |e| {
+                    let e = e.map(|e| pod_writer.apply(live_event(&e, |o| typed(o, "v1", "Pod"))));
+                    pod_seen(e)
+                })
                 .boxed(),
         );
         owned_stores.insert(ns.clone(), OwnedStores { rs, pods });
@@ -338,28 +345,24 @@ async fn watch_context(
 
 /// The ReplicaSets and Pods of one namespace.
 struct OwnedStores {
-    rs: kube::runtime::reflector::Store<ReplicaSet>,
-    pods: kube::runtime::reflector::Store<Pod>,
+    rs: LiveStore,
+    pods: LiveStore,
 }
 
 impl OwnedStores {
-    fn objects(&self) -> Vec<serde_json::Value> {
-        let mut objects: Vec<serde_json::Value> = self
-            .rs
-            .state()
-            .iter()
-            .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
-            .map(|v| with_kind(v, "apps/v1", "ReplicaSet"))
-            .collect();
-        objects.extend(
-            self.pods
-                .state()
-                .iter()
-                .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
-                .map(|v| with_kind(v, "v1", "Pod")),
-        );
-        objects
+    /// Every object with its health (worked out here, off the UI thread,
+    /// once per change of the namespace rather than per frame).
+    fn objects(&self) -> Vec<OwnedObject> {
+        let mut objects = self.rs.all();
+        objects.extend(self.pods.all());
+        objects.into_iter().map(OwnedObject::new).collect()
     }
+}
+
+/// A typed object as the tree keeps it.
+fn typed<K: serde::Serialize>(o: &K, api_version: &str, kind: &str) -> LiveObject {
+    let v = serde_json::to_value(o).unwrap_or(serde_json::Value::Null);
+    LiveObject::new(&with_kind(v, api_version, kind))
 }
 
 async fn sleep_until_some(at: Option<tokio::time::Instant>) {

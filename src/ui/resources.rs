@@ -17,7 +17,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
-use serde_json::Value;
 
 /// Draws the pane; returns where its tree rows are (for the mouse).
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) -> Option<Rows> {
@@ -81,21 +80,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) ->
                     None => Row::new([""]),
                 },
                 NodeRef::Owned(i) => {
-                    let obj = row.owned.get(i).cloned().unwrap_or(Value::Null);
-                    let (h, reason) = crate::health::health(&obj);
-                    // Owned objects live in their owner's namespace: the bare
-                    // name leaves room for the generated suffixes that tell pods apart.
-                    let name = obj
-                        .pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
+                    let (name, h, reason) = match row.owned.get(i) {
+                        // Owned objects live in their owner's namespace: the bare
+                        // name leaves room for the generated suffixes that tell pods apart.
+                        Some(o) => (
+                            o.live.key().name.clone(),
+                            o.health,
+                            o.health_reason.as_str(),
+                        ),
+                        None => (String::new(), crate::model::Health::Unknown, ""),
+                    };
                     names.push(name.clone());
                     cells(
                         kind,
                         name,
                         Span::styled("  (owned)", theme.dim),
-                        health(h, &reason, theme),
+                        health(h, reason, theme),
                     )
                 }
             }
@@ -179,7 +179,10 @@ fn selected_health(state: &AppState) -> Option<(crate::model::Health, String)> {
             let r = row.status.value.as_ref()?.resources.get(i)?;
             Some((r.health, r.health_reason.clone()))
         }
-        NodeRef::Owned(i) => Some(crate::health::health(row.owned.get(i)?)),
+        NodeRef::Owned(i) => row
+            .owned
+            .get(i)
+            .map(|o| (o.health, o.health_reason.clone())),
     }
 }
 
@@ -295,8 +298,8 @@ fn kind_of(row: &AppRow, status: &crate::model::AppStatus, node: NodeRef) -> Str
         NodeRef::Owned(i) => row
             .owned
             .get(i)
-            .and_then(|o| o.get("kind"))
-            .and_then(Value::as_str)
+            .map(|o| o.live.key().kind.as_str())
+            .filter(|k| !k.is_empty())
             .unwrap_or("?")
             .to_string(),
     }

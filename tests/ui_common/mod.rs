@@ -66,6 +66,7 @@ pub fn res(
         live: (status != ResourceStatus::Missing).then(|| {
             json!({"apiVersion": "v1", "kind": kind,
                 "metadata": {"name": name, "namespace": ns, "uid": format!("{ns}-{kind}-{name}")}})
+            .into()
         }),
         key: k,
         status,
@@ -365,7 +366,7 @@ pub fn world() -> AppState {
         &mut s,
         Msg::OwnedObjects {
             app: AppId::native("shop"),
-            objects: shop_children(),
+            objects: shop_children().into_iter().map(Into::into).collect(),
         },
     );
     for ctx in ["kind-demo", "prod"] {

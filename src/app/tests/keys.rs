@@ -333,3 +333,45 @@ fn resize_redraws_only_when_the_size_changes() {
     assert!(s.take_dirty());
     assert_eq!(s.size, (160, 48));
 }
+
+#[test]
+fn a_status_re_sorts_the_apps_when_the_sort_reads_statuses_and_by_name_moves_none() {
+    let mut s = loaded();
+    ch(&mut s, 'o');
+    assert_eq!(s.sort, SortKey::Sync);
+    let order = |s: &AppState| -> Vec<String> {
+        s.visible
+            .iter()
+            .map(|i| s.apps[*i].id.name.clone())
+            .collect()
+    };
+    assert_eq!(order(&s), ["shop", "api", "web"]);
+    // web drifts: sorted by sync it moves up beside shop.
+    ch(&mut s, 'G');
+    assert_eq!(selected(&s), "web");
+    let reload = |s: &mut AppState, sync: SyncStatus| {
+        let effects = ch(s, 'R');
+        let Some(Effect::LoadStatus { app, generation }) = effects.into_iter().next() else {
+            panic!("R reloads the status");
+        };
+        update(
+            s,
+            Msg::StatusLoaded {
+                result: Ok(status(&app.name, sync)),
+                app,
+                generation,
+            },
+        );
+    };
+    reload(&mut s, SyncStatus::OutOfSync);
+    assert_eq!(order(&s), ["shop", "web", "api"]);
+    assert_eq!(selected(&s), "web", "the selection follows its app");
+    // By name, statuses move nothing.
+    ch(&mut s, 'o');
+    ch(&mut s, 'o');
+    assert_eq!(s.sort, SortKey::Name);
+    assert_eq!(order(&s), ["api", "shop", "web"]);
+    reload(&mut s, SyncStatus::Synced);
+    assert_eq!(order(&s), ["api", "shop", "web"]);
+    assert_eq!(selected(&s), "web");
+}

@@ -244,7 +244,7 @@ fn owned_objects_hang_below_their_owner() {
         &mut s,
         Msg::OwnedObjects {
             app: id("shop"),
-            objects: vec![rs],
+            objects: vec![rs.into()],
         },
     );
     let tree = &s.selected_row().expect("row").tree;

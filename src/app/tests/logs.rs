@@ -21,9 +21,10 @@ fn with_pods() -> AppState {
             app: id("shop"),
             objects: vec![
                 json!({"kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "shop",
-                    "uid": "rs", "ownerReferences": [{"uid": "Deployment/web"}]}}),
-                pod("web-1-a", "rs", &["web"]),
-                pod("web-1-b", "rs", &["web", "proxy"]),
+                    "uid": "rs", "ownerReferences": [{"uid": "Deployment/web"}]}})
+                .into(),
+                pod("web-1-a", "rs", &["web"]).into(),
+                pod("web-1-b", "rs", &["web", "proxy"]).into(),
             ],
         },
     );

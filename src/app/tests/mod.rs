@@ -48,7 +48,7 @@ pub(super) fn resource(
         diff: diff.into(),
         takeover: None,
         live: Some(
-            serde_json::json!({"kind": kind, "metadata": {"name": name, "uid": format!("{kind}/{name}")}}),
+            serde_json::json!({"kind": kind, "metadata": {"name": name, "uid": format!("{kind}/{name}")}}).into(),
         ),
     }
 }

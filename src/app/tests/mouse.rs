@@ -216,9 +216,9 @@ fn in_the_log_pane_the_wheel_scrolls_the_lines_and_the_chooser_takes_clicks() {
             app: id("shop"),
             objects: vec![
                 serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "rs", "namespace": "shop",
-                    "uid": "rs", "ownerReferences": [{"uid": "Deployment/web"}]}}),
+                    "uid": "rs", "ownerReferences": [{"uid": "Deployment/web"}]}}).into(),
                 serde_json::json!({"kind": "Pod", "metadata": {"name": "p1", "namespace": "shop", "uid": "p1",
-                    "ownerReferences": [{"uid": "rs"}]}, "spec": {"containers": [{"name": "a"}, {"name": "b"}]}}),
+                    "ownerReferences": [{"uid": "rs"}]}, "spec": {"containers": [{"name": "a"}, {"name": "b"}]}}).into(),
             ],
         },
     );

@@ -62,6 +62,7 @@ impl Engine {
         let app_owned = app.clone();
         let base = self.config.base_dir.clone();
         let revision = revision.map(str::to_string);
+        let cache = self.loaded.clone();
         let (head, target, loaded) = blocking(move || {
             source::fetch(&app_owned, &base)?;
             let repo = source::open(&app_owned, &base)?;
@@ -70,7 +71,7 @@ impl Engine {
                 Some(r) => source::resolve(&app_owned, &repo, &r)?,
                 None => head,
             };
-            let loaded = source::manifests(&app_owned, &repo, target)?;
+            let loaded = source::manifests(&app_owned, &repo, target, &cache)?;
             Ok::<_, EngineError>((
                 Revision::new(head.to_string()),
                 Revision::new(target.to_string()),

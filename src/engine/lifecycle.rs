@@ -399,6 +399,7 @@ impl Engine {
         let app = self.app(id)?.clone();
         let base = self.config.base_dir.clone();
         let sha = sha.clone();
+        let cache = self.loaded.clone();
         blocking(move || {
             let repo = source::open(&app, &base)?;
             let commit = source::resolve(&app, &repo, sha.as_str())?;
@@ -413,7 +414,7 @@ impl Engine {
                 let Some(oid) = oid else {
                     return Ok(Default::default());
                 };
-                match source::manifests(&app, &repo, oid) {
+                match source::manifests(&app, &repo, oid, &cache) {
                     Ok(loaded) => Ok(loaded
                         .objects
                         .into_iter()

@@ -287,12 +287,13 @@ impl Engine {
     ) -> Result<(Revision, LoadedManifests), EngineError> {
         let app = app.clone();
         let base = self.config.base_dir.clone();
+        let cache = self.loaded.clone();
         let revision = revision.clone();
         blocking(move || {
             source::fetch(&app, &base)?;
             let repo = source::open(&app, &base)?;
             let commit = source::resolve(&app, &repo, revision.as_str())?;
-            let loaded = source::manifests(&app, &repo, commit)?;
+            let loaded = source::manifests(&app, &repo, commit, &cache)?;
             Ok::<_, EngineError>((Revision::new(commit.to_string()), loaded))
         })
         .await?

@@ -77,6 +77,8 @@ pub struct Engine {
     connector: ClusterConnector,
     kinds: KindResolver,
     comparisons: status::ComparisonCache,
+    /// A path's manifests at a commit, read once for every app deploying it.
+    loaded: Arc<crate::source::loaded_cache::LoadedCache>,
     /// The global bound on statuses computed at once (see
     /// [`status::STATUS_LOADS_AT_ONCE`]).
     status_slots: tokio::sync::Semaphore,
@@ -122,6 +124,7 @@ impl Engine {
             config,
             kinds: KindResolver::default(),
             comparisons: status::ComparisonCache::default(),
+            loaded: Default::default(),
             status_slots: tokio::sync::Semaphore::new(status::STATUS_LOADS_AT_ONCE),
             live: Arc::default(),
             readonly,

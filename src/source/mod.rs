@@ -164,11 +164,13 @@ pub fn resolve(app: &AppConfig, repo: &Repository, rev: &str) -> Result<Oid, Sou
     })
 }
 
-/// The app's objects at `commit`, or every error found (file and line).
+/// The app's objects at `commit`, or every error found (file and line);
+/// read once per `cache` for every app of the same path (`loaded_cache`).
 pub fn manifests(
     app: &AppConfig,
     repo: &Repository,
     commit: Oid,
+    cache: &loaded_cache::LoadedCache,
 ) -> Result<LoadedManifests, SourceError> {
     let limits = git::ReadLimits {
         max_file_bytes: app.max_manifest_size.0,
@@ -179,13 +181,20 @@ pub fn manifests(
         path: app.repo_path().to_string(),
         max_file_bytes: limits.max_file_bytes,
     };
-    loaded_cache::get_or_load(key, || {
-        manifest::load_at_commit_with(repo, commit, app.repo_path(), limits, &app.render_options())
-    })
-    .map_err(|errors| SourceError::Invalid {
-        app: app.name.clone(),
-        errors,
-    })
+    cache
+        .get_or_load(key, || {
+            manifest::load_at_commit_with(
+                repo,
+                commit,
+                app.repo_path(),
+                limits,
+                &app.render_options(),
+            )
+        })
+        .map_err(|errors| SourceError::Invalid {
+            app: app.name.clone(),
+            errors,
+        })
 }
 
 /// The app's objects as the work tree at `dir` holds them now (uncommitted

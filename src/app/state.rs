@@ -8,7 +8,7 @@ use super::keymap::Keymap;
 pub use super::slots::{Coalesced, Latest, Slot};
 use super::tree::{self, TreeRow};
 use crate::model::{AppId, AppStatus, Revision};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 /// One app as the runtime hands it over: which app, and the kubeconfig
@@ -323,6 +323,24 @@ pub struct AppState {
     pub first_run: Option<FirstRun>,
     /// `L`: the selected app's work tree instead of its revision.
     pub local: Option<super::local::LocalDiff>,
+    /// Where each app's row was last seen in `apps`, checked on every use
+    /// and rebuilt when wrong (see [`AppState::app_index`]).
+    pub(crate) row_index: AppIndex,
+}
+
+/// [`AppState::app_index`]'s memory: each app's last known row. `apps` is
+/// changed in many places (sorted, joined, pruned), so an entry is only a
+/// hint, trusted after checking the row it names holds the app; a wrong or
+/// missing one rebuilds the whole map (one pass), which the next lookups
+/// reuse. A first screen of 1,000 answers searched the rows 1,000 times.
+#[derive(Debug, Default)]
+pub(crate) struct AppIndex(std::sync::Mutex<HashMap<AppId, usize>>);
+
+/// A copy of the state starts with no memory of its own (it is only a hint).
+impl Clone for AppIndex {
+    fn clone(&self) -> Self {
+        AppIndex::default()
+    }
 }
 
 impl AppState {
@@ -383,6 +401,7 @@ impl AppState {
             next_op: 0,
             first_run: None,
             local: None,
+            row_index: AppIndex::default(),
         };
         state.refresh_view();
         state
@@ -437,7 +456,20 @@ impl AppState {
     }
 
     pub fn app_index(&self, id: &AppId) -> Option<usize> {
-        self.apps.iter().position(|a| &a.id == id)
+        let holds = |i: usize| self.apps.get(i).is_some_and(|a| &a.id == id);
+        let mut index = self.row_index.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = index.get(id) {
+            if holds(i) {
+                return Some(i);
+            }
+        }
+        *index = self
+            .apps
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), i))
+            .collect();
+        index.get(id).copied().filter(|&i| holds(i))
     }
 
     /// Index into `apps` of the selected row.

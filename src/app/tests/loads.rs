@@ -532,3 +532,26 @@ fn a_refined_status_replaces_the_first_answer_unless_a_newer_load_started() {
         Some(SyncStatus::Synced)
     );
 }
+
+#[test]
+fn app_index_follows_the_rows_however_they_move() {
+    let mut s = loaded();
+    let ids: Vec<AppId> = s.apps.iter().map(|r| r.id.clone()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(s.app_index(id), Some(i));
+    }
+    // Reordered behind its back (a sort, a join): still right.
+    s.apps.reverse();
+    for (i, id) in ids.iter().rev().enumerate() {
+        assert_eq!(s.app_index(id), Some(i), "{id}");
+    }
+    // A row gone: not found, and the others still are.
+    let gone = s.apps.remove(0).id;
+    assert_eq!(s.app_index(&gone), None);
+    for (i, r) in s.apps.iter().enumerate() {
+        assert_eq!(s.app_index(&r.id), Some(i));
+    }
+    // A copy has its own memory and answers the same.
+    let copy = s.clone();
+    assert_eq!(copy.app_index(&s.apps[0].id), Some(0));
+}

@@ -417,6 +417,11 @@ async fn a_flux_rollback_applies_the_commit_suspends_and_resume_returns_to_the_b
         s.deployed_revision.as_ref().map(|r| r.as_str()),
         Some(first.as_str())
     );
+    // The head is the branch's, not the pinned artifact's (PAUSED a→b).
+    assert_eq!(
+        s.head_revision.as_ref().map(|r| r.as_str()),
+        Some(second.as_str())
+    );
     assert_eq!(s.drift_unavailable, None);
     assert_eq!(
         s.counts.out_of_sync + s.counts.missing,

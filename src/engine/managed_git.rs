@@ -217,9 +217,15 @@ impl Engine {
             return Ok(());
         };
         let app = config_of(&status.name, &git);
-        let loaded = match self.load_at(&app, &revision).await {
-            Ok((commit, l)) => {
+        // While a gitops-tui rollback pins the source, its artifact is the
+        // pin: the head shown is the followed branch's, as for a native app.
+        let branch = status.paused_revision.as_ref().and(git.listing_ref.clone());
+        let loaded = match self.load_at(&app, &revision, branch).await {
+            Ok((commit, head, l)) => {
                 status.target_revision = Some(commit);
+                if let Some(head) = head {
+                    status.head_revision = Some(head);
+                }
                 l
             }
             Err(EngineError::Source(e)) => {
@@ -284,7 +290,8 @@ impl Engine {
         &self,
         app: &AppConfig,
         revision: &Revision,
-    ) -> Result<(Revision, LoadedManifests), EngineError> {
+        branch: Option<String>,
+    ) -> Result<(Revision, Option<Revision>, LoadedManifests), EngineError> {
         let app = app.clone();
         let base = self.config.base_dir.clone();
         let cache = self.loaded.clone();
@@ -294,7 +301,11 @@ impl Engine {
             let repo = source::open(&app, &base)?;
             let commit = source::resolve(&app, &repo, revision.as_str())?;
             let loaded = source::manifests(&app, &repo, commit, &cache)?;
-            Ok::<_, EngineError>((Revision::new(commit.to_string()), loaded))
+            let head = match branch {
+                Some(b) => Some(Revision::new(source::resolve(&app, &repo, &b)?.to_string())),
+                None => None,
+            };
+            Ok::<_, EngineError>((Revision::new(commit.to_string()), head, loaded))
         })
         .await?
     }

@@ -204,6 +204,14 @@ impl ClusterConnector {
     }
 
     pub async fn cluster(&self, app_context: Option<&str>) -> Result<Cluster, ClusterError> {
+        // A named context already connected: no kubeconfig read at all (a
+        // status asks once per app; at 500 contexts each read cost a copy
+        // of the whole kubeconfig).
+        if let Some(named) = self.options.context.as_deref().or(app_context) {
+            if let Some(c) = self.clients.lock().await.get(named) {
+                return Ok(c.clone());
+            }
+        }
         // Inside a pod (the agent's Deployment) there is no kubeconfig: use
         // the service account, unless a kubeconfig or context was asked for.
         if self.options.kubeconfig.is_none()

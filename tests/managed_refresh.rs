@@ -12,7 +12,7 @@ use gitops_tui::engine::SyncOptions;
 use gitops_tui::model::controller_patch::{ArgoPatch, HYDRATE, REFRESH};
 use gitops_tui::model::{AppId, AppSource, Revision};
 use gitops_tui::ui::confirm_managed::{self, Write, NOW};
-use kube_sim::{GitOpsControllers, KubeSim, Options};
+use kube_sim::{GitOpsControllers, Options};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,46 +20,41 @@ use std::time::{Duration, Instant};
 const APP_API: &str = "argoproj.io/v1alpha1";
 
 fn crd_file(name: &str) -> PathBuf {
-    let candidates: Vec<PathBuf> = std::env::var_os("GITOPS_TUI_CRDS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crds"),
-            PathBuf::from("/work/shared/fixtures/crds"),
-        ])
-        .collect();
-    match candidates.iter().find(|d| d.join(name).exists()) {
-        Some(d) => d.join(name),
-        None => panic!("the upstream CRD {name} is missing: looked in {candidates:?}"),
-    }
+    crds::dir().join(name)
 }
 
 /// kube-sim with `controllers`, an empty repository, and a config of
 /// `config` (no app of its own unless it says so).
 async fn world(controllers: GitOpsControllers, config: &str) -> Fixture {
-    clear_proxies();
-    let sim = KubeSim::start(Options {
-        ready_after: Duration::from_millis(100),
-        controllers,
-        ..Default::default()
-    })
+    Fixture::with_options(
+        config,
+        Options {
+            ready_after: Duration::from_millis(100),
+            controllers,
+            ..Default::default()
+        },
+    )
     .await
-    .expect("kube-sim starts");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).expect("repo dir");
-    git(&repo, &["init", "-q", "-b", "main"]);
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).expect("config");
-    Fixture {
-        sim,
-        dir,
-        repo,
-        kubeconfig,
-        config: config_path,
-    }
+}
+
+/// A GitRepository `repo` on the fixture's repository and a Kustomization
+/// `name` of its `deploy` folder into `default`, in flux-system.
+fn flux_app(f: &Fixture, name: &str) {
+    apply(
+        f,
+        &json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                "metadata": {"name": "repo", "namespace": "flux-system"},
+                "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
+                         "ref": {"branch": "main"}}}),
+    );
+    apply(
+        f,
+        &json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                "metadata": {"name": name, "namespace": "flux-system"},
+                "spec": {"interval": "10m", "path": "./deploy", "prune": true,
+                         "targetNamespace": "default",
+                         "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
+    );
 }
 
 fn argocd() -> GitOpsControllers {
@@ -433,21 +428,7 @@ async fn each_flux_preview_shows_the_body_that_is_sent() {
     ns(&f, "flux-system");
     let first = f.commit(&[("deploy/cm.yaml", Some(&cm("one")))], "first");
     let second = f.commit(&[("deploy/cm.yaml", Some(&cm("two")))], "second");
-    apply(
-        &f,
-        &json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-                "metadata": {"name": "repo", "namespace": "flux-system"},
-                "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
-                         "ref": {"branch": "main"}}}),
-    );
-    apply(
-        &f,
-        &json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                "metadata": {"name": "web", "namespace": "flux-system"},
-                "spec": {"interval": "10m", "path": "./deploy", "prune": true,
-                         "targetNamespace": "default",
-                         "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
-    );
+    flux_app(&f, "web");
     let ks = (
         "kustomize.toolkit.fluxcd.io/v1",
         "Kustomization",
@@ -553,21 +534,7 @@ async fn crds_installed_while_the_tui_runs_bring_their_apps() {
     for file in ["flux-gitrepositories.yaml", "flux-kustomizations.yaml"] {
         apply_crd(&f, file);
     }
-    apply(
-        &f,
-        &json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-                "metadata": {"name": "repo", "namespace": "flux-system"},
-                "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
-                         "ref": {"branch": "main"}}}),
-    );
-    apply(
-        &f,
-        &json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                "metadata": {"name": "late", "namespace": "flux-system"},
-                "spec": {"interval": "10m", "path": "./deploy", "prune": true,
-                         "targetNamespace": "default",
-                         "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
-    );
+    flux_app(&f, "late");
     t.wait_for("the Flux app listed and reconciled", |s| {
         row(s, "flux/flux-system/late").is_some_and(|r| r.contains("Synced"))
     });

@@ -222,14 +222,7 @@ async fn a_kustomizations_drift_is_computed_at_its_applied_revision_not_at_the_h
     assert_eq!(s.counts.out_of_sync, 1);
 
     // The CLI: the same diff, drift's exit code.
-    let out = f.cli(&["diff", "flux/flux-system/web"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = f.cli_code(&["diff", "flux/flux-system/web"], 1);
     assert!(stdout.contains("+  color: blue"), "{stdout}");
 
     // The commit log: the applied revision marked deployed, the head as head.
@@ -248,14 +241,8 @@ async fn a_kustomizations_drift_is_computed_at_its_applied_revision_not_at_the_h
         .syncs_unavailable
         .as_deref()
         .is_some_and(|w| w.contains("Flux keeps no history")));
-    let out = f.cli(&["history", "flux/flux-system/web", "-o", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let stdout = f.cli_code(&["history", "flux/flux-system/web", "-o", "json"], 0);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(doc["commits"][1]["sha"], applied.as_str());
     assert_eq!(doc["commits"][1]["deployed"], true);
 }
@@ -374,14 +361,7 @@ async fn a_kustomizations_workloads_have_events_and_logs_as_a_native_apps_do() {
         events.iter().any(|e| e.reason == "ScalingReplicaSet"),
         "{events:?}"
     );
-    let out = f.cli(&["logs", "flux/flux-system/web"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = f.cli_code(&["logs", "flux/flux-system/web"], 0);
     let pods = f.kubectl_ok(&["-n", "shop", "get", "pods", "-o", "name"]);
     let pod = pods
         .lines()
@@ -453,22 +433,18 @@ async fn a_flux_rollback_applies_the_commit_suspends_and_resume_returns_to_the_b
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flux_revert_commits_the_old_path_on_its_branch_and_reconciles_it() {
     let (f, first, second) = blue_then_green().await;
-    let out = f.cli(&[
-        "rollback",
-        "flux/flux-system/web",
-        "--to",
-        &first,
-        "--revert",
-        "--yes",
-        "-o",
-        "json",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = f.cli_code(
+        &[
+            "rollback",
+            "flux/flux-system/web",
+            "--to",
+            &first,
+            "--revert",
+            "--yes",
+            "-o",
+            "json",
+        ],
+        0,
     );
     let doc: Value = serde_json::from_str(&stdout).expect("json");
     let revert = doc["revert_commit"]

@@ -149,6 +149,20 @@ impl Fixture {
             .expect("kubectl runs")
     }
 
+    /// The binary, which must exit with `code`: its stdout (both streams
+    /// in the failure message).
+    pub fn cli_code(&self, args: &[&str], code: i32) -> String {
+        let out = self.cli(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "gitops-tui {args:?}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
     /// kubectl that must succeed; its stdout.
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);

@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use super::status::{summarize, unknown_status};
+use super::status::unknown_status;
 use super::{blocking, Engine, EngineError};
-use crate::model::{AppId, AppStatus, Revision, Warning};
+use crate::model::{AppId, AppStatus, Revision};
 use crate::source;
 
 impl Engine {
@@ -65,16 +65,8 @@ impl Engine {
                 super::status::Pass::Whole,
             )
             .await?;
-        let mut status = summarize(&app, &record, &desired, resources);
+        let mut status = self.status_of(&app, &record, &desired, resources, warnings);
         status.source = format!("{shown} (work tree)");
-        status
-            .warnings
-            .extend(warnings.into_iter().map(Warning::general));
-        status.warnings.extend(
-            crate::sync::boundary::check(&app, &self.config.record_namespace, &desired.objects)
-                .into_iter()
-                .map(|v| v.warning()),
-        );
         Ok(status)
     }
 }

@@ -146,17 +146,30 @@ impl Engine {
         let (resources, warnings, unsure) = self
             .compare(&app, &cluster, &desired, &record, pass)
             .await?;
-        let mut status = summarize(&app, &record, &desired, resources);
+        let status = self.status_of(&app, &record, &desired, resources, warnings);
+        Ok((status, unsure))
+    }
+
+    /// The app's status from its compared resources, with the comparison's
+    /// warnings and what a sync would refuse (said before anyone tries).
+    pub(super) fn status_of(
+        &self,
+        app: &AppConfig,
+        record: &AppRecord,
+        desired: &DesiredState,
+        resources: Vec<ResourceState>,
+        warnings: Vec<String>,
+    ) -> AppStatus {
+        let mut status = summarize(app, record, desired, resources);
         status
             .warnings
             .extend(warnings.into_iter().map(Warning::general));
-        // A sync refuses these; the status says so before anyone tries.
         status.warnings.extend(
-            crate::sync::boundary::check(&app, &self.config.record_namespace, &desired.objects)
+            crate::sync::boundary::check(app, &self.config.record_namespace, &desired.objects)
                 .into_iter()
                 .map(|v| v.warning()),
         );
-        Ok((status, unsure))
+        status
     }
 
     /// Per-resource drift of `desired` against the cluster, plus Extra

@@ -5,7 +5,7 @@
 //! terminal's width with `…` (JSON keeps the full text).
 
 use std::time::SystemTime;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 /// The layout of one run's text output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,47 +64,7 @@ impl TextStyle {
     }
 }
 
-/// A relative age ("<1m", "5m", "3h", "2d", "4mo", "1y"); a time in the
-/// future (clock skew) is "<1m".
-pub fn age(now: SystemTime, then: SystemTime) -> String {
-    let secs = now.duration_since(then).map_or(0, |d| d.as_secs());
-    let (mins, hours, days) = (secs / 60, secs / 3600, secs / 86400);
-    if mins == 0 {
-        "<1m".into()
-    } else if hours == 0 {
-        format!("{mins}m")
-    } else if days < 2 {
-        format!("{hours}h")
-    } else if days < 60 {
-        format!("{days}d")
-    } else if days < 730 {
-        format!("{}mo", days / 30)
-    } else {
-        format!("{}y", days / 365)
-    }
-}
-
-/// `s` cut to `width` display columns, ending with `…` when cut.
-pub fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
+pub use crate::model::display::{age, fit};
 
 fn pad(s: &str, width: usize) -> String {
     let mut out = s.to_string();

@@ -22,6 +22,7 @@ macro_rules! display_as_debug {
 
 mod app_id;
 pub mod controller_patch;
+pub mod display;
 mod events;
 mod history;
 mod ignore;

@@ -3,7 +3,7 @@
 //! An app with warnings (files or documents not loaded) carries `⚠N` after
 //! its name; the messages are in its resources pane and diff.
 
-use super::format::age;
+use super::format::{age, fit};
 use super::hit::Rows;
 use super::pane;
 use super::theme::{health_icon, sync_icon, Theme, SPINNER};
@@ -13,6 +13,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 /// The narrowest pane that shows the MANAGED-BY column in full.
 const MANAGED_BY_FROM: u16 = 100;
@@ -292,7 +293,7 @@ fn name<'a>(a: &'a AppRow, theme: &Theme, room: usize) -> Line<'a> {
     } else {
         String::new()
     };
-    let room = room.saturating_sub(badge.chars().count()).max(4);
+    let room = room.saturating_sub(badge.width()).max(4);
     let id = &a.id;
     let full = id.to_string();
     let candidates = if id.is_native() {
@@ -304,14 +305,10 @@ fn name<'a>(a: &'a AppRow, theme: &Theme, room: usize) -> Line<'a> {
             id.name.clone(),
         ]
     };
-    let shown = match candidates.iter().find(|n| n.chars().count() <= room) {
+    let shortest = candidates.last().map(String::as_str).unwrap_or_default();
+    let shown = match candidates.iter().find(|n| n.width() <= room) {
         Some(n) => n.clone(),
-        None => {
-            let last = candidates.last().map(String::as_str).unwrap_or_default();
-            let mut cut: String = last.chars().take(room - 1).collect();
-            cut.push('…');
-            cut
-        }
+        None => fit(shortest, room),
     };
     let mut spans = vec![Span::raw(shown)];
     if warnings > 0 {

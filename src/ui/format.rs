@@ -1,29 +1,8 @@
 //! Small text helpers shared by the panes.
 
 use std::time::SystemTime;
-use unicode_width::UnicodeWidthStr;
 
-/// A relative age at minute precision ("<1m", "5m", "3h", "2d", "4mo", "1y"),
-/// so an idle screen only needs redrawing once a minute.
-pub fn age(now: SystemTime, then: SystemTime) -> String {
-    let secs = now.duration_since(then).map_or(0, |d| d.as_secs());
-    let mins = secs / 60;
-    let hours = mins / 60;
-    let days = hours / 24;
-    if mins == 0 {
-        "<1m".into()
-    } else if hours == 0 {
-        format!("{mins}m")
-    } else if days < 2 {
-        format!("{hours}h")
-    } else if days < 60 {
-        format!("{days}d")
-    } else if days < 730 {
-        format!("{}mo", days / 30)
-    } else {
-        format!("{}y", days / 365)
-    }
-}
+pub use crate::model::display::{age, fit};
 
 /// `SUSPENDED by mira 3d ago: why` for a suspended app with a recorded
 /// suspension (None otherwise).
@@ -37,25 +16,6 @@ pub fn suspension_line(s: &crate::model::AppStatus, now: SystemTime) -> Option<S
     } else {
         format!("SUSPENDED by {} {when}: {}", sus.by, sus.reason)
     })
-}
-
-/// Cut `s` to `width` columns, ending with `…` when cut.
-pub fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
 }
 
 #[cfg(test)]

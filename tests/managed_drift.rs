@@ -181,6 +181,14 @@ async fn a_kustomizations_drift_is_computed_at_its_applied_revision_not_at_the_h
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert!(writes.is_empty(), "{writes:?}");
+    // Each listed object read once, for its health and its drift alike.
+    let reads = f
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/namespaces/shop/configmaps/web-config"))
+        .count();
+    assert_eq!(reads, 1, "web-config read {reads} times");
     assert_eq!(s.drift_unavailable, None, "{s:?}");
     assert_eq!(
         s.target_revision.as_ref().map(|r| r.as_str()),

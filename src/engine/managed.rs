@@ -190,12 +190,7 @@ impl Engine {
         id: &AppId,
         revision: Option<&str>,
     ) -> Result<AppStatus, EngineError> {
-        let app = self.find(id).await?;
-        let source = match app.kind.source() {
-            AppSource::Flux => self.flux_source(&app).await?.map(|(_, o)| o),
-            _ => None,
-        };
-        let origin = crate::source::origin::origin(app.kind, &app.object, source.as_ref());
+        let (app, source, origin) = self.managed_origin(id).await?;
         let (mut status, listed) =
             controllers::status(app.kind, id.clone(), &app.object, source.as_ref());
         let resources: Vec<Result<ResourceState, EngineError>> = stream::iter(

@@ -77,15 +77,19 @@ fn namespace_of(object: &Value, namespacing: &Namespacing) -> Option<String> {
 }
 
 impl Engine {
-    /// The controller object of `id` and where its manifests are.
-    pub(super) async fn managed_origin(&self, id: &AppId) -> Result<(Found, Origin), EngineError> {
+    /// The controller object of `id`, its Flux source (read once, None for
+    /// Argo CD or when it cannot be read) and where its manifests are.
+    pub(super) async fn managed_origin(
+        &self,
+        id: &AppId,
+    ) -> Result<(Found, Option<Value>, Origin), EngineError> {
         let found = self.find(id).await?;
         let source = match found.kind.source() {
             crate::model::AppSource::Flux => self.flux_source(&found).await?.map(|(_, o)| o),
             _ => None,
         };
         let origin = origin::origin(found.kind, &found.object, source.as_ref());
-        Ok((found, origin))
+        Ok((found, source, origin))
     }
 
     /// The path's commits with the controller's applied revision marked
@@ -93,7 +97,7 @@ impl Engine {
     /// `status.history` as the syncs. An app whose Git cannot be read is
     /// an error saying why.
     pub(super) async fn managed_history(&self, id: &AppId) -> Result<HistoryReport, EngineError> {
-        let (found, origin) = self.managed_origin(id).await?;
+        let (found, source, origin) = self.managed_origin(id).await?;
         let git = match origin {
             Origin::Git(g) => g,
             Origin::Unreadable(why) => {
@@ -102,13 +106,7 @@ impl Engine {
                 )))
             }
         };
-        let pinned = match found.kind.source() {
-            crate::model::AppSource::Flux => self
-                .flux_source(&found)
-                .await?
-                .and_then(|(_, o)| crate::source::flux::pinned(&o)),
-            _ => None,
-        };
+        let pinned = source.as_ref().and_then(crate::source::flux::pinned);
         // A pin is the ref: the commits listed are the followed branch's.
         let mut listing = config_of(id, &git);
         listing.git_ref = git.listing_ref.clone();
@@ -141,7 +139,7 @@ impl Engine {
         revision: &Revision,
         cancel: tokio_util::sync::CancellationToken,
     ) -> Result<(Revision, super::sync::SyncReport), EngineError> {
-        let (found, origin) = self.managed_origin(id).await?;
+        let (found, source, origin) = self.managed_origin(id).await?;
         let git = match origin {
             Origin::Git(g) => g,
             Origin::Unreadable(why) => {
@@ -159,11 +157,11 @@ impl Engine {
         };
         let report = match found.kind.source() {
             crate::model::AppSource::Flux => {
-                let pinned = self
-                    .flux_source(&found)
-                    .await?
-                    .is_some_and(|(_, o)| crate::source::flux::pinned(&o).is_some());
-                if pinned {
+                if source
+                    .as_ref()
+                    .and_then(crate::source::flux::pinned)
+                    .is_some()
+                {
                     self.managed_resume(id).await?;
                     super::managed::report(
                         id,
@@ -242,10 +240,17 @@ impl Engine {
         status.warnings.extend(loaded.warnings.iter().cloned());
         status.warnings.extend(warnings);
         let cluster = &found.cluster;
+        // The controller's listed objects were just read for their health:
+        // those are not read again.
+        let read: std::collections::HashMap<_, _> = status
+            .resources
+            .iter()
+            .filter_map(|r| Some((r.key.clone(), r.live.as_ref()?.value())))
+            .collect();
         let states: Vec<Result<ResourceState, EngineError>> = stream::iter(
             objects
                 .iter()
-                .map(|d| self.drift_of(cluster, d))
+                .map(|d| self.drift_of(cluster, d, read.get(&d.key).cloned()))
                 .collect::<Vec<_>>(),
         )
         .buffered(super::status::PARALLEL_REQUESTS)
@@ -381,9 +386,15 @@ impl Engine {
         Ok((objects, warnings))
     }
 
-    /// One object's drift against live: Missing when the cluster does not
-    /// hold it, else the dry-run's (or the normaliser's) verdict.
-    async fn drift_of(&self, cluster: &Cluster, d: &Desired) -> Result<ResourceState, EngineError> {
+    /// One object's drift against live (`known`: already read, else read
+    /// now): Missing when the cluster does not hold it, else the dry-run's
+    /// (or the normaliser's) verdict.
+    async fn drift_of(
+        &self,
+        cluster: &Cluster,
+        d: &Desired,
+        known: Option<Value>,
+    ) -> Result<ResourceState, EngineError> {
         let missing = |reason: &str| ResourceState {
             key: d.key.clone(),
             api_version: d.api_version.clone(),
@@ -397,14 +408,19 @@ impl Engine {
         let Some(kind) = &d.kind else {
             return Ok(missing("its kind is not served"));
         };
-        let live = cluster::get(
-            &cluster.client,
-            &cluster.url,
-            kind,
-            d.key.namespace.as_deref(),
-            &d.key.name,
-        )
-        .await?;
+        let live = match known {
+            Some(live) => Some(live),
+            None => {
+                cluster::get(
+                    &cluster.client,
+                    &cluster.url,
+                    kind,
+                    d.key.namespace.as_deref(),
+                    &d.key.name,
+                )
+                .await?
+            }
+        };
         let Some(live) = live else {
             return Ok(missing("not in the cluster"));
         };

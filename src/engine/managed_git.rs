@@ -395,16 +395,7 @@ impl Engine {
         d: &Desired,
         known: Option<Value>,
     ) -> Result<ResourceState, EngineError> {
-        let missing = |reason: &str| ResourceState {
-            key: d.key.clone(),
-            api_version: d.api_version.clone(),
-            status: ResourceStatus::Missing,
-            health: crate::model::Health::Missing,
-            health_reason: reason.to_string(),
-            diff: drift::missing(&d.object).diff,
-            takeover: None,
-            live: None,
-        };
+        let missing = |reason: &str| super::status::missing_state(d, reason);
         let Some(kind) = &d.kind else {
             return Ok(missing("its kind is not served"));
         };

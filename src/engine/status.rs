@@ -280,16 +280,7 @@ async fn compare_one(
     how: Drift,
     cache: &ComparisonCache,
 ) -> Result<(ResourceState, Option<Value>), EngineError> {
-    let missing = |reason: &str| ResourceState {
-        key: d.key.clone(),
-        api_version: d.api_version.clone(),
-        status: ResourceStatus::Missing,
-        health: Health::Missing,
-        health_reason: reason.to_string(),
-        diff: drift::missing(&d.object).diff,
-        takeover: None,
-        live: None,
-    };
+    let missing = |reason: &str| missing_state(d, reason);
     let Some(kind) = &d.kind else {
         return Ok((missing("its kind is not served yet"), None));
     };
@@ -361,6 +352,20 @@ fn cache_key(cluster: &Cluster, key: &ResourceKey, desired: &Value, live: &Value
         .unwrap_or("")
         .to_string();
     (cluster.url.clone(), key.clone(), content_hash(desired), rv)
+}
+
+/// A desired object the cluster does not hold (or cannot: `reason`).
+pub(super) fn missing_state(d: &Desired, reason: &str) -> ResourceState {
+    ResourceState {
+        key: d.key.clone(),
+        api_version: d.api_version.clone(),
+        status: ResourceStatus::Missing,
+        health: Health::Missing,
+        health_reason: reason.to_string(),
+        diff: drift::missing(&d.object).diff,
+        takeover: None,
+        live: None,
+    }
 }
 
 /// `shared` is `live` as the status keeps it (see `Observed::shared`).

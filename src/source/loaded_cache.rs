@@ -95,16 +95,13 @@ impl LoadedCache {
     }
 
     /// How many answers are kept now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         let c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         c.slots
             .values()
             .filter(|s| s.lock().map(|s| s.is_some()).unwrap_or(false))
             .count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

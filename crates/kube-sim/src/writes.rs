@@ -120,7 +120,7 @@ pub fn create(
             .is_none_or(str::is_empty)
         {
             if let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
-                let name = format!("{prefix}{}", random_suffix());
+                let name = format!("{prefix}{}", crate::controllers::random_suffix());
                 meta.insert("name".into(), json!(name));
             }
         }
@@ -505,16 +505,6 @@ fn merge_subresource(
             "the server could not find the requested resource",
         )),
     }
-}
-
-fn random_suffix() -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let id = uuid::Uuid::new_v4();
-    id.as_bytes()
-        .iter()
-        .take(5)
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
 }
 
 #[cfg(test)]

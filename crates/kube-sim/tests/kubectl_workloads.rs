@@ -2,11 +2,11 @@
 //! them: StatefulSet Pods created in ordinal order, DaemonSet Pods per
 //! node, Jobs running to completion (and failing past their backoffLimit),
 //! a CronJob creating a Job on schedule (its clock advanced, not waited
-//! for).
+//! for), and a deleted Pod replaced under a new name.
 
 mod common;
 
-use common::kubectl::{eventually, pod_ready, Env};
+use common::kubectl::{eventually, pod_ready, Env, DEPLOY};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -439,4 +439,93 @@ spec:
     })
     .await;
     assert!(joined, "no Pod on the new node");
+}
+
+/// The names of the ready Pods selected by `selector`, not being deleted,
+/// once there are `count` of them (within 20 s; fewer after that).
+async fn ready_names(env: &Env, selector: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let names = ready_now(env, selector).await;
+        if names.len() == count || Instant::now() > deadline {
+            return names;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn ready_now(env: &Env, selector: &str) -> Vec<String> {
+    let pods = env.get_json(&["pods", "-l", selector]).await;
+    pods["items"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .filter(|p| pod_ready(p) && p["metadata"].get("deletionTimestamp").is_none())
+                .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A ReplicaSet's or a DaemonSet's replacement Pod never takes the name of
+/// the Pod it replaces: the controllers name Pods by `generateName`, so a
+/// PodDisruptionBudget's `disruptedPods` (keyed by name) does not take the
+/// replacement for the evicted Pod and refuse every later eviction. (kube-sim
+/// named them by a hash of the owner and a counter, reused once the old Pod
+/// was gone: `kubectl drain` then timed out now and then.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_pod_is_replaced_under_a_new_name() {
+    let env = Env::start(32).await;
+    env.apply(
+        "deploy.yaml",
+        &DEPLOY.replace("spec:\n  selector:", "spec:\n  replicas: 3\n  selector:"),
+    )
+    .await;
+    env.apply(
+        "ds.yaml",
+        r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: agent
+  template:
+    metadata:
+      labels:
+        app: agent
+    spec:
+      containers:
+      - name: agent
+        image: fluent-bit:3.0
+"#,
+    )
+    .await;
+    for (selector, count) in [("app=web", 3), ("app=agent", 2)] {
+        let mut seen: Vec<String> = Vec::new();
+        for round in 0..4 {
+            let names = ready_names(&env, selector, count).await;
+            assert_eq!(names.len(), count, "{selector}, round {round}: {names:?}");
+            for name in &names {
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                }
+            }
+            // Delete one and wait until it is gone, so its name is free.
+            env.kubectl(&["delete", "pod", &names[0], "--wait=true"])
+                .await
+                .ok();
+        }
+        let names = ready_names(&env, selector, count).await;
+        assert_eq!(names.len(), count, "{selector}: {names:?}");
+        // Every Pod ever seen had its own name: 4 deleted, `count` left.
+        let reused: Vec<&String> = names.iter().filter(|n| seen.contains(n)).collect();
+        assert_eq!(
+            seen.len() + names.len() - reused.len(),
+            count + 4,
+            "{selector}: a replacement took a deleted Pod's name; seen {seen:?}, now {names:?}"
+        );
+    }
 }

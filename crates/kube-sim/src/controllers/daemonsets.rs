@@ -5,8 +5,7 @@
 //! reports.
 
 use super::{
-    create_pod, delete_pod, generation, nodes, owned_pods, pod_ready, revisions, set_status,
-    short_hash, Run,
+    create_pod, delete_pod, generation, nodes, owned_pods, pod_ready, revisions, set_status, Run,
 };
 use crate::events::{record, Kind};
 use crate::objects::meta_str;
@@ -66,14 +65,8 @@ pub(super) fn daemon_set(run: &mut Run, rt: &Arc<ResourceType>, ds: &Value) {
         if kept.iter().any(|p| node_of(p) == node.name) {
             continue;
         }
-        let pod_name = format!(
-            "{name}-{}",
-            short_hash(&format!(
-                "{}/{}/{hash}",
-                meta_str(ds, "uid").unwrap_or(""),
-                node.name
-            ))
-        );
+        let pod_name =
+            super::generated_pod_name(run.state, meta_str(ds, "namespace").unwrap_or(""), &name);
         if let Some(p) = create_pod(
             run.state,
             ds,

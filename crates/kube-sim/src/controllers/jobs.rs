@@ -6,9 +6,7 @@
 //! `BackoffLimitExceeded` and its running Pods are removed. `suspend` stops
 //! it. Status fields and conditions are the controller's.
 
-use super::{
-    create_pod, delete_pod, owned_pods, pod_phase, pod_ready, set_status, short_hash, Run,
-};
+use super::{create_pod, delete_pod, owned_pods, pod_phase, pod_ready, set_status, Run};
 use crate::events::{record, Kind};
 use crate::objects::{meta_str, now};
 use crate::registry::ResourceType;
@@ -124,23 +122,13 @@ pub(super) fn job(run: &mut Run, rt: &Arc<ResourceType>, job: &Value) {
             ("controller-uid", uid.clone()),
             ("job-name", name.clone()),
         ];
-        let mut i = pods.len() as u64;
         let mut created = Vec::new();
-        while active.len() + created.len() < want && i < pods.len() as u64 + 100 {
-            i += 1;
-            let pod_name = format!("{name}-{}", short_hash(&format!("{uid}/{i}")));
-            if run
-                .state
-                .store
-                .get(
-                    &(String::new(), "pods".into()),
-                    meta_str(job, "namespace").unwrap_or(""),
-                    &pod_name,
-                )
-                .is_some()
-            {
-                continue;
-            }
+        while active.len() + created.len() < want {
+            let pod_name = super::generated_pod_name(
+                run.state,
+                meta_str(job, "namespace").unwrap_or(""),
+                &name,
+            );
             match create_pod(run.state, job, &pod_name, &template, &labels, None) {
                 Some(p) => {
                     record(

@@ -469,8 +469,33 @@ pub(crate) fn encode(mut n: u64, len: usize) -> String {
         .collect()
 }
 
-pub(crate) fn short_hash(s: &str) -> String {
-    encode(hash_of(s), 5)
+/// What `metadata.generateName` gets from the apiserver: five random
+/// characters of its alphabet. The ReplicaSet, Job and DaemonSet
+/// controllers name their Pods this way, so a replacement never takes the
+/// name of the Pod it replaces (a PodDisruptionBudget's `disruptedPods`
+/// and every client keyed by name would take it for the evicted one).
+pub(crate) fn random_suffix() -> String {
+    let id = uuid::Uuid::new_v4();
+    id.as_bytes()
+        .iter()
+        .take(5)
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// A free Pod name `{prefix}-{random}` in `ns` (a taken one is drawn again,
+/// as the apiserver's create would fail and the controller retry).
+pub(crate) fn generated_pod_name(state: &State, ns: &str, prefix: &str) -> String {
+    loop {
+        let name = format!("{prefix}-{}", random_suffix());
+        if state
+            .store
+            .get(&(String::new(), "pods".into()), ns, &name)
+            .is_none()
+        {
+            return name;
+        }
+    }
 }
 
 /// Whether a Pod reports Ready=True.

@@ -4,10 +4,7 @@
 //! the Events the real controller does, and reports how many of its Pods
 //! are ready and available (ready for `minReadySeconds`).
 
-use super::{
-    create_pod, delete_pod, generation, owned_pods, pod_ready, replicas, set_status, short_hash,
-    Run,
-};
+use super::{create_pod, delete_pod, generation, owned_pods, pod_ready, replicas, set_status, Run};
 use crate::events::{record, Kind};
 use crate::objects::meta_str;
 use crate::registry::ResourceType;
@@ -43,21 +40,10 @@ pub(super) fn replica_set(run: &mut Run, rt: &Arc<ResourceType>, obj: &Value) {
         }
     }
     let rs_name = meta_str(obj, "name").unwrap_or("").to_string();
-    let uid = meta_str(obj, "uid").unwrap_or("").to_string();
     let ns = meta_str(obj, "namespace").unwrap_or("").to_string();
     let template = obj.pointer("/spec/template").cloned().unwrap_or(json!({}));
-    let mut i = 0u64;
-    while pods.len() < want && i < 10 * want as u64 + 10 {
-        i += 1;
-        let name = format!("{rs_name}-{}", short_hash(&format!("{rs_name}/{uid}/{i}")));
-        if run
-            .state
-            .store
-            .get(&(String::new(), "pods".into()), &ns, &name)
-            .is_some()
-        {
-            continue;
-        }
+    while pods.len() < want {
+        let name = super::generated_pod_name(run.state, &ns, &rs_name);
         match create_pod(run.state, obj, &name, &template, &[], None) {
             Some(p) => {
                 let message = format!("Created pod: {name}");

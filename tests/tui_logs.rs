@@ -148,8 +148,12 @@ fn the_mouse_selects_rows_focuses_panes_and_is_let_go_on_exit() {
             .is_some_and(|l| l.contains("›  storefront"))
             && s.contains("Resources: storefront")
     });
-    // A click in the commits pane's second row focuses it and selects it.
-    let screen = t.screen();
+    // A click in the commits pane's second row focuses it and selects it
+    // (once storefront's commits have loaded: until then the pane says
+    // "Loading commits…" and has no header).
+    let screen = t.wait_for("storefront's commits loaded", |s| {
+        s.lines().any(|l| l.contains("SHA") && l.contains("AUTHOR"))
+    });
     let header = screen
         .lines()
         .position(|l| l.contains("SHA") && l.contains("AUTHOR"))

@@ -446,6 +446,11 @@ impl AppState {
     }
 
     /// True once; the runtime draws when it returns true.
+    /// Whether a frame is owed (without taking it).
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
     }

@@ -1,10 +1,12 @@
 //! The TUI's runtime: one `tokio::select!` loop over terminal events,
 //! messages from background work and watches, and a clock tick. State changes
 //! only in the reducer (`app::update`); a frame is drawn only when the state
-//! says it changed, so an idle screen draws nothing.
+//! says it changed, so an idle screen draws nothing, at once after input and
+//! at most 30 times a second for background changes (`pacer`).
 
 mod effects;
 mod logs;
+mod pacer;
 mod terminal;
 mod watch;
 mod watch_managed;
@@ -129,6 +131,7 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
     // start are written to this file (bench/run's fleet benchmarks wait for it).
     let mut ready_file = std::env::var_os("GITOPS_TUI_READY_FILE").map(std::path::PathBuf::from);
     let started = Instant::now();
+    let mut pacer = pacer::Pacer::new(pacer::FRAME);
 
     'outer: loop {
         for effect in effects.drain(..) {
@@ -144,13 +147,21 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
                 e => executor.run(e),
             }
         }
-        if state.take_dirty() {
+        if state.is_dirty() && pacer.due(Instant::now()) {
+            state.take_dirty();
             terminal
                 .inner
                 .draw(|frame| screen = crate::ui::draw_mapped(frame, &state))?;
+            pacer.drawn(Instant::now());
             stats.frames += 1;
             if panic_for_test {
                 panic!("GITOPS_TUI_TEST_PANIC is set: a panic on purpose, after the first frame");
+            }
+            // Written once the frame showing every app's status is drawn.
+            if ready_file.is_some() && state.all_statused() {
+                if let Some(path) = ready_file.take() {
+                    let _ = std::fs::write(path, started.elapsed().as_millis().to_string());
+                }
             }
         }
         if quit_by.is_some() && !executor.busy() {
@@ -174,14 +185,17 @@ pub async fn run(engine: Arc<Engine>) -> Result<LoopStats, TuiError> {
             _ = term.recv() => Msg::Terminate,
             _ = interrupt.recv() => Msg::Terminate,
             _ = tokio::time::sleep_until(grace), if quit_by.is_some() => break 'outer,
+            // A background change waits for its frame (the top of the loop draws it).
+            _ = tokio::time::sleep_until(pacer.next_at()), if state.is_dirty() => continue,
         };
+        if matches!(
+            msg,
+            Msg::Key { .. } | Msg::Mouse { .. } | Msg::Resize { .. } | Msg::Terminate
+        ) {
+            pacer.input();
+        }
         stats.messages += 1;
         effects = app::update(&mut state, msg);
-        if ready_file.is_some() && state.all_statused() {
-            if let Some(path) = ready_file.take() {
-                let _ = std::fs::write(path, started.elapsed().as_millis().to_string());
-            }
-        }
     }
     if let (Some(task), Some(deadline)) = (&mut agent_task, quit_by) {
         let _ = tokio::time::timeout_at(deadline, task).await;

@@ -82,7 +82,35 @@ pub(crate) enum Seen {
     /// A (re-)list began or ended.
     ListStart(ControllerKind),
     ListDone(ControllerKind),
-    Error,
+    Error(ControllerKind, Failure),
+}
+
+/// A watch's failure, as the screen is told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The server refused (403): RBAC, not the network.
+    pub forbidden: bool,
+    pub message: String,
+}
+
+impl Failure {
+    fn of(e: &watcher::Error) -> Failure {
+        match e {
+            watcher::Error::InitialListFailed(kube::Error::Api(s))
+            | watcher::Error::WatchFailed(kube::Error::Api(s))
+                if s.code == 403 =>
+            {
+                Failure {
+                    forbidden: true,
+                    message: s.message.clone(),
+                }
+            }
+            other => Failure {
+                forbidden: false,
+                message: other.to_string(),
+            },
+        }
+    }
 }
 
 fn kind_stream(
@@ -99,7 +127,7 @@ fn kind_stream(
             Ok(Event::Delete(o)) => Seen::Deleted(kind, value(o)),
             Ok(Event::Init) => Seen::ListStart(kind),
             Ok(Event::InitDone) => Seen::ListDone(kind),
-            Err(_) => Seen::Error,
+            Err(e) => Seen::Error(kind, Failure::of(&e)),
         })
         .boxed()
 }
@@ -201,7 +229,7 @@ impl Tracker {
                         .unwrap_or_default(),
                 )
             }
-            Seen::Error => Effectful::Nothing,
+            Seen::Error(..) => Effectful::Nothing,
         }
     }
 }
@@ -217,7 +245,7 @@ pub(crate) enum CrdSeen {
     Gone(String),
     ListStart,
     ListDone,
-    Error,
+    Error(Failure),
 }
 
 fn crd_stream(client: kube::Client) -> stream::BoxStream<'static, CrdSeen> {
@@ -233,7 +261,7 @@ fn crd_stream(client: kube::Client) -> stream::BoxStream<'static, CrdSeen> {
             Ok(Event::Delete(m)) => CrdSeen::Gone(name(&m)),
             Ok(Event::Init) => CrdSeen::ListStart,
             Ok(Event::InitDone) => CrdSeen::ListDone,
-            Err(_) => CrdSeen::Error,
+            Err(e) => CrdSeen::Error(Failure::of(&e)),
         })
         .boxed()
 }
@@ -296,10 +324,87 @@ impl CrdTracker {
                 }
                 _ => false,
             },
-            CrdSeen::Present(_) | CrdSeen::Gone(_) | CrdSeen::Error => false,
+            CrdSeen::Present(_) | CrdSeen::Gone(_) | CrdSeen::Error(_) => false,
         }
     }
 }
+
+/// What one context's managed watches tell the screen of their own state:
+/// the status bar's connection where no native app's watches say it (a
+/// context of Flux or Argo CD apps only), and, once until it works again,
+/// a notice for each thing the server forbids watching. (Both were dropped:
+/// a context of managed apps only read "not connected" for good, and a
+/// CRD watch without RBAC retried in silence.)
+pub(crate) struct Reporter {
+    context: String,
+    /// No native app is in this context: these watches own its state.
+    drives: bool,
+    connected: bool,
+    failures: u32,
+    /// What was said to be forbidden, until it works.
+    told: BTreeSet<String>,
+}
+
+impl Reporter {
+    pub(crate) fn new(context: &str, drives: bool) -> Reporter {
+        Reporter {
+            context: context.to_string(),
+            drives,
+            connected: false,
+            failures: 0,
+            told: BTreeSet::new(),
+        }
+    }
+
+    /// `what` (`Kustomizations`, `CustomResourceDefinitions`) failed; the server's whole answer goes to the log.
+    pub(crate) fn failed(&mut self, what: &str, f: &Failure) -> Vec<Msg> {
+        tracing::warn!(context = %self.context, what, error = %f.message, "watch failed");
+        if f.forbidden {
+            if !self.told.insert(what.to_string()) {
+                return vec![];
+            }
+            // One line of the screen: the server's whole answer is in the log.
+            let then = if what == CRDS {
+                "Flux or Argo CD installed from now on shows on R"
+            } else {
+                "their rows follow changes on R only"
+            };
+            return vec![Msg::Notice {
+                text: format!("{}: watching {what} is forbidden; {then}", self.context),
+            }];
+        }
+        self.failures += 1;
+        self.connected = false;
+        if !self.drives {
+            return vec![];
+        }
+        vec![Msg::Connection {
+            context: self.context.clone(),
+            state: crate::app::ConnectionState::Reconnecting {
+                attempt: self.failures,
+            },
+        }]
+    }
+
+    /// `what` delivered an answer.
+    pub(crate) fn working(&mut self, what: &str) -> Vec<Msg> {
+        self.told.remove(what);
+        if self.connected {
+            return vec![];
+        }
+        self.connected = true;
+        self.failures = 0;
+        if !self.drives {
+            return vec![];
+        }
+        vec![Msg::Connection {
+            context: self.context.clone(),
+            state: crate::app::ConnectionState::Connected,
+        }]
+    }
+}
+
+const CRDS: &str = "CustomResourceDefinitions";
 
 fn names(kinds: &[(ControllerKind, crate::cluster::Kind)]) -> BTreeSet<String> {
     kinds.iter().map(|(k, _)| crd_name(*k)).collect()
@@ -312,6 +417,14 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
     let mut kinds = target.kinds;
     let mut crds = crd_stream(client.clone());
     let mut crd_tracker = CrdTracker::new(kinds.iter().map(|(k, _)| *k));
+    let drives = !engine.apps().iter().any(|id| {
+        id.is_native()
+            && engine
+                .context_of(id)
+                .is_ok_and(|c| c == target.cluster.context)
+    });
+    let mut reporter = Reporter::new(&target.cluster.context, drives);
+    let tell = |msgs: Vec<Msg>| msgs.into_iter().all(|m| tx.send(m).is_ok());
     loop {
         let streams: Vec<_> = kinds
             .iter()
@@ -330,6 +443,16 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
             tokio::select! {
                 seen = merged.next(), if watching => {
                     let Some(seen) = seen else { return };
+                    let told = match &seen {
+                        Seen::Error(kind, f) => reporter.failed(&format!("{}s", kind.kind()), f),
+                        Seen::Object(kind, _) | Seen::Deleted(kind, _) | Seen::ListDone(kind) => {
+                            reporter.working(&format!("{}s", kind.kind()))
+                        }
+                        Seen::ListStart(_) => vec![],
+                    };
+                    if !tell(told) {
+                        return;
+                    }
                     match tracker.seen(&target.label, seen, &engine.apps()) {
                         Effectful::Reload(apps) => pending.extend(apps),
                         Effectful::Rediscover => {
@@ -342,6 +465,14 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
                 }
                 crd = crds.next() => {
                     let Some(crd) = crd else { return };
+                    let told = match &crd {
+                        CrdSeen::Error(f) => reporter.failed(CRDS, f),
+                        CrdSeen::ListStart => vec![],
+                        _ => reporter.working(CRDS),
+                    };
+                    if !tell(told) {
+                        return;
+                    }
                     if crd_tracker.seen(crd) {
                         recheck = Some(tokio::time::Instant::now() + CRD_SETTLE);
                         rechecks = 0;
@@ -514,6 +645,99 @@ mod tests {
         t.seen(CrdSeen::Present(ks));
         t.seen(CrdSeen::Present(app));
         assert!(!t.seen(CrdSeen::ListDone));
-        assert!(!t.seen(CrdSeen::Error));
+        assert!(!t.seen(CrdSeen::Error(Failure {
+            forbidden: false,
+            message: "connection refused".into()
+        })));
+    }
+
+    fn forbidden() -> Failure {
+        Failure {
+            forbidden: true,
+            message: "customresourcedefinitions.apiextensions.k8s.io is forbidden: User \"dev\" cannot watch resource".into(),
+        }
+    }
+
+    fn refused() -> Failure {
+        Failure {
+            forbidden: false,
+            message: "error trying to connect: tcp connect error: Connection refused".into(),
+        }
+    }
+
+    fn connection(msgs: &[Msg]) -> Vec<String> {
+        msgs.iter()
+            .filter_map(|m| match m {
+                Msg::Connection { context, state } => Some(format!("{context}: {state:?}")),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn notices(msgs: &[Msg]) -> Vec<String> {
+        msgs.iter()
+            .filter_map(|m| match m {
+                Msg::Notice { text } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_forbidden_watch_is_said_once_until_it_works() {
+        let mut r = Reporter::new("prod", false);
+        let first = r.failed(CRDS, &forbidden());
+        let said = notices(&first);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert_eq!(
+            said,
+            ["prod: watching CustomResourceDefinitions is forbidden; Flux or Argo CD installed from now on shows on R"]
+        );
+        // The watch retries with a back-off: nothing more is said.
+        assert!(r.failed(CRDS, &forbidden()).is_empty());
+        // Another kind forbidden is its own notice.
+        let ks = notices(&r.failed("Kustomizations", &forbidden()));
+        assert!(
+            ks.len() == 1
+                && ks[0].contains("watching Kustomizations is forbidden")
+                && ks[0].ends_with("follow changes on R only"),
+            "{ks:?}"
+        );
+        // Once the CRD watch works and then is refused again, it is said again.
+        r.working(CRDS);
+        assert_eq!(notices(&r.failed(CRDS, &forbidden())).len(), 1);
+        // A forbidden watch is not the context's connection.
+        let mut drives = Reporter::new("prod", true);
+        assert!(connection(&drives.failed(CRDS, &forbidden())).is_empty());
+    }
+
+    #[test]
+    fn a_context_of_managed_apps_only_gets_its_connection_state_from_these_watches() {
+        let mut r = Reporter::new("edge", true);
+        assert_eq!(
+            connection(&r.working("Kustomizations")),
+            ["edge: Connected"]
+        );
+        // Every answer after that says nothing new.
+        assert!(r.working("Kustomizations").is_empty());
+        assert!(r.working(CRDS).is_empty());
+        assert_eq!(
+            connection(&r.failed("Kustomizations", &refused())),
+            ["edge: Reconnecting { attempt: 1 }"]
+        );
+        assert_eq!(
+            connection(&r.failed(CRDS, &refused())),
+            ["edge: Reconnecting { attempt: 2 }"]
+        );
+        assert!(
+            notices(&r.failed(CRDS, &refused())).is_empty(),
+            "no notice for the network"
+        );
+        assert_eq!(connection(&r.working(CRDS)), ["edge: Connected"]);
+        // Where native apps' watches own the context, these say nothing of it.
+        let mut beside = Reporter::new("dev", false);
+        assert!(beside.working("Kustomizations").is_empty());
+        assert!(beside.failed("Kustomizations", &refused()).is_empty());
+        assert!(beside.working("Kustomizations").is_empty());
     }
 }

@@ -39,6 +39,7 @@ pub fn get(
                 json!({"resourceVersion": rv}),
             ))
         }
+        None if wants_metadata(&ctx.accept) => Ok(partial_metadata(&obj)),
         None => Ok(at_version(&obj, rt).into_owned()),
         Some("status") if rt.has_status => Ok(at_version(&obj, rt).into_owned()),
         Some("scale") if rt.has_scale => subresources::scale_of(rt, &obj),
@@ -223,6 +224,21 @@ pub fn list(
         let table = crate::table::table(rt, &page, metadata);
         return Ok(serde_json::to_vec(&table).unwrap_or_default());
     }
+    if wants_metadata(&ctx.accept) {
+        let items: Vec<Value> = items
+            .iter()
+            .take(end)
+            .skip(offset)
+            .map(|o| partial_metadata(o))
+            .collect();
+        let list = json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": metadata,
+            "items": items,
+        });
+        return Ok(serde_json::to_vec(&list).unwrap_or_default());
+    }
     let mut out = Vec::with_capacity(64 + (end - offset.min(end)) * 512);
     out.extend_from_slice(b"{\"kind\":");
     write_json(&mut out, &json!(format!("{}List", rt.kind)));
@@ -277,6 +293,32 @@ pub fn wants_table(accept: &str) -> bool {
         .is_some_and(|first| first.contains("as=Table"))
 }
 
+/// Whether the first media type offered asks for metadata only
+/// (`as=PartialObjectMetadata` for get and watch, `…List` for a list), as
+/// kube-rs's `Api<PartialObjectMeta<K>>` and client-go's metadata client do.
+pub fn wants_metadata(accept: &str) -> bool {
+    accept.split(',').next().is_some_and(|first| {
+        first.split(';').any(|p| {
+            matches!(
+                p.trim(),
+                "as=PartialObjectMetadata" | "as=PartialObjectMetadataList"
+            )
+        })
+    })
+}
+
+/// An object as the apiserver answers a metadata-only request: its
+/// `metadata` whole, nothing else, typed `meta.k8s.io/v1`
+/// PartialObjectMetadata (a CRD's schema of hundreds of kilobytes is not
+/// sent, and a client that reads anything but metadata finds nothing).
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
 fn write_json(out: &mut Vec<u8>, v: &Value) {
     // Writing a Value into a Vec cannot fail.
     let _ = serde_json::to_writer(out, v);
@@ -328,5 +370,27 @@ mod tests {
             "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
         ));
         assert!(!wants_table("application/json"));
+    }
+
+    #[test]
+    fn metadata_only_is_what_kube_rs_and_client_go_ask_for() {
+        assert!(wants_metadata(
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+        ));
+        assert!(wants_metadata(
+            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+        ));
+        assert!(!wants_metadata(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=PartialObjectMetadata"
+        ));
+        assert!(!wants_metadata("application/json"));
+        let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "kustomizations.kustomize.toolkit.fluxcd.io", "resourceVersion": "7"},
+            "spec": {"group": "kustomize.toolkit.fluxcd.io"}});
+        assert_eq!(
+            partial_metadata(&crd),
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                "metadata": {"name": "kustomizations.kustomize.toolkit.fluxcd.io", "resourceVersion": "7"}})
+        );
     }
 }

@@ -34,6 +34,9 @@ struct WatchSpec {
     timeout: Option<Duration>,
     /// `kubectl get -w` asks for `as=Table`: each event carries a one-row Table.
     table: bool,
+    /// kube-rs's `Api<PartialObjectMeta<K>>` asks for
+    /// `as=PartialObjectMetadata`: each event carries the metadata only.
+    metadata: bool,
     /// Column definitions go with the first Table event only, as the
     /// apiserver sends them; kubectl reuses them for the rest.
     headers_sent: AtomicBool,
@@ -60,6 +63,7 @@ pub fn watch(
             .ok()
             .map(Duration::from_secs),
         table: crate::reads::wants_table(&ctx.accept),
+        metadata: crate::reads::wants_metadata(&ctx.accept),
         headers_sent: AtomicBool::new(false),
     };
 
@@ -157,7 +161,7 @@ async fn run(
                 }
             }
             if end_bookmark {
-                let mut b = bookmark(&spec.rt, rv);
+                let mut b = bookmark(&spec, rv);
                 b["object"]["metadata"]["annotations"] =
                     json!({"k8s.io/initial-events-end": "true"});
                 if tx.send(line(&b)).await.is_err() {
@@ -215,7 +219,7 @@ async fn run(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = ticker.tick(), if spec.bookmarks => {
-                if tx.send(line(&bookmark(&spec.rt, last_rv))).await.is_err() {
+                if tx.send(line(&bookmark(&spec, last_rv))).await.is_err() {
                     return;
                 }
             }
@@ -226,9 +230,19 @@ async fn run(
     }
 }
 
-fn bookmark(rt: &ResourceType, rv: u64) -> Value {
+/// A bookmark: an empty object of the watched kind at `rv` (a metadata
+/// watch's is PartialObjectMetadata, as its events are).
+fn bookmark(spec: &WatchSpec, rv: u64) -> Value {
+    let (kind, api_version) = if spec.metadata {
+        (
+            "PartialObjectMetadata".to_string(),
+            "meta.k8s.io/v1".to_string(),
+        )
+    } else {
+        (spec.rt.kind.clone(), spec.rt.api_version())
+    };
     json!({"type": "BOOKMARK", "object": {
-        "kind": rt.kind, "apiVersion": rt.api_version(),
+        "kind": kind, "apiVersion": api_version,
         "metadata": {"resourceVersion": rv.to_string()}
     }})
 }
@@ -261,7 +275,11 @@ fn render(spec: &WatchSpec, event: &Event) -> Option<Bytes> {
         _ => return None,
     };
     let presented = at_version(&event.object, &spec.rt);
-    if !spec.table && kind == event.kind && matches!(presented, std::borrow::Cow::Borrowed(_)) {
+    if !spec.table
+        && !spec.metadata
+        && kind == event.kind
+        && matches!(presented, std::borrow::Cow::Borrowed(_))
+    {
         Some(event.line())
     } else {
         Some(event_line(spec, kind.as_str(), &presented))
@@ -272,6 +290,9 @@ fn render(spec: &WatchSpec, event: &Event) -> Option<Bytes> {
 /// column definitions are sent with the first event only (the apiserver sets
 /// `NoHeaders` after it; kubectl reuses the last columns it saw).
 fn event_line(spec: &WatchSpec, kind: &str, object: &Value) -> Bytes {
+    if spec.metadata {
+        return encode_event(kind, &crate::reads::partial_metadata(object));
+    }
     if !spec.table {
         return encode_event(kind, object);
     }

@@ -378,6 +378,45 @@ async fn sigterm_to_the_agent_mid_pass_lets_its_sync_stop_cleanly() {
     assert!(!record_data(&f, "big").contains_key("lease"));
 }
 
+/// A server slow to answer the Lease read holds no signal back: the agent
+/// stops at once on SIGTERM instead of after the answer (it awaited the
+/// read outside the select that listens for signals).
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_the_agent_waits_for_a_slow_lease_read_stops_at_once() {
+    let f = big_app().await;
+    std::fs::write(&f.config, format!("{BIG}auto_sync = true\n")).expect("config");
+    f.sim.inject(
+        Fault::latency(Duration::from_secs(25))
+            .on("GET", "/leases/")
+            .times(1),
+    );
+    let child = spawn_cli(&f, &["agent"]);
+    let asked = Instant::now() + Duration::from_secs(20);
+    while !f
+        .sim
+        .requests()
+        .iter()
+        .any(|r| r.method == "GET" && r.path.contains("/leases/"))
+    {
+        assert!(
+            Instant::now() < asked,
+            "the agent never asked for its Lease"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = Instant::now();
+    signal(&child, "TERM");
+    // Well inside the 12 s read timeout that would end the slow read.
+    let (code, out, err) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "stopped only after the slow answer"
+    );
+    assert!(!err.contains("leading:"), "it never led: {err}");
+    assert_eq!(stored(&f), 0, "nothing synced");
+}
+
 /// The pid of the gitops-tui process started with this fixture's config.
 fn tui_pid(f: &Fixture) -> Option<u32> {
     let config = f.config.to_string_lossy().into_owned();

@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// How long a stopping agent waits to hand its Lease back.
+const RELEASE_WAIT: Duration = Duration::from_secs(3);
+
 fn print(output: Output, actions: &[AgentAction]) {
     for a in actions {
         match output {
@@ -71,7 +74,17 @@ pub async fn run(engine: &Engine, output: Output, once: bool, metrics_addr: Opti
         engine.config.agent.lease_duration,
     );
     let code = lead_and_work(engine, output, &mut elector, &mut backoff, &metrics).await;
-    elector.release(engine).await;
+    // Bounded: a server too slow to answer gets the Lease back by expiry.
+    if tokio::time::timeout(RELEASE_WAIT, elector.release(engine))
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "the agent Lease could not be released within {}s: it expires by itself after {}s",
+            RELEASE_WAIT.as_secs(),
+            engine.config.agent.lease_duration.as_secs()
+        );
+    }
     code
 }
 
@@ -98,7 +111,14 @@ async fn lead_and_work(
     let mut last_role: Option<Role> = None;
     let mut next_pass = Instant::now();
     loop {
-        let role = match elector.try_lead(engine).await {
+        // A slow server must not hold a signal back: asking for the Lease
+        // is given up on SIGTERM (release reads the Lease again, so one
+        // taken by the request cut short is handed back too).
+        let asked = tokio::select! {
+            r = elector.try_lead(engine) => r,
+            _ = shutdown_signal() => return EXIT_OK,
+        };
+        let role = match asked {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -160,7 +180,13 @@ async fn renewing<T>(
         tokio::select! {
             out = &mut work => return out,
             _ = tick.tick(), if !lost.load(Ordering::Relaxed) => {
-                let why = match elector.try_lead(engine).await {
+                // The pass goes on while the Lease is renewed (a slow answer
+                // paused it); a pass that ends first ends the renewal too.
+                let asked = tokio::select! {
+                    r = elector.try_lead(engine) => r,
+                    out = &mut work => return out,
+                };
+                let why = match asked {
                     Ok(Role::Leader) => None,
                     Ok(Role::Follower(holder)) => Some(format!("lost the agent Lease to {holder}")),
                     Err(e) => Some(format!("error: {e}")),

@@ -348,3 +348,67 @@ async fn an_unknown_revision_is_a_comparison_error() {
         "{cond}"
     );
 }
+
+/// A destination namespace that does not exist fails the sync as on a
+/// cluster; with `CreateNamespace=true` it is made first, a PreSync entry of
+/// the sync result, with `managedNamespaceMetadata`'s labels.
+#[tokio::test]
+async fn create_namespace_makes_the_destination_first_and_without_it_the_sync_fails() {
+    let (sim, c) = argocd().await;
+    let repo = Repo::new();
+    repo.write(
+        "deploy/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  key: one\n",
+    );
+    repo.commit("first");
+    let mut app = application(&repo, None);
+    app["spec"]["destination"]["namespace"] = json!("shop");
+    create(&c, app).await;
+    wait(&sim, "compared", |o| sync_status(o) == "OutOfSync").await;
+    let sync =
+        json!({"operation": {"initiatedBy": {"username": "admin"}, "sync": {"revision": "main"}}});
+    merge(&c, sync.clone()).await;
+    let o = wait(&sim, "the sync failed", |o| {
+        o.get("operation").is_none() && o["status"]["operationState"]["phase"] == "Failed"
+    })
+    .await;
+    let message = o["status"]["operationState"]["message"]
+        .as_str()
+        .unwrap_or("");
+    assert!(message.contains("namespaces \"shop\" not found"), "{o:#}");
+    assert!(sim.get("v1", "Namespace", "", "shop").is_none());
+
+    merge(
+        &c,
+        json!({"spec": {"syncPolicy": {"syncOptions": ["CreateNamespace=true"],
+            "managedNamespaceMetadata": {"labels": {"team": "shop"}}}}}),
+    )
+    .await;
+    merge(&c, sync).await;
+    let o = wait(&sim, "the sync succeeded", |o| {
+        o.get("operation").is_none() && o["status"]["operationState"]["phase"] == "Succeeded"
+    })
+    .await;
+    let ns = sim
+        .get("v1", "Namespace", "", "shop")
+        .expect("the namespace made");
+    assert_eq!(ns["metadata"]["labels"]["team"], "shop", "{ns:#}");
+    let first = &o["status"]["operationState"]["syncResult"]["resources"][0];
+    assert_eq!(
+        (
+            &first["kind"],
+            &first["name"],
+            &first["syncPhase"],
+            &first["status"]
+        ),
+        (
+            &json!("Namespace"),
+            &json!("shop"),
+            &json!("PreSync"),
+            &json!("Synced")
+        ),
+        "{o:#}"
+    );
+    assert_eq!(first["message"], "namespace/shop created", "{o:#}");
+    assert!(sim.get("v1", "ConfigMap", "shop", "cfg").is_some());
+}

@@ -9,7 +9,8 @@
 //! already attempted (unless selfHeal), prune-only changes without
 //! `prune`, and an empty target without `allowEmpty`. Deleting an
 //! application with the `resources-finalizer.argocd.argoproj.io` finalizer
-//! deletes its resources first.
+//! deletes its resources first. `CreateNamespace=true` makes the
+//! destination namespace first (with `managedNamespaceMetadata`).
 
 use super::argocd::{self, Comparison, Managed, MANAGER};
 use super::gitops::Ctl;
@@ -68,7 +69,19 @@ pub(crate) async fn run_operation(ctl: &Ctl, app: &Value) {
     let (phase, message, sync_result) = match argocd::compare(ctl, app, &revision).await {
         Err(e) => ("Error".to_string(), e.to_string(), None),
         Ok(c) => {
-            let (phase, message, results) = sync(&op, &c, dry_run, prune).await;
+            let (phase, message, results) = match create_namespace(ctl, app, &op, dry_run).await {
+                Some(Err((entry, reason))) => (
+                    "Failed".to_string(),
+                    format!("one or more objects failed to apply, reason: {reason}"),
+                    vec![entry],
+                ),
+                Some(Ok(entry)) => {
+                    let (phase, message, mut results) = sync(&op, &c, dry_run, prune).await;
+                    results.insert(0, entry);
+                    (phase, message, results)
+                }
+                None => sync(&op, &c, dry_run, prune).await,
+            };
             let result = json!({
                 "resources": results,
                 "revision": c.revision,
@@ -129,6 +142,63 @@ pub(crate) async fn run_operation(ctl: &Ctl, app: &Value) {
         }
     }
     argocd::patch_app(ctl, &latest, &done).await;
+}
+
+/// `CreateNamespace=true` (the operation's or the application's sync
+/// options): the destination namespace is made first, as a PreSync task,
+/// with `managedNamespaceMetadata`'s labels and annotations (and those set
+/// again on a namespace that exists), as upstream does. `None`: nothing to
+/// do; an `Err` stops the sync there.
+async fn create_namespace(
+    ctl: &Ctl,
+    app: &Value,
+    op: &Value,
+    dry_run: bool,
+) -> Option<Result<Value, (Value, String)>> {
+    let wanted = [
+        op.pointer("/sync/syncOptions"),
+        app.pointer("/spec/syncPolicy/syncOptions"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_array)
+    .flatten()
+    .any(|o| o.as_str().map(str::trim) == Some("CreateNamespace=true"));
+    let ns = str_at(app, "/spec/destination/namespace").filter(|n| !n.is_empty())?;
+    if !wanted {
+        return None;
+    }
+    let (ar, _) = api::resource(ctl, "v1", "Namespace")?;
+    let namespaces = api::api(ctl, &ar, false, "");
+    let metadata = app.pointer("/spec/syncPolicy/managedNamespaceMetadata");
+    let exists = api::get(&namespaces, ns).await.ok().flatten().is_some();
+    if exists && metadata.is_none() {
+        return None;
+    }
+    let mut namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+    for field in ["labels", "annotations"] {
+        if let Some(v) = metadata
+            .and_then(|m| m.get(field))
+            .filter(|v| v.is_object())
+        {
+            namespace["metadata"][field] = v.clone();
+        }
+    }
+    let verb = if exists { "configured" } else { "created" };
+    let suffix = if dry_run { " (dry run)" } else { "" };
+    let entry = |status: &str, message: &str| {
+        json!({"group": "", "version": "v1", "kind": "Namespace", "namespace": "", "name": ns,
+               "status": status, "message": message, "hookPhase": "Running", "syncPhase": "PreSync"})
+    };
+    Some(
+        match api::apply(&namespaces, &namespace, MANAGER, dry_run).await {
+            Ok(_) => Ok(entry("Synced", &format!("namespace/{ns} {verb}{suffix}"))),
+            Err(e) => {
+                let message = e.to_string();
+                Err((entry("SyncFailed", &message), message))
+            }
+        },
+    )
 }
 
 /// Apply and prune what the operation selects; the phase, message and

@@ -23,7 +23,8 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -141,6 +142,40 @@ pub(crate) struct Tracker {
     listing: BTreeMap<ControllerKind, BTreeSet<AppId>>,
     /// The Flux apps reading each source: (kind, namespace, name).
     readers: BTreeMap<(ControllerKind, String, String), BTreeSet<AppId>>,
+    /// What each object said last, less the bookkeeping its controller
+    /// rewrites on every pass ([`fingerprint`]).
+    prints: HashMap<(ControllerKind, String, String), u64>,
+}
+
+/// An object's content but what its controller rewrites without anything
+/// having changed: `resourceVersion`, `managedFields`, Argo CD's
+/// `reconciledAt` and `observedAt` (every application, every three minutes
+/// by default). An app reloads only when its fingerprint changes: each
+/// reload reads every resource and dry-runs the drift again, so 1,000
+/// Argo CD apps reloading on each pass would send a few hundred requests a
+/// second to a cluster where nothing changed.
+fn fingerprint(o: &Value) -> u64 {
+    let mut v = o.clone();
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        m.remove("managedFields");
+    }
+    if let Some(s) = v.get_mut("status").and_then(Value::as_object_mut) {
+        s.remove("reconciledAt");
+        s.remove("observedAt");
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.to_string().hash(&mut h);
+    h.finish()
+}
+
+fn object_key(kind: ControllerKind, o: &Value) -> (ControllerKind, String, String) {
+    let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("");
+    (
+        kind,
+        text("/metadata/namespace").to_string(),
+        text("/metadata/name").to_string(),
+    )
 }
 
 /// What the screen should do after an event.
@@ -152,6 +187,14 @@ pub(crate) enum Effectful {
 }
 
 impl Tracker {
+    /// The Flux apps reading the source `key`.
+    fn readers_of(&self, key: &(ControllerKind, String, String)) -> Vec<AppId> {
+        self.readers
+            .get(key)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// `listed`: the apps the screen lists now (for a finished re-list).
     pub(crate) fn seen(&mut self, label: &str, seen: Seen, listed: &[AppId]) -> Effectful {
         match seen {
@@ -187,6 +230,8 @@ impl Tracker {
             }
             Seen::Object(kind, o) if is_app(kind) => {
                 let id = controllers::app_id(kind, label, &o);
+                let print = fingerprint(&o);
+                let changed = self.prints.insert(object_key(kind, &o), print) != Some(print);
                 if let Some((sk, ns, name)) = flux::source_ref(&o) {
                     for set in self.readers.values_mut() {
                         set.remove(&id);
@@ -198,16 +243,21 @@ impl Tracker {
                 }
                 if let Some(listing) = self.listing.get_mut(&kind) {
                     listing.insert(id.clone());
-                    return Effectful::Reload(vec![id]);
+                    return if changed {
+                        Effectful::Reload(vec![id])
+                    } else {
+                        Effectful::Nothing
+                    };
                 }
                 let new = self.apps.entry(kind).or_default().insert(id.clone());
-                if new {
-                    Effectful::Rediscover
-                } else {
-                    Effectful::Reload(vec![id])
+                match (new, changed) {
+                    (true, _) => Effectful::Rediscover,
+                    (false, true) => Effectful::Reload(vec![id]),
+                    (false, false) => Effectful::Nothing,
                 }
             }
             Seen::Deleted(kind, o) if is_app(kind) => {
+                self.prints.remove(&object_key(kind, &o));
                 let id = controllers::app_id(kind, label, &o);
                 self.apps.entry(kind).or_default().remove(&id);
                 for set in self.readers.values_mut() {
@@ -215,19 +265,20 @@ impl Tracker {
                 }
                 Effectful::Rediscover
             }
-            Seen::Object(kind, o) | Seen::Deleted(kind, o) => {
-                let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("");
-                let key = (
-                    kind,
-                    text("/metadata/namespace").to_string(),
-                    text("/metadata/name").to_string(),
-                );
-                Effectful::Reload(
-                    self.readers
-                        .get(&key)
-                        .map(|s| s.iter().cloned().collect())
-                        .unwrap_or_default(),
-                )
+            Seen::Deleted(kind, o) => {
+                let key = object_key(kind, &o);
+                self.prints.remove(&key);
+                Effectful::Reload(self.readers_of(&key))
+            }
+            Seen::Object(kind, o) => {
+                // A source rewritten with nothing new (a fetch that found
+                // the same revision) reloads no reader.
+                let key = object_key(kind, &o);
+                let print = fingerprint(&o);
+                if self.prints.insert(key.clone(), print) == Some(print) {
+                    return Effectful::Nothing;
+                }
+                Effectful::Reload(self.readers_of(&key))
             }
             Seen::Error(..) => Effectful::Nothing,
         }
@@ -542,12 +593,10 @@ mod tests {
         );
         assert_eq!(t.seen("", Seen::ListDone(k), &shown), Effectful::Nothing);
         // Its object changes: that app reloads.
+        let mut changed = ks("flux-system", "podinfo", "demo");
+        changed["spec"]["suspend"] = json!(true);
         assert_eq!(
-            t.seen(
-                "",
-                Seen::Object(k, ks("flux-system", "podinfo", "demo")),
-                &shown
-            ),
+            t.seen("", Seen::Object(k, changed), &shown),
             Effectful::Reload(vec![flux("podinfo")])
         );
         // The GitRepository it reads changes: it reloads too.
@@ -578,9 +627,94 @@ mod tests {
             ),
             Effectful::Rediscover
         );
+        let mut fetched = repo;
+        fetched["status"] = json!({"artifact": {"revision": "main@sha1:2"}});
         assert_eq!(
-            t.seen("", Seen::Object(g, repo), &shown),
+            t.seen("", Seen::Object(g, fetched), &shown),
             Effectful::Reload(vec![flux("new")])
+        );
+    }
+
+    fn argo(rv: &str, reconciled: &str, sync: &str) -> Value {
+        json!({"metadata": {"namespace": "argocd", "name": "web", "resourceVersion": rv,
+                "managedFields": [{"manager": "argocd-application-controller", "time": reconciled}]},
+            "spec": {"source": {"path": "deploy"}},
+            "status": {"reconciledAt": reconciled, "observedAt": reconciled,
+                "sync": {"status": sync}}})
+    }
+
+    /// Argo CD rewrites every application on each pass (`reconciledAt`,
+    /// every three minutes by default): that reloads nothing, and nor does
+    /// a re-list or a source fetch that finds what was already known. A
+    /// reload reads every resource and dry-runs the drift again.
+    #[test]
+    fn an_object_rewritten_with_nothing_new_reloads_nothing() {
+        let a = ControllerKind::ArgoApplication;
+        let g = ControllerKind::FluxGitRepository;
+        let web = AppId::managed(AppSource::ArgoCd, "", "argocd", "web");
+        let shown = vec![web.clone()];
+        let mut t = Tracker::default();
+        t.seen("", Seen::ListStart(a), &shown);
+        assert_eq!(
+            t.seen("", Seen::Object(a, argo("1", "10:00", "Synced")), &shown),
+            Effectful::Reload(vec![web.clone()]),
+            "the first list reloads (it may be newer than discovery's read)"
+        );
+        t.seen("", Seen::ListDone(a), &shown);
+        assert_eq!(
+            t.seen("", Seen::Object(a, argo("2", "10:03", "Synced")), &shown),
+            Effectful::Nothing,
+            "a pass that changed nothing"
+        );
+        assert_eq!(
+            t.seen("", Seen::Object(a, argo("3", "10:06", "OutOfSync")), &shown),
+            Effectful::Reload(vec![web.clone()]),
+            "the controller saw drift"
+        );
+        // A re-list (after a 410) of what is known: nothing.
+        t.seen("", Seen::ListStart(a), &shown);
+        assert_eq!(
+            t.seen("", Seen::Object(a, argo("9", "10:09", "OutOfSync")), &shown),
+            Effectful::Nothing
+        );
+        assert_eq!(t.seen("", Seen::ListDone(a), &shown), Effectful::Nothing);
+        // Deleted and made again with the same content: seen as new.
+        t.seen(
+            "",
+            Seen::Deleted(a, argo("9", "10:09", "OutOfSync")),
+            &shown,
+        );
+        assert_eq!(
+            t.seen(
+                "",
+                Seen::Object(a, argo("12", "10:12", "OutOfSync")),
+                &shown
+            ),
+            Effectful::Rediscover
+        );
+        // A Flux source: the same answer twice reloads its readers once, and
+        // its deletion reloads them whatever it said.
+        let k = ControllerKind::FluxKustomization;
+        t.seen(
+            "",
+            Seen::Object(k, ks("flux-system", "podinfo", "demo")),
+            &shown,
+        );
+        let repo = json!({"metadata": {"namespace": "flux-system", "name": "demo", "resourceVersion": "5"},
+            "status": {"artifact": {"revision": "main@sha1:1"}}});
+        assert_eq!(
+            t.seen("", Seen::Object(g, repo.clone()), &shown),
+            Effectful::Reload(vec![flux("podinfo")])
+        );
+        let mut again = repo.clone();
+        again["metadata"]["resourceVersion"] = json!("6");
+        assert_eq!(
+            t.seen("", Seen::Object(g, again), &shown),
+            Effectful::Nothing
+        );
+        assert_eq!(
+            t.seen("", Seen::Deleted(g, repo), &shown),
+            Effectful::Reload(vec![flux("podinfo")])
         );
     }
 

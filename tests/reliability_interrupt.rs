@@ -417,6 +417,65 @@ async fn sigterm_while_the_agent_waits_for_a_slow_lease_read_stops_at_once() {
     assert_eq!(stored(&f), 0, "nothing synced");
 }
 
+/// The Lease is renewed beside the pass, not in its place: while a slow
+/// renewal is answered, objects are still written. The renewal used to be
+/// awaited with the pass not polled: the pass's requests in flight held the
+/// context's request slots, so the renewal's read waited for a slot that
+/// would never be freed, timed out after 60 s, and cancelled the pass as a
+/// lost Lease (any pass with more requests in flight than the bound).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pass_goes_on_while_a_slow_lease_renewal_is_answered() {
+    let f = big_app().await;
+    std::fs::write(
+        &f.config,
+        format!("{BIG}auto_sync = true\n\n[agent]\nlease_duration = \"3s\"\n"),
+    )
+    .expect("config");
+    f.sim
+        .inject(Fault::latency(Duration::from_millis(30)).on("PATCH", "configmaps"));
+    // Renewals replace the Lease (a PUT): the first one is held 2 s.
+    f.sim.inject(
+        Fault::latency(Duration::from_secs(2))
+            .on("PUT", "/leases/")
+            .times(1),
+    );
+    let child = spawn_cli(&f, &["agent"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let renewal = loop {
+        if let Some(put) = f
+            .sim
+            .requests()
+            .into_iter()
+            .find(|r| r.method == "PUT" && r.path.contains("/leases/"))
+        {
+            break Some(put.at);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Past the held answer, then look at what arrived meanwhile.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    signal(&child, "KILL");
+    let (_, out, err) = finish(child, Duration::from_secs(10));
+    let renewal = renewal.unwrap_or_else(|| panic!("the Lease was never renewed:\n{out}\n{err}"));
+    let during = f
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/namespaces/big/configmaps/"))
+        .filter(|r| {
+            r.at > renewal + Duration::from_millis(300)
+                && r.at < renewal + Duration::from_millis(1700)
+        })
+        .count();
+    assert!(
+        during > 0,
+        "no object was written while the renewal was answered"
+    );
+}
+
 /// The pid of the gitops-tui process started with this fixture's config.
 fn tui_pid(f: &Fixture) -> Option<u32> {
     let config = f.config.to_string_lossy().into_owned();

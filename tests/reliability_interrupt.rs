@@ -494,23 +494,7 @@ fn tui_pid(f: &Fixture) -> Option<u32> {
 
 /// The TUI on the fixture's config in a tmux pane; `EXIT:<code>` once it ends.
 fn tui_in_tmux(f: &Fixture, test: &str) -> tmux::Tmux {
-    let state = f.dir.path().join("state");
-    let script = f.dir.path().join("tui.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
-             export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}'\n\
-             '{bin}' --config '{config}' --kubeconfig '{kc}'\n\
-             echo EXIT:$?\nsleep 60\n",
-            state = state.display(),
-            bin = env!("CARGO_BIN_EXE_gitops-tui"),
-            config = f.config.display(),
-            kc = f.kubeconfig.display(),
-        ),
-    )
-    .expect("script");
-    tmux::Tmux::start(test, &script)
+    tmux::Tmux::start(test, &tmux::tui_script(f, "", ""))
 }
 
 /// Send SIGTERM to the fixture's TUI.

@@ -76,21 +76,7 @@ async fn a_forbidden_crd_watch_is_said_once_and_the_context_still_shows_connecte
         .to_string();
     let reader = f.dir.path().join("kubeconfig-reader");
     std::fs::write(&reader, serde_yaml::to_string(&kc).expect("yaml")).expect("write");
-    let script = f.dir.path().join("tui.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy\n\
-             export XDG_STATE_HOME='{state}' XDG_CACHE_HOME='{state}'\n\
-             '{bin}' --readonly --config '{config}' --kubeconfig '{kc}'\n\
-             echo EXIT:$?\nsleep 60\n",
-            state = f.dir.path().join("state").display(),
-            bin = env!("CARGO_BIN_EXE_gitops-tui"),
-            config = f.config.display(),
-            kc = reader.display(),
-        ),
-    )
-    .expect("script");
+    let script = tmux::tui_script_for(&f, &reader, "", "--readonly");
     let t = tmux::Tmux::start("managed-rbac", &script);
     let screen = t.wait_for("the notice that the CRDs cannot be watched", |s| {
         s.contains("watching CustomResourceDefinitions is forbidden")

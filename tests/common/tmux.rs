@@ -96,6 +96,16 @@ impl Drop for Tmux {
 /// `flags` after the global options; then `echo EXIT:$?` and `stty -a`, so
 /// the pane shows how the TUI left the terminal.
 pub fn tui_script(f: &super::Fixture, env: &str, flags: &str) -> std::path::PathBuf {
+    tui_script_for(f, &f.kubeconfig, env, flags)
+}
+
+/// The same with another kubeconfig (a token with fewer rights, say).
+pub fn tui_script_for(
+    f: &super::Fixture,
+    kubeconfig: &std::path::Path,
+    env: &str,
+    flags: &str,
+) -> std::path::PathBuf {
     let state = f.dir.path().join("state");
     let path = f.dir.path().join("tui.sh");
     std::fs::write(
@@ -108,7 +118,7 @@ pub fn tui_script(f: &super::Fixture, env: &str, flags: &str) -> std::path::Path
             state = state.display(),
             bin = env!("CARGO_BIN_EXE_gitops-tui"),
             config = f.config.display(),
-            kc = f.kubeconfig.display(),
+            kc = kubeconfig.display(),
         ),
     )
     .expect("script");

@@ -15,6 +15,26 @@ each_version!(
     a_job_completes_and_keeps_its_pod,
 );
 
+/// A DaemonSet `agent` of one container.
+const DS: &str = r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: agent
+  template:
+    metadata:
+      labels:
+        app: agent
+    spec:
+      containers:
+      - name: agent
+        image: fluent-bit:3.0
+"#;
+
 const STS: &str = r#"apiVersion: apps/v1
 kind: StatefulSet
 metadata:
@@ -323,28 +343,7 @@ spec:
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daemon_set_runs_a_pod_per_node() {
     let env = Env::start(32).await;
-    env.apply(
-        "ds.yaml",
-        r#"apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: agent
-  namespace: default
-spec:
-  selector:
-    matchLabels:
-      app: agent
-  template:
-    metadata:
-      labels:
-        app: agent
-    spec:
-      containers:
-      - name: agent
-        image: fluent-bit:3.0
-"#,
-    )
-    .await;
+    env.apply("ds.yaml", DS).await;
     env.kubectl(&["rollout", "status", "ds/agent", "--timeout=30s"])
         .await
         .ok();
@@ -378,28 +377,7 @@ async fn stored_nodes_join_the_start_up_ones() {
         }
         env.sim.seed(node).expect("node seeded");
     }
-    env.apply(
-        "ds.yaml",
-        r#"apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: agent
-  namespace: default
-spec:
-  selector:
-    matchLabels:
-      app: agent
-  template:
-    metadata:
-      labels:
-        app: agent
-    spec:
-      containers:
-      - name: agent
-        image: fluent-bit:3.0
-"#,
-    )
-    .await;
+    env.apply("ds.yaml", DS).await;
     env.kubectl(&["rollout", "status", "ds/agent", "--timeout=30s"])
         .await
         .ok();
@@ -481,28 +459,7 @@ async fn a_deleted_pod_is_replaced_under_a_new_name() {
         &DEPLOY.replace("spec:\n  selector:", "spec:\n  replicas: 3\n  selector:"),
     )
     .await;
-    env.apply(
-        "ds.yaml",
-        r#"apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: agent
-  namespace: default
-spec:
-  selector:
-    matchLabels:
-      app: agent
-  template:
-    metadata:
-      labels:
-        app: agent
-    spec:
-      containers:
-      - name: agent
-        image: fluent-bit:3.0
-"#,
-    )
-    .await;
+    env.apply("ds.yaml", DS).await;
     for (selector, count) in [("app=web", 3), ("app=agent", 2)] {
         let mut seen: Vec<String> = Vec::new();
         for round in 0..4 {

@@ -420,9 +420,11 @@ async fn sigterm_while_the_agent_waits_for_a_slow_lease_read_stops_at_once() {
 /// The Lease is renewed beside the pass, not in its place: while a slow
 /// renewal is answered, objects are still written. The renewal used to be
 /// awaited with the pass not polled: the pass's requests in flight held the
-/// context's request slots, so the renewal's read waited for a slot that
-/// would never be freed, timed out after 60 s, and cancelled the pass as a
-/// lost Lease (any pass with more requests in flight than the bound).
+/// context's request slots (a slot is freed when its answer is read, and
+/// nobody read them), so the renewal's read waited for a slot that would
+/// never be freed, timed out after 60 s, and cancelled the pass as a lost
+/// Lease: any pass with as many requests in flight as the bound (4 on
+/// HTTP/1.1, as here: 16 dry-runs at once; 32 on HTTP/2).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pass_goes_on_while_a_slow_lease_renewal_is_answered() {
     let f = big_app().await;

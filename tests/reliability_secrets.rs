@@ -114,7 +114,10 @@ async fn the_tui_log_at_trace_level_holds_no_secret_value() {
     t.send(&["R"]);
     t.wait_for("the rotation as drift", |s| s.contains("OutOfSync"));
     t.send(&["d"]);
-    let screen = t.screen();
+    // Once the diff pane names the drifted key (so its value was there to leak).
+    let screen = t.wait_for("the secret's drift in the diff pane", |s| {
+        s.contains("Secret") && s.contains("password")
+    });
     assert_clean("the screen", &screen);
     t.send(&["q"]);
     t.wait_for("the TUI to exit", |s| s.contains("EXIT:0"));

@@ -92,6 +92,20 @@ impl Engine {
         }
         kinds
     }
+
+    /// The REST resource of `api_version` `kind` in `cluster` (the
+    /// objects a controller applied), None when it is not served.
+    pub async fn served_kind(
+        &self,
+        cluster: &Cluster,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<Kind> {
+        self.kinds
+            .resolve(&cluster.client, &cluster.url, api_version, kind)
+            .await
+            .ok()
+    }
 }
 
 #[cfg(test)]

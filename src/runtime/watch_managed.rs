@@ -15,7 +15,7 @@ use crate::engine::managed_watch::{crd_name, WatchTarget, WATCHED};
 use crate::engine::Engine;
 use crate::model::AppId;
 use crate::source::controllers::{self, ControllerKind};
-use crate::source::flux;
+use crate::source::{flux, origin};
 use futures::{stream, StreamExt};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject};
@@ -129,6 +129,53 @@ fn kind_stream(
             Ok(Event::Init) => Seen::ListStart(kind),
             Ok(Event::InitDone) => Seen::ListDone(kind),
             Err(e) => Seen::Error(kind, Failure::of(&e)),
+        })
+        .boxed()
+}
+
+/// What a watch of the objects Flux applied says.
+enum Applied {
+    /// An object of this Kustomization changed or went.
+    Changed(AppId),
+    Listed(String),
+    Error(String, Failure),
+    Other,
+}
+
+/// The objects of one kind that Flux applied (its owner label), metadata
+/// only, in every namespace: a hand edit under a Flux app reloads that app
+/// (kustomize-controller does not watch them: it puts them back at its
+/// next interval, and its Kustomization does not change meanwhile). The
+/// first list is what is known; only later changes count.
+fn applied_stream(
+    client: kube::Client,
+    api: &crate::cluster::Kind,
+    label: String,
+) -> stream::BoxStream<'static, Applied> {
+    let objects: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client, &api.resource);
+    let what = format!("{}s applied by Flux", api.resource.kind);
+    let config = watcher::Config::default().labels(origin::FLUX_NAME_LABEL);
+    watcher::watcher(objects, config)
+        .default_backoff()
+        .map(move |e| match e {
+            Ok(Event::Apply(m)) | Ok(Event::Delete(m)) => {
+                let labels = m.metadata.labels.unwrap_or_default();
+                match (
+                    labels.get(origin::FLUX_NAMESPACE_LABEL),
+                    labels.get(origin::FLUX_NAME_LABEL),
+                ) {
+                    (Some(ns), Some(name)) => Applied::Changed(AppId::managed(
+                        crate::model::AppSource::Flux,
+                        label.clone(),
+                        ns.clone(),
+                        name.clone(),
+                    )),
+                    _ => Applied::Other,
+                }
+            }
+            Ok(Event::InitDone) => Applied::Listed(what.clone()),
+            Ok(_) => Applied::Other,
+            Err(e) => Applied::Error(what.clone(), Failure::of(&e)),
         })
         .boxed()
 }
@@ -483,6 +530,9 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
             .collect();
         let watching = !streams.is_empty();
         let mut merged = stream::select_all(streams);
+        // The kinds in the Flux inventories seen, each watched once.
+        let mut applied = stream::SelectAll::new();
+        let mut applied_kinds: BTreeSet<(String, String)> = BTreeSet::new();
         let mut tracker = Tracker::default();
         let mut pending: BTreeSet<AppId> = BTreeSet::new();
         let mut flush = tokio::time::interval(COALESCE);
@@ -504,6 +554,23 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
                     if !tell(told) {
                         return;
                     }
+                    if let Seen::Object(ControllerKind::FluxKustomization, o) = &seen {
+                        for r in flux::inventory(o) {
+                            let key = (r.api_version.clone(), r.key.kind.clone());
+                            if applied_kinds.insert(key) {
+                                if let Some(api) = engine
+                                    .served_kind(&target.cluster, &r.api_version, &r.key.kind)
+                                    .await
+                                {
+                                    applied.push(applied_stream(
+                                        client.clone(),
+                                        &api,
+                                        target.label.clone(),
+                                    ));
+                                }
+                            }
+                        }
+                    }
                     match tracker.seen(&target.label, seen, &engine.apps()) {
                         Effectful::Reload(apps) => pending.extend(apps),
                         Effectful::Rediscover => {
@@ -512,6 +579,20 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
                             }
                         }
                         Effectful::Nothing => {}
+                    }
+                }
+                seen = applied.next(), if !applied.is_empty() => {
+                    let told = match seen {
+                        Some(Applied::Changed(app)) => {
+                            pending.insert(app);
+                            vec![]
+                        }
+                        Some(Applied::Listed(what)) => reporter.working(&what),
+                        Some(Applied::Error(what, f)) => reporter.failed(&what, &f),
+                        Some(Applied::Other) | None => vec![],
+                    };
+                    if !tell(told) {
+                        return;
                     }
                 }
                 crd = crds.next() => {

@@ -250,6 +250,20 @@ fn live_object(o: &DynamicObject, kind: &Kind) -> LiveObject {
     LiveObject::new(&with_type(v, kind))
 }
 
+/// The server's message when a watch failed because it is forbidden (403:
+/// RBAC, which a reachable server does not cure by retrying), else None.
+pub fn watch_forbidden(e: &watcher::Error) -> Option<&str> {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s))
+            if s.code == 403 =>
+        {
+            Some(&s.message)
+        }
+        _ => None,
+    }
+}
+
 /// List items and some watch events of built-in kinds come without
 /// apiVersion and kind; keys and Secret masking need them.
 pub fn with_type(mut v: Value, kind: &Kind) -> Value {
@@ -280,6 +294,23 @@ pub fn trim_managed_fields(o: &mut DynamicObject) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn api_error(code: u16, message: &str) -> kube::Error {
+        let status: kube::core::Status =
+            serde_json::from_value(serde_json::json!({"code": code, "message": message}))
+                .expect("status");
+        kube::Error::Api(Box::new(status))
+    }
+
+    #[test]
+    fn only_a_403_is_a_forbidden_watch() {
+        let refused = watcher::Error::InitialListFailed(api_error(403, "may not list"));
+        assert_eq!(watch_forbidden(&refused), Some("may not list"));
+        let resumed = watcher::Error::WatchFailed(api_error(403, "may not watch"));
+        assert_eq!(watch_forbidden(&resumed), Some("may not watch"));
+        let busy = watcher::Error::InitialListFailed(api_error(429, "slow down"));
+        assert_eq!(watch_forbidden(&busy), None);
+    }
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
     use kube::api::{ApiResource, GroupVersionKind};
 

@@ -296,12 +296,12 @@ async fn watch_context(
                         tracing::warn!(%context, error = %e, "watch failed");
                         failures += 1;
                         connected = false;
-                        let state = match &e {
-                            watcher::Error::InitialListFailed(kube::Error::Api(s)) | watcher::Error::WatchFailed(kube::Error::Api(s)) if s.code == 403 => {
+                        let state = match live_cache::watch_forbidden(&e) {
+                            Some(message) => {
                                 forbidden = true;
-                                ConnectionState::Forbidden { message: s.message.clone() }
+                                ConnectionState::Forbidden { message: message.to_string() }
                             }
-                            _ => ConnectionState::Reconnecting { attempt: failures },
+                            None => ConnectionState::Reconnecting { attempt: failures },
                         };
                         probe.reset();
                         let _ = tx.send(Msg::Connection { context: context.clone(), state });

@@ -22,7 +22,7 @@ pub use client::{Cluster, ClusterConnector, KubeOptions};
 pub use contents::{list_all, namespaced_kinds, remove_label};
 pub use kinds::{Kind, KindResolver};
 pub use live_cache::LiveCache;
-pub use ops::{apply, delete, get, list_labelled, Applied, ApplyMode};
+pub use ops::{apply, delete, get, get_key, list_labelled, Applied, ApplyMode};
 pub use retry::{RetryPolicy, RetryProgress, RetryProgressSink};
 pub use writes::{merge_patch, replace};
 

@@ -61,6 +61,22 @@ pub async fn get(
     }
 }
 
+/// [`get`] of the object `key` names, in `cluster`.
+pub async fn get_key(
+    cluster: &super::Cluster,
+    kind: &Kind,
+    key: &crate::model::ResourceKey,
+) -> Result<Option<Value>, ClusterError> {
+    get(
+        &cluster.client,
+        &cluster.url,
+        kind,
+        key.namespace.as_deref(),
+        &key.name,
+    )
+    .await
+}
+
 /// Objects of a kind carrying `label=value`, across all namespaces.
 pub async fn list_labelled(
     client: &kube::Client,

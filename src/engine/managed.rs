@@ -120,20 +120,8 @@ impl Engine {
         cluster: &Cluster,
         kind: ControllerKind,
     ) -> Result<Option<Kind>, EngineError> {
-        match self
-            .kinds
-            .resolve(
-                &cluster.client,
-                &cluster.url,
-                kind.api_version(),
-                kind.kind(),
-            )
+        self.served_kind(cluster, kind.api_version(), kind.kind())
             .await
-        {
-            Ok(k) => Ok(Some(k)),
-            Err(ClusterError::UnknownKind { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
     }
 
     pub(super) async fn find(&self, id: &AppId) -> Result<Found, EngineError> {
@@ -246,14 +234,7 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        let live = cluster::get(
-            &cluster.client,
-            &cluster.url,
-            &kind,
-            r.key.namespace.as_deref(),
-            &r.key.name,
-        )
-        .await?;
+        let live = cluster::get_key(cluster, &kind, &r.key).await?;
         if let Some(live) = live {
             let (h, reason) = health::health(&live);
             state.status = r.status;

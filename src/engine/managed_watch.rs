@@ -4,8 +4,8 @@
 //! their CRDs come or go. Discovery and the watches read the same contexts,
 //! so a watch never names an app discovery would not list.
 
-use super::Engine;
-use crate::cluster::{Cluster, Kind};
+use super::{Engine, EngineError};
+use crate::cluster::{Cluster, ClusterError, Kind};
 use crate::source::controllers::ControllerKind;
 
 /// The controller kinds to watch in the app kinds and the Flux sources.
@@ -93,18 +93,24 @@ impl Engine {
         kinds
     }
 
-    /// The REST resource of `api_version` `kind` in `cluster` (the
-    /// objects a controller applied), None when it is not served.
+    /// The REST resource of `api_version` `kind` in `cluster` (a
+    /// controller's kind, or one of the objects it applied): None when the
+    /// cluster does not serve it, an error when discovery could not say.
     pub async fn served_kind(
         &self,
         cluster: &Cluster,
         api_version: &str,
         kind: &str,
-    ) -> Option<Kind> {
-        self.kinds
+    ) -> Result<Option<Kind>, EngineError> {
+        match self
+            .kinds
             .resolve(&cluster.client, &cluster.url, api_version, kind)
             .await
-            .ok()
+        {
+            Ok(k) => Ok(Some(k)),
+            Err(ClusterError::UnknownKind { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

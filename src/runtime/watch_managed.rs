@@ -96,19 +96,14 @@ pub(crate) struct Failure {
 
 impl Failure {
     fn of(e: &watcher::Error) -> Failure {
-        match e {
-            watcher::Error::InitialListFailed(kube::Error::Api(s))
-            | watcher::Error::WatchFailed(kube::Error::Api(s))
-                if s.code == 403 =>
-            {
-                Failure {
-                    forbidden: true,
-                    message: s.message.clone(),
-                }
-            }
-            other => Failure {
+        match crate::cluster::live_cache::watch_forbidden(e) {
+            Some(message) => Failure {
+                forbidden: true,
+                message: message.to_string(),
+            },
+            None => Failure {
                 forbidden: false,
-                message: other.to_string(),
+                message: e.to_string(),
             },
         }
     }
@@ -557,17 +552,21 @@ async fn watch_context(engine: Arc<Engine>, target: WatchTarget, tx: UnboundedSe
                     if let Seen::Object(ControllerKind::FluxKustomization, o) = &seen {
                         for r in flux::inventory(o) {
                             let key = (r.api_version.clone(), r.key.kind.clone());
-                            if applied_kinds.insert(key) {
-                                if let Some(api) = engine
-                                    .served_kind(&target.cluster, &r.api_version, &r.key.kind)
-                                    .await
-                                {
-                                    applied.push(applied_stream(
-                                        client.clone(),
-                                        &api,
-                                        target.label.clone(),
-                                    ));
+                            if applied_kinds.contains(&key) {
+                                continue;
+                            }
+                            // A kind not served is given up on; one discovery
+                            // could not answer for is asked again by the next
+                            // Kustomization that lists it.
+                            match engine.served_kind(&target.cluster, &r.api_version, &r.key.kind).await {
+                                Ok(Some(api)) => {
+                                    applied.push(applied_stream(client.clone(), &api, target.label.clone()));
+                                    applied_kinds.insert(key);
                                 }
+                                Ok(None) => {
+                                    applied_kinds.insert(key);
+                                }
+                                Err(e) => tracing::warn!(context = %target.cluster.context, kind = %r.key.kind, error = %e, "cannot resolve a kind Flux applied"),
                             }
                         }
                     }

@@ -18,7 +18,8 @@ use crate::config::AppConfig;
 use crate::drift;
 use crate::manifest::LoadedManifests;
 use crate::model::{
-    AppId, AppStatus, HistoryReport, ResourceState, ResourceStatus, Revision, SyncStatus, Warning,
+    AppId, AppStatus, HistoryReport, LiveObject, ResourceState, ResourceStatus, Revision,
+    SyncStatus, Warning,
 };
 use crate::source::origin::{self, GitOrigin, Namespacing, Origin};
 use crate::source::{self, argocd};
@@ -245,7 +246,7 @@ impl Engine {
         let read: std::collections::HashMap<_, _> = status
             .resources
             .iter()
-            .filter_map(|r| Some((r.key.clone(), r.live.as_ref()?.value())))
+            .filter_map(|r| Some((r.key.clone(), r.live.clone()?)))
             .collect();
         let states: Vec<Result<ResourceState, EngineError>> = stream::iter(
             objects
@@ -386,34 +387,28 @@ impl Engine {
         Ok((objects, warnings))
     }
 
-    /// One object's drift against live (`known`: already read, else read
-    /// now): Missing when the cluster does not hold it, else the dry-run's
-    /// (or the normaliser's) verdict.
+    /// One object's drift against live (`known`: already read, and kept as
+    /// read; else read now): Missing when the cluster does not hold it,
+    /// else the dry-run's (or the normaliser's) verdict.
     async fn drift_of(
         &self,
         cluster: &Cluster,
         d: &Desired,
-        known: Option<Value>,
+        known: Option<LiveObject>,
     ) -> Result<ResourceState, EngineError> {
         let missing = |reason: &str| super::status::missing_state(d, reason);
         let Some(kind) = &d.kind else {
             return Ok(missing("its kind is not served"));
         };
-        let live = match known {
-            Some(live) => Some(live),
-            None => {
-                cluster::get(
-                    &cluster.client,
-                    &cluster.url,
-                    kind,
-                    d.key.namespace.as_deref(),
-                    &d.key.name,
-                )
-                .await?
+        let (shared, live) = match known {
+            Some(shared) => {
+                let live = shared.value();
+                (shared, live)
             }
-        };
-        let Some(live) = live else {
-            return Ok(missing("not in the cluster"));
+            None => match cluster::get_key(cluster, kind, &d.key).await? {
+                Some(live) => (LiveObject::new(&live), live),
+                None => return Ok(missing("not in the cluster")),
+            },
         };
         let drift = if self.readonly {
             drift::compare_local(&d.object, &live, FIELD_MANAGER, &[])
@@ -429,7 +424,6 @@ impl Engine {
             )
             .await
         };
-        let shared = crate::model::LiveObject::new(&live);
         Ok(super::status::live_state(d, shared, &live, drift, None))
     }
 }

@@ -59,14 +59,7 @@ impl Observed {
         if let Some(live) = self.known(&d.key) {
             return Ok(live.cloned());
         }
-        cluster::get(
-            &cluster.client,
-            &cluster.url,
-            kind,
-            d.key.namespace.as_deref(),
-            &d.key.name,
-        )
-        .await
+        cluster::get_key(cluster, kind, &d.key).await
     }
 }
 
@@ -104,14 +97,7 @@ impl Observed {
             .filter_map(|d| d.kind.clone().map(|k| (d.key.clone(), k)))
             .collect();
         let reads = stream::iter(missing.into_iter().map(|(key, kind)| async move {
-            let live = cluster::get(
-                &cluster.client,
-                &cluster.url,
-                &kind,
-                key.namespace.as_deref(),
-                &key.name,
-            )
-            .await;
+            let live = cluster::get_key(cluster, &kind, &key).await;
             (key, live)
         }))
         .buffer_unordered(super::status::PARALLEL_REQUESTS)

@@ -4,7 +4,6 @@
 
 use super::state::{AppRow, AppState, DiffSource};
 use super::tree::NodeRef;
-use crate::model::LiveObject;
 use crate::model::SyncStatus;
 use crate::model::{AppStatus, ResourceState};
 use serde_json::Value;
@@ -177,12 +176,11 @@ fn app_doc(state: &AppState, row: &AppRow, source: DiffSource, doc: &mut DiffDoc
                 Some(NodeRef::Resource(i)) => status.resources.get(i).and_then(|r| r.live.as_ref()),
                 Some(NodeRef::Owned(i)) => row.owned.get(i).map(|o| &o.live),
                 None => None,
-            }
-            .map(LiveObject::value);
+            };
             match live {
                 Some(obj) => {
-                    doc.title = format!("YAML: {} (live)", object_name(&obj));
-                    for l in live_yaml(&obj).lines() {
+                    doc.title = format!("YAML: {} (live)", obj.name());
+                    for l in live_yaml(&obj.value()).lines() {
                         doc.note(LineKind::Context, l);
                     }
                 }
@@ -292,18 +290,6 @@ fn commit_doc(state: &AppState, row: &AppRow, doc: &mut DiffDoc) {
             (None, None) => {}
         },
         None => doc.note(LineKind::Note, format!("Loading preview of {short}…")),
-    }
-}
-
-pub fn object_name(obj: &Value) -> String {
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
-    let name = obj
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
     }
 }
 

@@ -54,7 +54,7 @@ impl AppState {
         let key = match tree_row.node {
             NodeRef::Resource(i) => row.status.value.as_ref()?.resources.get(i)?.key.clone(),
             NodeRef::Owned(i) => Some(row.owned.get(i)?.live.key())
-                .filter(|k| !k.kind.is_empty() && !k.name.is_empty())?
+                .filter(|k| k.is_named())?
                 .clone(),
         };
         Some((row.id.clone(), key))

@@ -49,8 +49,13 @@ impl ResourceKey {
 
     /// The key of an object that has a kind and a name, else `None`.
     pub fn of_named(obj: &Value) -> Option<ResourceKey> {
-        let key = ResourceKey::of(obj);
-        (!key.kind.is_empty() && !key.name.is_empty()).then_some(key)
+        Some(ResourceKey::of(obj)).filter(ResourceKey::is_named)
+    }
+
+    /// Whether it names a kind and an object (a key read from an object
+    /// without them names nothing).
+    pub fn is_named(&self) -> bool {
+        !self.kind.is_empty() && !self.name.is_empty()
     }
 
     /// From the parts as a manifest or a record spells them (`apps/v1`, `v1`).

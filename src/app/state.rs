@@ -445,12 +445,12 @@ impl AppState {
         effects
     }
 
-    /// True once; the runtime draws when it returns true.
     /// Whether a frame is owed (without taking it).
     pub fn is_dirty(&self) -> bool {
         self.dirty
     }
 
+    /// True once; the runtime draws when it returns true.
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
     }

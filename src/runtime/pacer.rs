@@ -74,23 +74,21 @@ mod tests {
     }
 
     #[test]
-    fn background_changes_are_drawn_once_per_gap_and_never_dropped() {
+    fn background_changes_are_drawn_at_most_once_per_gap() {
         let t0 = Instant::now();
         let mut p = Pacer::new(FRAME);
         p.drawn(t0);
-        assert_eq!(p.next_at(), t0 + FRAME);
+        assert_eq!(p.next_at(), t0 + FRAME, "the loop wakes for the next frame");
         assert!(!p.due(t0 + FRAME - Duration::from_millis(1)));
         assert!(p.due(t0 + FRAME));
-        // A thousand answers in one second draw about 30 frames.
+        // An answer every millisecond for a second draws about 30 frames.
         let mut frames = 0;
-        let mut now = t0 + FRAME;
         for ms in 0..1000u64 {
-            let at = now.max(t0 + FRAME + Duration::from_millis(ms));
+            let at = t0 + FRAME + Duration::from_millis(ms);
             if p.due(at) {
                 p.drawn(at);
                 frames += 1;
             }
-            now = at;
         }
         assert!((29..=32).contains(&frames), "{frames} frames in a second");
     }

@@ -8,6 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let mut spans = connection_spans(state, theme, usize::from(area.width));
@@ -54,7 +55,7 @@ fn connection_spans<'a>(state: &AppState, theme: &Theme, width: usize) -> Vec<Sp
             ctx.clone()
         };
         let entry = [format!("{icon} "), name, format!(" {word}  ")];
-        let entry_width: usize = entry.iter().map(|t| t.chars().count()).sum();
+        let entry_width: usize = entry.iter().map(|t| t.width()).sum();
         // Room for the entry and, if others follow, the summary after it.
         let rest = total - shown_count - 1;
         let summary_room = if rest > 0 { 32 } else { 0 };

@@ -37,26 +37,6 @@ async fn world(controllers: GitOpsControllers, config: &str) -> Fixture {
     .await
 }
 
-/// A GitRepository `repo` on the fixture's repository and a Kustomization
-/// `name` of its `deploy` folder into `default`, in flux-system.
-fn flux_app(f: &Fixture, name: &str) {
-    apply(
-        f,
-        &json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-                "metadata": {"name": "repo", "namespace": "flux-system"},
-                "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
-                         "ref": {"branch": "main"}}}),
-    );
-    apply(
-        f,
-        &json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                "metadata": {"name": name, "namespace": "flux-system"},
-                "spec": {"interval": "10m", "path": "./deploy", "prune": true,
-                         "targetNamespace": "default",
-                         "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
-    );
-}
-
 fn argocd() -> GitOpsControllers {
     GitOpsControllers {
         flux: false,
@@ -66,12 +46,6 @@ fn argocd() -> GitOpsControllers {
 
 fn apply_crd(f: &Fixture, file: &str) {
     let path = crd_file(file);
-    f.kubectl_ok(&["apply", "--server-side", "-f", &path.display().to_string()]);
-}
-
-fn apply(f: &Fixture, object: &Value) {
-    let path = f.dir.path().join("object.json");
-    std::fs::write(&path, object.to_string()).expect("write object");
     f.kubectl_ok(&["apply", "--server-side", "-f", &path.display().to_string()]);
 }
 
@@ -142,7 +116,7 @@ async fn argo_world(controllers: GitOpsControllers, config: &str) -> (Fixture, S
     // kube-sim's controller does not simulate CreateNamespace=true.
     ns(&f, "web");
     let first = f.commit(&[("deploy/cm.yaml", Some(&cm("one")))], "first");
-    apply(&f, &application(&f, None));
+    f.apply_server_side(&application(&f, None));
     (f, first)
 }
 
@@ -319,10 +293,10 @@ fn patches(f: &Fixture, suffix: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_argo_preview_shows_the_body_that_is_sent() {
     let (f, first) = argo_world(argocd(), "").await;
-    apply(
+    f.apply_server_side(&application(
         &f,
-        &application(&f, Some(json!({"prune": true, "selfHeal": false}))),
-    );
+        Some(json!({"prune": true, "selfHeal": false})),
+    ));
     let e = f.engine();
     wait_app(&f, "synced by auto-sync", |o| {
         o["status"]["sync"]["status"] == "Synced" && o["status"]["history"].is_array()
@@ -428,7 +402,7 @@ async fn each_flux_preview_shows_the_body_that_is_sent() {
     ns(&f, "flux-system");
     let first = f.commit(&[("deploy/cm.yaml", Some(&cm("one")))], "first");
     let second = f.commit(&[("deploy/cm.yaml", Some(&cm("two")))], "second");
-    flux_app(&f, "web");
+    crds::flux_app(&f, "web");
     let ks = (
         "kustomize.toolkit.fluxcd.io/v1",
         "Kustomization",
@@ -534,13 +508,13 @@ async fn crds_installed_while_the_tui_runs_bring_their_apps() {
     for file in ["flux-gitrepositories.yaml", "flux-kustomizations.yaml"] {
         apply_crd(&f, file);
     }
-    flux_app(&f, "late");
+    crds::flux_app(&f, "late");
     t.wait_for("the Flux app listed and reconciled", |s| {
         row(s, "flux/flux-system/late").is_some_and(|r| r.contains("Synced"))
     });
     // Then Argo CD.
     apply_crd(&f, "argocd-applications.yaml");
-    apply(&f, &application(&f, None));
+    f.apply_server_side(&application(&f, None));
     t.wait_for("the Argo CD app listed", |s| {
         row(s, "argocd/argocd/web").is_some()
     });

@@ -7,13 +7,6 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
-
-fn apply(f: &Fixture, object: &Value) {
-    let path = f.dir.path().join("object.json");
-    std::fs::write(&path, object.to_string()).expect("write object");
-    f.kubectl_ok(&["apply", "--server-side", "-f", &path.display().to_string()]);
-}
 
 /// The apps pane's row of `name`.
 fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
@@ -27,21 +20,7 @@ async fn a_hand_edit_under_a_flux_app_shows_as_drift_without_a_refresh() {
     let f = Fixture::with_controllers("").await;
     f.commit(&[("deploy/config.yaml", Some(CONFIGMAP))], "one");
     f.kubectl_ok(&["create", "namespace", "flux-system"]);
-    apply(
-        &f,
-        &json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-                "metadata": {"name": "repo", "namespace": "flux-system"},
-                "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
-                         "ref": {"branch": "main"}}}),
-    );
-    apply(
-        &f,
-        &json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                "metadata": {"name": "podinfo", "namespace": "flux-system"},
-                "spec": {"interval": "10m", "path": "./deploy", "prune": true,
-                         "targetNamespace": "default",
-                         "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
-    );
+    crds::flux_app(&f, "podinfo");
     let t = tmux::Tmux::start("managed-live", &tmux::tui_script(&f, "", "--readonly"));
     t.wait_for("the Flux app synced, in its inventory", |s| {
         row(s, "podinfo").is_some_and(|r| r.contains("Synced"))
@@ -51,15 +30,18 @@ async fn a_hand_edit_under_a_flux_app_shows_as_drift_without_a_refresh() {
     // follows is read only if something asks for it.
     std::thread::sleep(std::time::Duration::from_secs(2));
     // Behind the screen's back, and nothing else changes.
-    let ks_before = f.kubectl_ok(&[
-        "get",
-        "kustomization",
-        "podinfo",
-        "-n",
-        "flux-system",
-        "-o",
-        "jsonpath={.metadata.resourceVersion}",
-    ]);
+    let ks_version = || {
+        f.kubectl_ok(&[
+            "get",
+            "kustomization",
+            "podinfo",
+            "-n",
+            "flux-system",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        ])
+    };
+    let ks_before = ks_version();
     f.kubectl_ok(&[
         "patch",
         "configmap",
@@ -78,15 +60,7 @@ async fn a_hand_edit_under_a_flux_app_shows_as_drift_without_a_refresh() {
         screen.contains("color"),
         "the diff names the field:\n{screen}"
     );
-    let ks_after = f.kubectl_ok(&[
-        "get",
-        "kustomization",
-        "podinfo",
-        "-n",
-        "flux-system",
-        "-o",
-        "jsonpath={.metadata.resourceVersion}",
-    ]);
+    let ks_after = ks_version();
     assert_eq!(
         ks_before, ks_after,
         "the Kustomization did not change: the row followed the object itself"

@@ -9,13 +9,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
-
-fn apply(f: &Fixture, object: &Value) {
-    let path = f.dir.path().join("object.json");
-    std::fs::write(&path, object.to_string()).expect("write object");
-    f.kubectl_ok(&["apply", "--server-side", "-f", &path.display().to_string()]);
-}
+use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forbidden_crd_watch_is_said_once_and_the_context_still_shows_connected() {
@@ -35,21 +29,7 @@ async fn a_forbidden_crd_watch_is_said_once_and_the_context_still_shows_connecte
     crds::install(&f);
     f.commit(&[("deploy/config.yaml", Some(CONFIGMAP))], "one");
     f.kubectl_ok(&["create", "namespace", "flux-system"]);
-    apply(
-        &f,
-        &json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-                "metadata": {"name": "repo", "namespace": "flux-system"},
-                "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
-                         "ref": {"branch": "main"}}}),
-    );
-    apply(
-        &f,
-        &json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                "metadata": {"name": "podinfo", "namespace": "flux-system"},
-                "spec": {"interval": "10m", "path": "./deploy", "prune": true,
-                         "targetNamespace": "default",
-                         "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
-    );
+    crds::flux_app(&f, "podinfo");
 
     // A reader of every resource the server serves but the CRDs.
     let plurals: Vec<String> = f

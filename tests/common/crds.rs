@@ -45,3 +45,20 @@ pub fn install(f: &Fixture) {
         }
     }
 }
+
+/// A GitRepository `repo` on the fixture's repository and a Kustomization
+/// `name` of its `deploy` folder into `default`, in flux-system (which must
+/// exist).
+pub fn flux_app(f: &Fixture, name: &str) {
+    f.apply_server_side(&serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "repo", "namespace": "flux-system"},
+        "spec": {"url": format!("file://{}", f.repo.display()), "interval": "10m",
+                 "ref": {"branch": "main"}}}));
+    f.apply_server_side(&serde_json::json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": "flux-system"},
+        "spec": {"interval": "10m", "path": "./deploy", "prune": true,
+                 "targetNamespace": "default",
+                 "sourceRef": {"kind": "GitRepository", "name": "repo"}}}));
+}

@@ -163,6 +163,13 @@ impl Fixture {
         stdout
     }
 
+    /// `object` applied server-side with the real kubectl.
+    pub fn apply_server_side(&self, object: &serde_json::Value) {
+        let path = self.dir.path().join("object.json");
+        std::fs::write(&path, object.to_string()).expect("write object");
+        self.kubectl_ok(&["apply", "--server-side", "-f", &path.display().to_string()]);
+    }
+
     /// kubectl that must succeed; its stdout.
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);

@@ -18,11 +18,12 @@ mod tree;
 mod tui;
 
 use serde_json::json;
-
-#[global_allocator]
-static ALLOCATOR: objects::Counting = objects::Counting;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// Counts the bytes held, for `fleet_objects` (`objects.rs`).
+#[global_allocator]
+static ALLOCATOR: objects::Counting = objects::Counting;
 
 /// What one benchmark measured.
 #[derive(Debug, Clone)]

@@ -169,8 +169,8 @@ pub(crate) fn tui_once(s: &Settings, fleet: &Fleet, idle: Duration) -> Result<Tu
     };
     let fds = FdSampler::start(pid);
     let mut rss: f64 = 0.0;
-    // A minute per 500 apps beyond the first thousand (the growth sweep's
-    // 5,000 apps), never under the fleet benchmarks' own deadline.
+    // A minute per 500 apps (ten for the growth sweep's 5,000), never
+    // under the fleet benchmarks' own deadline.
     let base = if s.quick { 30 } else { 120 };
     let deadline = Duration::from_secs(base.max(fleet.apps as u64 / 500 * 60));
     let mut cpu_to_ready = Duration::ZERO;
